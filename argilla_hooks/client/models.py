@@ -1,0 +1,123 @@
+"""Typed shapes of the Argilla webhook API: what it returns and what we send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+from uuid import UUID
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from argilla_hooks.events import SUBSCRIBABLE, EventName, expand_events
+
+MAX_DESCRIPTION = 1000
+MAX_URL = 2083
+# Argilla refuses an 11th webhook (disabled ones count); apply checks it before sending anything.
+MAX_WEBHOOKS = 10
+
+
+class _Response(BaseModel):
+    # A newer server may add fields; ignoring them keeps the tool working.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Webhook(_Response):
+    id: UUID
+    url: str
+    secret: str = Field(repr=False)
+    events: list[str]
+    enabled: bool = True
+    description: Optional[str] = None
+    inserted_at: datetime
+    updated_at: datetime
+
+    @property
+    def short_id(self) -> str:
+        return str(self.id)[:8]
+
+    def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
+        """The server's field names and formats; `secret` only when the caller shows it."""
+        data = self.model_dump(mode="json", exclude=None if with_secret else {"secret"})
+        return {key: data[key] for key in _JSON_ORDER if key in data}
+
+
+_JSON_ORDER = ("id", "url", "secret", "events", "enabled", "description", "inserted_at", "updated_at")
+
+
+class User(_Response):
+    id: UUID
+    username: str
+    role: str
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+
+
+def check_url(value: str) -> str:
+    """http(s) with a host, at most 2083 characters: the server's own rule, checked before sending."""
+    if len(value) > MAX_URL:
+        raise ValueError(f"URL is longer than {MAX_URL} characters")
+    if not value.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
+    try:
+        AnyHttpUrl(value)
+    except Exception:
+        raise ValueError(f"{value!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)") from None
+    return value
+
+
+def check_description(value: Optional[str]) -> Optional[str]:
+    if value is not None and not 1 <= len(value) <= MAX_DESCRIPTION:
+        raise ValueError(f"description must be 1 to {MAX_DESCRIPTION} characters (got {len(value)})")
+    return value
+
+
+def check_events(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("at least one event is required (e.g. -e dataset.created, or -e '*' for all)")
+    return expand_events(value)
+
+
+class WebhookCreate(BaseModel):
+    """Body of POST /webhooks. Argilla ignores `enabled` here, so `hooks create --disabled` PATCHes after."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    events: list[str]
+    description: Optional[str] = None
+
+    _url = field_validator("url")(classmethod(lambda cls, v: check_url(v)))
+    _events = field_validator("events")(classmethod(lambda cls, v: check_events(v)))
+    _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
+
+
+class WebhookUpdate(BaseModel):
+    """Body of PATCH /webhooks/{id}: only the fields that were set are sent (`description=None` clears it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Optional[str] = None
+    events: Optional[list[str]] = None
+    enabled: Optional[bool] = None
+    description: Optional[str] = None
+
+    _url = field_validator("url")(classmethod(lambda cls, v: v if v is None else check_url(v)))
+    _events = field_validator("events")(classmethod(lambda cls, v: v if v is None else check_events(v)))
+    _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    def is_empty(self) -> bool:
+        return not self.model_fields_set
+
+
+__all__ = [
+    "EventName",
+    "MAX_WEBHOOKS",
+    "SUBSCRIBABLE",
+    "User",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookUpdate",
+]

@@ -1,0 +1,93 @@
+"""The Argilla webhook event catalogue: names, meanings, and pattern expansion.
+
+Kept free of pydantic and httpx so that the CLI can complete and validate event
+names without loading them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from enum import Enum
+
+
+class EventName(str, Enum):
+    """Every event Argilla 2.x sends. `ping` is sent only by the ping endpoint and cannot be subscribed to."""
+
+    DATASET_CREATED = "dataset.created"
+    DATASET_UPDATED = "dataset.updated"
+    DATASET_DELETED = "dataset.deleted"
+    DATASET_PUBLISHED = "dataset.published"
+    RECORD_CREATED = "record.created"
+    RECORD_UPDATED = "record.updated"
+    RECORD_DELETED = "record.deleted"
+    RECORD_COMPLETED = "record.completed"
+    RESPONSE_CREATED = "response.created"
+    RESPONSE_UPDATED = "response.updated"
+    RESPONSE_DELETED = "response.deleted"
+    PING = "ping"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+EVENT_DESCRIPTIONS: dict[str, str] = {
+    "dataset.created": "a dataset was created (still a draft, no records yet)",
+    "dataset.updated": "a dataset's name, guidelines or settings changed",
+    "dataset.deleted": "a dataset was deleted, with all its records",
+    "dataset.published": "a dataset was published and is ready for annotation",
+    "record.created": "a record was added to a dataset (one event per record)",
+    "record.updated": "a record's fields, metadata or responses changed",
+    "record.deleted": "a record was deleted",
+    "record.completed": "a record reached its distribution's minimum of submitted responses",
+    "response.created": "an annotator saved a response (draft, submitted or discarded)",
+    "response.updated": "an annotator changed a response",
+    "response.deleted": "a response was deleted",
+    "ping": "a test delivery sent by `hooks ping` (cannot be subscribed to)",
+}
+
+# The names a webhook can subscribe to, in Argilla's order.
+SUBSCRIBABLE: tuple[str, ...] = tuple(e.value for e in EventName if e is not EventName.PING)
+ALL_EVENTS: tuple[str, ...] = tuple(e.value for e in EventName)
+
+
+class UnknownEventError(ValueError):
+    """An event name or pattern that matches no event; the message says what would."""
+
+
+def closest_event(name: str, choices: tuple[str, ...] = ALL_EVENTS) -> str | None:
+    """The catalogue name closest to a misspelt one (`dataset.create` -> `dataset.created`)."""
+    matches = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def expand_events(values: list[str] | tuple[str, ...], *, allow_ping: bool = False) -> list[str]:
+    """Expand repeated, comma-separated and glob event arguments into unique names, in catalogue order.
+
+    `["dataset.*", "record.created,record.deleted"]` -> the four dataset events and two record events.
+    Raises UnknownEventError naming the bad value, the closest valid name and the valid ones.
+    """
+    choices = ALL_EVENTS if allow_ping else SUBSCRIBABLE
+    wanted: set[str] = set()
+    for value in values:
+        for part in (p.strip() for p in str(value).split(",")):
+            if not part:
+                continue
+            if any(ch in part for ch in "*?["):
+                matched = fnmatch.filter(choices, part)
+                if not matched:
+                    raise UnknownEventError(f"event pattern {part!r} matches no event; valid events: {', '.join(choices)}")
+                wanted.update(matched)
+            elif part in choices:
+                wanted.add(part)
+            else:
+                raise UnknownEventError(_unknown_message(part, choices))
+    return [name for name in choices if name in wanted]
+
+
+def _unknown_message(name: str, choices: tuple[str, ...]) -> str:
+    if name == "ping" and "ping" not in choices:
+        return "'ping' cannot be subscribed to; Argilla sends it only for `hooks ping`"
+    suggestion = closest_event(name, choices)
+    hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+    return f"unknown event {name!r}{hint}; valid events: {', '.join(choices)}"
