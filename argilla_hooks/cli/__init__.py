@@ -1,0 +1,1 @@
+"""The `hooks` command line: commands parse, call one client method, and print."""

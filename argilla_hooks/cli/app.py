@@ -1,0 +1,81 @@
+"""The `hooks` command tree and its entry point."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from argilla_hooks import __version__, settings
+from argilla_hooks.cli import auth, output, webhooks
+from argilla_hooks.cli.errors import classify
+from argilla_hooks.cli.exit_codes import ExitCode
+
+
+class HooksGroup(TyperGroup):
+    """Runs a command and turns a known failure into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            known = classify(exc)
+            if known is None or settings.debug_enabled():
+                raise
+            message, code = known
+            output.error(message)
+            raise typer.Exit(int(code)) from None
+
+
+app = typer.Typer(
+    name="hooks",
+    cls=HooksGroup,
+    help="Manage, receive and test Argilla webhooks.\n\nRun `hooks COMMAND --help` for examples.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_MANAGE = "Manage webhooks"
+_ACCOUNT = "Account"
+app.command("create", rich_help_panel=_MANAGE)(webhooks.create)
+app.command("list", rich_help_panel=_MANAGE)(webhooks.list_)
+app.command("show", rich_help_panel=_MANAGE)(webhooks.show)
+app.command("update", rich_help_panel=_MANAGE)(webhooks.update)
+app.command("delete", rich_help_panel=_MANAGE)(webhooks.delete)
+app.command("enable", rich_help_panel=_MANAGE)(webhooks.enable)
+app.command("disable", rich_help_panel=_MANAGE)(webhooks.disable)
+app.command("ping", rich_help_panel=_MANAGE)(webhooks.ping)
+app.command("events", rich_help_panel=_MANAGE)(webhooks.events)
+app.command("login", rich_help_panel=_ACCOUNT)(auth.login)
+app.command("logout", rich_help_panel=_ACCOUNT)(auth.logout)
+app.command("whoami", rich_help_panel=_ACCOUNT)(auth.whoami)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        output.print_line(f"argilla-hooks {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", "-V", help="Show the version and exit.", callback=_print_version, is_eager=True),
+    ] = None,
+) -> None:
+    """Manage, receive and test Argilla webhooks."""
+
+
+def main() -> None:
+    """Console-script entry point; a bug gets one line, or its traceback with ARGILLA_HOOKS_DEBUG=1."""
+    try:
+        app(prog_name="hooks")
+    except Exception as exc:
+        if settings.debug_enabled():
+            raise
+        output.error(f"unexpected {type(exc).__name__}: {exc} (set {settings.ENV_DEBUG}=1 for the traceback)")
+        sys.exit(ExitCode.ERROR)

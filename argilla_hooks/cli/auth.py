@@ -1,0 +1,90 @@
+"""Credentials: login (save a profile), logout, whoami."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from argilla_hooks import settings
+from argilla_hooks.cli import output
+from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.errors import UsageProblem
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
+
+
+def login(
+    profile: Annotated[
+        str, typer.Option("--profile", help="Name to save the credentials under.", envvar=settings.ENV_PROFILE)
+    ] = settings.DEFAULT_PROFILE,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Check an API key against Argilla and save it as a profile.
+
+    Prompts for what is missing when run on a terminal (the key is not echoed).
+
+    \b
+    Examples:
+      hooks login
+      hooks login --profile prod --api-url https://argilla.example.com --api-key "$KEY"
+    """
+    from argilla_hooks.client import check_api_url
+
+    interactive = output.stdin_is_terminal()
+    if not api_url:
+        existing = settings.profiles().get(profile, {}).get("api_url")
+        api_url = typer.prompt("Argilla API URL", default=existing or settings.DEFAULT_API_URL, err=True) if interactive else existing or settings.DEFAULT_API_URL
+    if not api_key:
+        if not interactive:
+            raise UsageProblem("no API key: pass --api-key or set ARGILLA_API_KEY (stdin is not a terminal, so no prompt)")
+        api_key = typer.prompt("Argilla API key", hide_input=True, err=True)
+    api_url = check_api_url(api_url)
+    with get_client(api_url, api_key, None) as client:
+        user = client.me()
+    if user.role != "owner":
+        output.warn(f"{user.username} is {'an' if user.role[0] in 'aeiou' else 'a'} {user.role}: only owners can manage webhooks")
+    path = settings.save_profile(profile, api_url, api_key)
+    output.success(f"logged in to {api_url} as {user.username} ({user.role}); saved profile {profile!r} in {path}")
+
+
+def logout(
+    profile: Annotated[
+        str, typer.Option("--profile", help="Profile to forget.", envvar=settings.ENV_PROFILE)
+    ] = settings.DEFAULT_PROFILE,
+) -> None:
+    """Forget a saved profile and its API key.
+
+    \b
+    Examples:
+      hooks logout --profile prod
+    """
+    if settings.remove_profile(profile):
+        output.success(f"removed profile {profile!r} from {settings.config_path()}")
+    else:
+        output.info(f"no profile {profile!r} in {settings.config_path()}; nothing to do")
+
+
+def whoami(
+    as_json: Json = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Show who the API key belongs to, and the server's URL and version.
+
+    \b
+    Examples:
+      hooks whoami
+      hooks whoami --profile prod --json
+    """
+    with get_client(api_url, api_key, profile) as client:
+        user = client.me()
+        version = client.server_version()
+        url = client.api_url
+    if as_json:
+        output.print_json({"username": user.username, "role": user.role, "api_url": url, "server_version": version})
+        return
+    output.print_line(f"{user.username} ({user.role}) on {url}, Argilla {version}")
+    if user.role != "owner":
+        output.warn("only owners can manage webhooks")

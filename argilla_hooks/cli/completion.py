@@ -1,0 +1,40 @@
+"""Shell-completion sources: event names, profile names and (when a server answers) webhook ids."""
+
+from __future__ import annotations
+
+import os
+
+from argilla_hooks.events import ALL_EVENTS, EVENT_DESCRIPTIONS
+
+
+def event_names(incomplete: str) -> list[tuple[str, str]]:
+    # Complete the last item of a comma list, keeping what came before it.
+    head, _, last = incomplete.rpartition(",")
+    prefix = f"{head}," if head else ""
+    return [(prefix + name, EVENT_DESCRIPTIONS[name]) for name in ALL_EVENTS if name != "ping" and name.startswith(last)]
+
+
+def profile_names(incomplete: str) -> list[str]:
+    from argilla_hooks import settings
+
+    try:
+        return [name for name in settings.profiles() if name.startswith(incomplete)]
+    except Exception:
+        return []
+
+
+def webhook_ids(incomplete: str) -> list[tuple[str, str]]:
+    """Ids of the configured server's webhooks; quietly nothing when it cannot be reached quickly."""
+    from argilla_hooks import settings
+
+    try:
+        from argilla_hooks.client import ArgillaClient
+
+        resolved = settings.resolve(
+            os.environ.get(settings.ENV_API_URL), os.environ.get(settings.ENV_API_KEY), os.environ.get(settings.ENV_PROFILE)
+        )
+        with ArgillaClient(resolved.api_url, resolved.api_key, timeout=2.0) as client:
+            hooks = client.list()
+    except Exception:
+        return []
+    return [(str(h.id), h.url) for h in hooks if str(h.id).startswith(incomplete.lower())]

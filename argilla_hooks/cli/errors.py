@@ -1,0 +1,52 @@
+"""One place that turns any failure into a one-line message and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+from argilla_hooks.cli.exit_codes import ExitCode
+
+
+class CommandError(Exception):
+    """A failure a command detected itself; `code` is the exit code."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR):
+        super().__init__(message)
+        self.code = code
+
+
+class UsageProblem(CommandError):
+    """Input rejected before any request was sent (exit 2)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, ExitCode.USAGE)
+
+
+def classify(exc: BaseException) -> tuple[str, ExitCode] | None:
+    """(message, exit code) for the failures we know; None for a bug, which keeps its traceback."""
+    if isinstance(exc, CommandError):
+        return str(exc), exc.code
+    from argilla_hooks.events import UnknownEventError
+    from argilla_hooks.settings import ProfileError
+
+    if isinstance(exc, (UnknownEventError, ProfileError)):
+        return str(exc), ExitCode.USAGE
+    if "argilla_hooks.client" not in sys.modules:
+        return None
+    from argilla_hooks.client import errors as e
+
+    table: list[tuple[type[BaseException], ExitCode]] = [
+        (e.ConfigurationError, ExitCode.USAGE),
+        (e.AmbiguousWebhookId, ExitCode.USAGE),
+        (e.ConnectionFailed, ExitCode.UNREACHABLE),
+        (e.WebhookNotFound, ExitCode.NOT_FOUND),
+        (e.AuthenticationError, ExitCode.AUTH),
+        (e.PermissionDenied, ExitCode.AUTH),
+        (e.NotFoundError, ExitCode.NOT_FOUND),
+        (e.UnprocessableEntity, ExitCode.REJECTED),
+        (e.ArgillaError, ExitCode.ERROR),
+    ]
+    for kind, code in table:
+        if isinstance(exc, kind):
+            return str(exc), code
+    return None

@@ -1,0 +1,66 @@
+"""Options shared by several commands, declared once (with their env vars and completions)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from argilla_hooks import settings
+from argilla_hooks.cli import completion
+
+ApiUrl = Annotated[
+    Optional[str],
+    typer.Option(
+        "--api-url",
+        envvar=settings.ENV_API_URL,
+        help=f"Argilla server URL \\[default: the profile's, else {settings.DEFAULT_API_URL}].",
+        show_default=False,
+        rich_help_panel="Connection",
+    ),
+]
+ApiKey = Annotated[
+    Optional[str],
+    typer.Option(
+        "--api-key",
+        envvar=settings.ENV_API_KEY,
+        help="Argilla API key of an owner (never printed).",
+        show_default=False,
+        show_envvar=True,
+        rich_help_panel="Connection",
+    ),
+]
+Profile = Annotated[
+    Optional[str],
+    typer.Option(
+        "--profile",
+        envvar=settings.ENV_PROFILE,
+        help="Profile saved by `hooks login` \\[default: 'default'].",
+        show_default=False,
+        autocompletion=completion.profile_names,
+        rich_help_panel="Connection",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (stable, for scripts).")]
+WebhookId = Annotated[
+    str,
+    typer.Argument(help="Webhook id: the full UUID or any unique prefix.", autocompletion=completion.webhook_ids),
+]
+WebhookIds = Annotated[
+    Optional[list[str]],
+    typer.Argument(help="Webhook ids: full UUIDs or unique prefixes.", autocompletion=completion.webhook_ids, show_default=False),
+]
+RequiredWebhookIds = Annotated[
+    list[str],
+    typer.Argument(help="Webhook ids: full UUIDs or unique prefixes.", autocompletion=completion.webhook_ids, show_default=False),
+]
+Events = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--event",
+        "-e",
+        help="Event to subscribe to; repeat it, or give a comma list or a glob (dataset.*, *).",
+        autocompletion=completion.event_names,
+        show_default=False,
+    ),
+]

@@ -1,0 +1,339 @@
+"""Webhook commands: create, list, show, update, delete, enable, disable, ping, events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from argilla_hooks.cli import output
+from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.errors import CommandError, UsageProblem
+from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds
+from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events
+
+if TYPE_CHECKING:
+    from argilla_hooks.client.models import Webhook
+
+
+def parse_input(model: type, **fields: Any):
+    """Build a request body, turning a validation failure into a one-line usage error (exit 2)."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "input"
+        message = str(first.get("ctx", {}).get("error") or first["msg"])
+        raise UsageProblem(f"{field}: {message}") from None
+
+
+def _show_one(webhook: "Webhook", *, as_json: bool, with_secret: bool = False) -> None:
+    if as_json:
+        output.print_json(webhook.to_json(with_secret=with_secret))
+    else:
+        output.webhook_detail(webhook, show_secret=with_secret)
+
+
+def create(
+    url: Annotated[str, typer.Argument(help="Where Argilla will POST events (http or https).")],
+    event: Events = None,
+    description: Annotated[Optional[str], typer.Option("--description", "-d", help="Free text, up to 1000 characters.")] = None,
+    disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled (no deliveries until enabled).")] = False,
+    as_json: Json = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Create a webhook and print it with its signing secret.
+
+    \b
+    Examples:
+      hooks create https://example.com/hook -e dataset.created
+      hooks create http://127.0.0.1:8000/ -e 'record.*' -e response.created -d "QA bot"
+      hooks create http://127.0.0.1:8000/ -e '*' --disabled --json | jq -r .secret
+    """
+    from argilla_hooks.client.models import WebhookCreate, WebhookUpdate
+
+    body = parse_input(WebhookCreate, url=url, events=event or [], description=description)
+    with get_client(api_url, api_key, profile) as client:
+        webhook = client.create(body)
+        if disabled:
+            # Argilla ignores `enabled` on create; disable it now, or undo the create so nothing is half-done.
+            try:
+                webhook = client.update(webhook.id, WebhookUpdate(enabled=False))
+            except BaseException:
+                client.delete(webhook.id)
+                raise
+    if not as_json:
+        output.success(f"created webhook {webhook.short_id} for {webhook.url}")
+    _show_one(webhook, as_json=as_json, with_secret=True)
+
+
+def list_(
+    as_json: Json = False,
+    event: Annotated[
+        Optional[str],
+        typer.Option("--event", "-e", help="Only webhooks subscribed to this event (globs work).", show_default=False),
+    ] = None,
+    enabled: Annotated[
+        Optional[bool], typer.Option("--enabled/--disabled", help="Only enabled, or only disabled, webhooks.", show_default=False)
+    ] = None,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include signing secrets.")] = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """List the server's webhooks.
+
+    \b
+    Examples:
+      hooks list
+      hooks list --event 'record.*' --enabled
+      hooks list --json | jq -r '.[].url'
+    """
+    wanted = set(expand_events([event])) if event else None
+    with get_client(api_url, api_key, profile) as client:
+        webhooks = client.list()
+    webhooks = [
+        w
+        for w in webhooks
+        if (wanted is None or wanted & set(w.events)) and (enabled is None or w.enabled == enabled)
+    ]
+    if as_json:
+        output.print_json([w.to_json(with_secret=show_secrets) for w in webhooks])
+    elif webhooks:
+        output.webhook_table(webhooks, show_secrets=show_secrets)
+    else:
+        output.info("no webhooks" + (" match" if wanted is not None or enabled is not None else " yet: create one with `hooks create URL -e EVENT`"))
+
+
+def show(
+    webhook_id: WebhookId,
+    as_json: Json = False,
+    show_secret: Annotated[bool, typer.Option("--show-secret", help="Include the signing secret.")] = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Show one webhook.
+
+    \b
+    Examples:
+      hooks show 3f2a
+      hooks show 3f2a9c1e --show-secret --json | jq -r .secret
+    """
+    with get_client(api_url, api_key, profile) as client:
+        webhook = client.get(webhook_id)
+    _show_one(webhook, as_json=as_json, with_secret=show_secret)
+
+
+def update(
+    webhook_id: WebhookId,
+    url: Annotated[Optional[str], typer.Option("--url", help="New URL.", show_default=False)] = None,
+    event: Annotated[
+        Optional[list[str]],
+        typer.Option("--event", "-e", help="Replace the events (repeatable, comma lists and globs).", show_default=False),
+    ] = None,
+    add_event: Annotated[
+        Optional[list[str]], typer.Option("--add-event", help="Subscribe to more events.", show_default=False)
+    ] = None,
+    remove_event: Annotated[
+        Optional[list[str]], typer.Option("--remove-event", help="Unsubscribe from events.", show_default=False)
+    ] = None,
+    description: Annotated[Optional[str], typer.Option("--description", "-d", help="New description.", show_default=False)] = None,
+    clear_description: Annotated[bool, typer.Option("--clear-description", help="Remove the description.")] = False,
+    enabled: Annotated[
+        Optional[bool], typer.Option("--enable/--disable", help="Enable or disable deliveries.", show_default=False)
+    ] = None,
+    as_json: Json = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Change a webhook; only the fields you name are sent.
+
+    \b
+    Examples:
+      hooks update 3f2a --add-event record.completed
+      hooks update 3f2a --url https://new.example.com/hook --clear-description
+      hooks update 3f2a -e 'dataset.*' --disable --json
+    """
+    from argilla_hooks.client.models import WebhookUpdate
+
+    if description is not None and clear_description:
+        raise UsageProblem("give either --description or --clear-description, not both")
+    fields: dict[str, Any] = {}
+    if url is not None:
+        fields["url"] = url
+    if event:
+        fields["events"] = expand_events(event)
+    if description is not None:
+        fields["description"] = description
+    if clear_description:
+        fields["description"] = None
+    if enabled is not None:
+        fields["enabled"] = enabled
+    adding = expand_events(add_event) if add_event else []
+    removing = expand_events(remove_event) if remove_event else []
+    if not fields and not adding and not removing:
+        raise UsageProblem("nothing to change: give --url, -e, --add-event, --remove-event, -d, --clear-description, --enable or --disable")
+    parse_input(WebhookUpdate, **fields)  # reject bad input before any request
+
+    with get_client(api_url, api_key, profile) as client:
+        if adding or removing:
+            current = fields.get("events") or client.get(webhook_id).events
+            events = [e for e in dict.fromkeys([*current, *adding]) if e not in removing]
+            if not events:
+                raise UsageProblem("that would leave the webhook with no events; delete it instead, or add another event")
+            fields["events"] = expand_events(events)
+        webhook = client.update(webhook_id, parse_input(WebhookUpdate, **fields))
+    if not as_json:
+        output.success(f"updated webhook {webhook.short_id}")
+    _show_one(webhook, as_json=as_json)
+
+
+def delete(
+    webhook_ids: WebhookIds = None,
+    all_: Annotated[bool, typer.Option("--all", help="Delete every webhook on the server.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Json = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Delete webhooks by id, or all of them with --all.
+
+    \b
+    Examples:
+      hooks delete 3f2a 9b1c
+      hooks delete --all --yes
+    """
+    if all_ and webhook_ids:
+        raise UsageProblem("give webhook ids or --all, not both")
+    if not all_ and not webhook_ids:
+        raise UsageProblem("give at least one webhook id, or --all")
+    if all_ and not yes and not output.stdin_is_terminal():
+        raise UsageProblem("--all deletes every webhook; add --yes to confirm when not on a terminal")
+    with get_client(api_url, api_key, profile) as client:
+        if all_:
+            targets = client.list()
+            if targets and not yes and not typer.confirm(f"Delete all {len(targets)} webhooks on {client.api_url}?", err=True):
+                raise CommandError("nothing deleted", ExitCode.ERROR)
+            ids = [w.id for w in targets]
+        else:
+            # Resolve every id first, so one typo deletes nothing.
+            ids = list(dict.fromkeys(client.resolve_id(i) for i in webhook_ids or []))
+        deleted = [_delete_one(client, i, quiet=as_json) for i in ids]
+    if as_json:
+        output.print_json([w.to_json() for w in deleted])
+    elif not deleted:
+        output.info("no webhooks to delete")
+
+
+def _delete_one(client, webhook_id, *, quiet: bool) -> "Webhook":
+    webhook = client.delete(webhook_id)
+    if not quiet:
+        output.success(f"deleted webhook {webhook.short_id} ({webhook.url})")
+    return webhook
+
+
+def _set_enabled(ids: list[str], value: bool, as_json: bool, api_url, api_key, profile) -> None:
+    from argilla_hooks.client.models import WebhookUpdate
+
+    with get_client(api_url, api_key, profile) as client:
+        resolved = list(dict.fromkeys(client.resolve_id(i) for i in ids))
+        changed = [client.update(i, WebhookUpdate(enabled=value)) for i in resolved]
+    if as_json:
+        output.print_json([w.to_json() for w in changed])
+    else:
+        for webhook in changed:
+            output.success(f"{'enabled' if value else 'disabled'} webhook {webhook.short_id} ({webhook.url})")
+
+
+def enable(
+    webhook_ids: RequiredWebhookIds,
+    as_json: Json = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Enable webhooks so Argilla delivers to them again.
+
+    \b
+    Examples:
+      hooks enable 3f2a 9b1c
+    """
+    _set_enabled(webhook_ids, True, as_json, api_url, api_key, profile)
+
+
+def disable(
+    webhook_ids: RequiredWebhookIds,
+    as_json: Json = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Disable webhooks: Argilla keeps them but stops delivering.
+
+    \b
+    Examples:
+      hooks disable 3f2a
+    """
+    _set_enabled(webhook_ids, False, as_json, api_url, api_key, profile)
+
+
+def ping(
+    webhook_id: WebhookId,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Ask Argilla to send a `ping` event to a webhook now.
+
+    Succeeds when Argilla reached the URL (whatever the receiver answered).
+
+    \b
+    Examples:
+      hooks ping 3f2a
+    """
+    from argilla_hooks.client.errors import ServerError
+
+    with get_client(api_url, api_key, profile) as client:
+        webhook = client.get(webhook_id)
+        try:
+            client.ping(webhook.id)
+        except ServerError as exc:
+            reason = _ping_reason(exc.detail)
+            raise CommandError(f"Argilla could not deliver the ping to {webhook.url}: {reason}", ExitCode.ERROR) from None
+    output.success(f"Argilla delivered a ping to {webhook.url}")
+
+
+def _ping_reason(detail: Any) -> str:
+    """Argilla reports a failed ping as a 500 carrying the transport error; keep its readable part."""
+    params = detail.get("params", {}) if isinstance(detail, dict) else {}
+    kind = str(params.get("type", "")).rsplit(".", 1)[-1]
+    message = str(params.get("message", "")).split("] ", 1)[-1]
+    if kind and message:
+        return f"{message} ({kind})"
+    return message or kind or "the server reported an error"
+
+
+def events(as_json: Json = False) -> None:
+    """List the events a webhook can subscribe to, with what each means.
+
+    \b
+    Examples:
+      hooks events
+      hooks events --json | jq -r '.[].name'
+    """
+    if as_json:
+        output.print_json(
+            [{"name": name, "description": text, "subscribable": name != "ping"} for name, text in EVENT_DESCRIPTIONS.items()]
+        )
+        return
+    width = max(len(name) for name in EVENT_DESCRIPTIONS)
+    for name, meaning in EVENT_DESCRIPTIONS.items():
+        output.print_line(f"{name:<{width}}  {meaning}")

@@ -1,0 +1,124 @@
+"""Errors raised by the Argilla client.
+
+    ArgillaError                      anything the client could not do
+    ├── ConfigurationError            bad or missing settings, found before any request
+    ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout
+    ├── WebhookNotFound               no webhook has that id, or no id starts with that prefix
+    ├── AmbiguousWebhookId            a prefix matches several webhooks (`.candidates`)
+    └── APIStatusError                Argilla answered with an error status (`.status_code`, `.detail`)
+        ├── AuthenticationError       401: the API key was rejected
+        ├── PermissionDenied          403: the user is not an owner
+        ├── NotFoundError             404
+        ├── UnprocessableEntity       422: the body was refused (validation, the 10-webhook limit)
+        └── ServerError               5xx
+
+`error_for_status` is the one place that maps a status code to a class.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ArgillaError(Exception):
+    """Base class: every error the client raises carries a one-line, actionable message."""
+
+
+class ConfigurationError(ArgillaError):
+    pass
+
+
+class ConnectionFailed(ArgillaError):
+    pass
+
+
+class WebhookNotFound(ArgillaError):
+    pass
+
+
+class AmbiguousWebhookId(ArgillaError):
+    def __init__(self, message: str, candidates: list[str]):
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class APIStatusError(ArgillaError):
+    def __init__(self, message: str, *, status_code: int, detail: Any = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.detail = detail
+
+
+class AuthenticationError(APIStatusError):
+    pass
+
+
+class PermissionDenied(APIStatusError):
+    pass
+
+
+class NotFoundError(APIStatusError):
+    pass
+
+
+class UnprocessableEntity(APIStatusError):
+    pass
+
+
+class ServerError(APIStatusError):
+    pass
+
+
+def detail_message(detail: Any) -> str:
+    """A readable message from either Argilla error body shape.
+
+    `{"detail": "plain text"}` (404, the webhook limit) or
+    `{"detail": {"code": "argilla.api.errors::X", "params": {...}}}` (401, 403, 422, 500).
+    """
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, dict):
+        params = detail.get("params") or {}
+        errors = params.get("errors") if isinstance(params, dict) else None
+        if errors:
+            return "; ".join(_validation_message(e) for e in errors)
+        if isinstance(params, dict) and params.get("detail"):
+            return str(params["detail"])
+        if isinstance(params, dict) and params.get("message"):
+            return str(params["message"])
+        code = str(detail.get("code", ""))
+        return code.rsplit("::", 1)[-1] or str(detail)
+    if isinstance(detail, list):  # FastAPI's own 422 shape
+        return "; ".join(_validation_message(e) for e in detail if isinstance(e, dict))
+    return str(detail)
+
+
+def _validation_message(error: dict) -> str:
+    loc = [str(part) for part in error.get("loc", []) if part != "body"]
+    where = ".".join(loc)
+    msg = error.get("msg", "invalid value")
+    return f"{where}: {msg}" if where else msg
+
+
+def error_for_status(status_code: int, detail: Any, *, api_url: str) -> APIStatusError:
+    """The error for an HTTP error answer from Argilla, with a message that says what to do."""
+    text = detail_message(detail)
+    if status_code == 401:
+        return AuthenticationError(
+            f"the API key was rejected by {api_url} (check ARGILLA_API_KEY or run `hooks login`)",
+            status_code=status_code,
+            detail=detail,
+        )
+    if status_code == 403:
+        return PermissionDenied(
+            f"permission denied by {api_url}: only owners can manage webhooks (use an owner's API key)",
+            status_code=status_code,
+            detail=detail,
+        )
+    if status_code == 404:
+        return NotFoundError(text or "not found", status_code=status_code, detail=detail)
+    if status_code == 422:
+        return UnprocessableEntity(f"Argilla refused the request: {text}", status_code=status_code, detail=detail)
+    if status_code >= 500:
+        return ServerError(f"Argilla server error ({status_code}): {text}", status_code=status_code, detail=detail)
+    return APIStatusError(f"Argilla answered {status_code}: {text}", status_code=status_code, detail=detail)

@@ -1,0 +1,117 @@
+"""Where settings come from: flag > environment > profile > default, and the profile file.
+
+Environment variable names are the Argilla SDK's where one exists, so a shell already set up
+for `import argilla` works unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+ENV_API_URL = "ARGILLA_API_URL"
+ENV_API_KEY = "ARGILLA_API_KEY"
+ENV_PROFILE = "ARGILLA_HOOKS_PROFILE"
+ENV_CONFIG = "ARGILLA_HOOKS_CONFIG"
+ENV_DEBUG = "ARGILLA_HOOKS_DEBUG"
+ENV_WEBHOOK_SECRET = "ARGILLA_WEBHOOK_SECRET"
+ENV_PUBLIC_URL = "WEBHOOK_SERVER_URL"
+
+DEFAULT_API_URL = "http://localhost:6900"
+DEFAULT_PROFILE = "default"
+
+
+class ProfileError(Exception):
+    """A named profile that does not exist, or a config file that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_url: str
+    api_key: Optional[str]
+    profile: Optional[str]  # the profile that supplied a value, if any
+
+
+def config_path() -> Path:
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "argilla-hooks" / "config.toml"
+
+
+def debug_enabled() -> bool:
+    return os.environ.get(ENV_DEBUG, "").lower() in ("1", "true", "yes")
+
+
+def load_config(path: Optional[Path] = None) -> dict[str, Any]:
+    path = path or config_path()
+    if not path.exists():
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProfileError(f"cannot read {path}: {exc}") from None
+
+
+def profiles(config: Optional[dict[str, Any]] = None) -> dict[str, dict[str, Any]]:
+    config = load_config() if config is None else config
+    found = config.get("profiles", {})
+    return found if isinstance(found, dict) else {}
+
+
+def resolve(api_url: Optional[str] = None, api_key: Optional[str] = None, profile: Optional[str] = None) -> Settings:
+    """Settings for one command. `api_url`/`api_key`/`profile` already hold flag-or-env values (typer's envvar)."""
+    all_profiles = profiles()
+    name = profile or os.environ.get(ENV_PROFILE)
+    if name and name not in all_profiles:
+        raise ProfileError(f"no profile {name!r} in {config_path()}; create it with `hooks login --profile {name}`")
+    chosen = all_profiles.get(name or DEFAULT_PROFILE, {})
+    used = (name or DEFAULT_PROFILE) if chosen else None
+    return Settings(
+        api_url=api_url or chosen.get("api_url") or DEFAULT_API_URL,
+        api_key=api_key or chosen.get("api_key"),
+        profile=used,
+    )
+
+
+def save_profile(name: str, api_url: str, api_key: str) -> Path:
+    config = load_config()
+    config.setdefault("profiles", {})[name] = {"api_url": api_url, "api_key": api_key}
+    return _write(config)
+
+
+def remove_profile(name: str) -> bool:
+    config = load_config()
+    if name not in config.get("profiles", {}):
+        return False
+    del config["profiles"][name]
+    _write(config)
+    return True
+
+
+def _write(config: dict[str, Any]) -> Path:
+    """Write atomically with mode 0600: the file holds API keys, and a crash must not leave half a file."""
+    import tomli_w
+
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            tomli_w.dump(config, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
