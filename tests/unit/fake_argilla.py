@@ -1,0 +1,75 @@
+"""An in-memory stand-in for Argilla's webhook API, mounted on respx, for unit tests of the client and CLI."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import datetime
+
+import httpx
+import respx
+
+API = "http://argilla.test"
+OWNER_KEY = "owner.key"
+ANNOTATOR_KEY = "annotator.key"
+
+
+class FakeArgilla:
+    def __init__(self, router: respx.MockRouter):
+        self.webhooks: list[dict] = []
+        self.requests: list[httpx.Request] = []
+        self.ping_error: str | None = None
+        router.route(host="argilla.test").mock(side_effect=self.handle)
+
+    def add(self, url="http://127.0.0.1:8000/", events=("dataset.created",), description=None, enabled=True, id=None):
+        now = datetime.utcnow().isoformat()
+        hook = {
+            "id": str(id or uuid.uuid4()),
+            "url": url,
+            "secret": secrets.token_urlsafe(48),
+            "events": list(events),
+            "enabled": enabled,
+            "description": description,
+            "inserted_at": now,
+            "updated_at": now,
+        }
+        self.webhooks.append(hook)
+        return hook
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        key = request.headers.get("x-argilla-api-key")
+        path = request.url.path.removeprefix("/api/v1")
+        if path == "/version":
+            return httpx.Response(200, json={"version": "2.8.0"})
+        if key not in (OWNER_KEY, ANNOTATOR_KEY):
+            return httpx.Response(401, json={"detail": {"code": "argilla.api.errors::UnauthorizedError", "params": {}}})
+        if path == "/me":
+            role = "owner" if key == OWNER_KEY else "annotator"
+            return httpx.Response(200, json={"id": str(uuid.uuid4()), "username": role, "role": role, "extra": 1})
+        if key != OWNER_KEY:
+            return httpx.Response(403, json={"detail": {"code": "argilla.api.errors::ForbiddenOperationError", "params": {}}})
+        if path == "/webhooks" and request.method == "GET":
+            return httpx.Response(200, json={"items": self.webhooks})
+        if path == "/webhooks" and request.method == "POST":
+            if len(self.webhooks) >= 10:
+                return httpx.Response(422, json={"detail": "You can't create more than 10 webhooks. Please delete some of them first"})
+            body = json.loads(request.content)
+            return httpx.Response(201, json=self.add(body["url"], body["events"], body.get("description")))
+        parts = path.strip("/").split("/")
+        hook = next((h for h in self.webhooks if h["id"] == parts[1]), None)
+        if hook is None:
+            return httpx.Response(404, json={"detail": f"Webhook with id `{parts[1]}` not found"})
+        if len(parts) == 3 and parts[2] == "ping":
+            if self.ping_error:
+                return httpx.Response(500, json={"detail": {"code": "argilla.api.errors::GenericServerError", "params": {"type": "httpx.ConnectError", "message": self.ping_error}}})
+            return httpx.Response(204)
+        if request.method == "PATCH":
+            hook.update(json.loads(request.content))
+            hook["updated_at"] = datetime.utcnow().isoformat()
+            return httpx.Response(200, json=hook)
+        if request.method == "DELETE":
+            self.webhooks.remove(hook)
+            return httpx.Response(200, json=hook)
+        return httpx.Response(405, json={"detail": "Method Not Allowed"})

@@ -1,0 +1,205 @@
+"""The webhook commands through typer's CliRunner, against a fake Argilla (respx)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from argilla_hooks.cli.app import app
+from tests.unit.fake_argilla import ANNOTATOR_KEY
+
+runner = CliRunner()
+
+
+def hooks(*args, input=None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_create_prints_webhook_with_secret_as_json(fake_argilla):
+    result = hooks("create", "http://127.0.0.1:8000/", "-e", "dataset.*,record.created", "-d", "bot", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["events"] == ["dataset.created", "dataset.updated", "dataset.deleted", "dataset.published", "record.created"]
+    assert data["secret"] == fake_argilla.webhooks[0]["secret"]
+    assert list(data) == ["id", "url", "secret", "events", "enabled", "description", "inserted_at", "updated_at"]
+
+
+def test_create_disabled_patches_after_create(fake_argilla):
+    result = hooks("create", "http://127.0.0.1:8000/", "-e", "*", "--disabled", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert fake_argilla.webhooks[0]["enabled"] is False
+    assert len(fake_argilla.webhooks[0]["events"]) == 11
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ftp://example.com", "-e", "dataset.created"], "not an http(s) URL"),
+        (["http://", "-e", "dataset.created"], "with a host"),
+        (["http://127.0.0.1:8000/", "-e", "dataset.create"], "did you mean 'dataset.created'"),
+        (["http://127.0.0.1:8000/", "-e", "ping"], "cannot be subscribed"),
+        (["http://127.0.0.1:8000/", "-e", "nothing.*"], "matches no event"),
+        (["http://127.0.0.1:8000/"], "at least one event"),
+        (["http://127.0.0.1:8000/", "-e", "dataset.created", "-d", "x" * 1001], "1 to 1000 characters"),
+    ],
+)
+def test_create_rejects_bad_input_before_any_request(fake_argilla, args, message):
+    result = hooks("create", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert fake_argilla.requests == [] and result.stdout == ""
+
+
+def test_list_json_hides_secrets_unless_asked(fake_argilla):
+    fake_argilla.add()
+    listed = json.loads(hooks("list", "--json").stdout)
+    assert "secret" not in listed[0]
+    listed = json.loads(hooks("list", "--json", "--show-secrets").stdout)
+    assert listed[0]["secret"] == fake_argilla.webhooks[0]["secret"]
+
+
+def test_list_filters_by_event_glob_and_state(fake_argilla):
+    fake_argilla.add(url="http://a.test/", events=["record.created"])
+    fake_argilla.add(url="http://b.test/", events=["dataset.created"], enabled=False)
+    assert [w["url"] for w in json.loads(hooks("list", "--json", "--event", "record.*").stdout)] == ["http://a.test/"]
+    assert [w["url"] for w in json.loads(hooks("list", "--json", "--disabled").stdout)] == ["http://b.test/"]
+
+
+def test_list_plain_text_when_not_a_terminal(fake_argilla):
+    hook = fake_argilla.add(events=["dataset.created", "dataset.updated", "dataset.deleted", "dataset.published"])
+    lines = hooks("list").stdout.splitlines()
+    assert lines[0].split("\t")[:3] == ["ID", "URL", "EVENTS"]
+    assert lines[1].split("\t")[:3] == [hook["id"][:8], hook["url"], "dataset.*"]
+    assert hook["secret"] not in hooks("list").stdout
+
+
+def test_show_by_prefix_hides_secret_unless_asked(fake_argilla):
+    hook = fake_argilla.add()
+    shown = hooks("show", hook["id"][:6], "--json")
+    assert json.loads(shown.stdout)["id"] == hook["id"] and hook["secret"] not in shown.stdout
+    assert json.loads(hooks("show", hook["id"][:6], "--json", "--show-secret").stdout)["secret"] == hook["secret"]
+
+
+def test_ambiguous_prefix_is_usage_error_listing_candidates(fake_argilla):
+    a = fake_argilla.add(id="abcd0001-0000-4000-8000-000000000000")
+    b = fake_argilla.add(id="abcd0002-0000-4000-8000-000000000000")
+    result = hooks("show", "abcd")
+    assert result.exit_code == 2
+    assert a["id"] in result.stderr and b["id"] in result.stderr
+
+
+def test_unknown_id_exits_4(fake_argilla):
+    assert hooks("show", "ffff").exit_code == 4
+    assert hooks("delete", "0b5d8c1e-0000-4000-8000-000000000000").exit_code == 4
+
+
+def test_update_sends_only_what_was_asked(fake_argilla):
+    hook = fake_argilla.add(events=["dataset.created"], description="keep")
+    result = hooks("update", hook["id"][:8], "--add-event", "record.completed", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(fake_argilla.requests[-1].content) == {"events": ["dataset.created", "record.completed"]}
+    assert fake_argilla.webhooks[0]["description"] == "keep"
+
+
+def test_update_remove_event_and_clear_description(fake_argilla):
+    hook = fake_argilla.add(events=["dataset.created", "record.created"], description="x")
+    assert hooks("update", hook["id"], "--remove-event", "record.*", "--clear-description").exit_code == 0
+    assert json.loads(fake_argilla.requests[-1].content) == {"events": ["dataset.created"], "description": None}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "nothing to change"),
+        (["--url", "nope"], "not an http(s) URL"),
+        (["-e", "dataset.create"], "did you mean"),
+        (["-d", "x", "--clear-description"], "not both"),
+        (["-d", "x" * 1001], "1 to 1000"),
+    ],
+)
+def test_update_rejects_bad_input_before_any_request(fake_argilla, args, message):
+    hook = fake_argilla.add()
+    result = hooks("update", hook["id"], *args)
+    assert result.exit_code == 2 and message in result.stderr
+    assert fake_argilla.requests == []
+
+
+def test_update_removing_every_event_is_refused(fake_argilla):
+    hook = fake_argilla.add(events=["dataset.created"])
+    result = hooks("update", hook["id"], "--remove-event", "dataset.created")
+    assert result.exit_code == 2 and "no events" in result.stderr
+    assert fake_argilla.webhooks[0]["events"] == ["dataset.created"]
+
+
+def test_enable_and_disable(fake_argilla):
+    a, b = fake_argilla.add(), fake_argilla.add()
+    assert hooks("disable", a["id"][:8], b["id"][:8]).exit_code == 0
+    assert [w["enabled"] for w in fake_argilla.webhooks] == [False, False]
+    assert hooks("enable", a["id"][:8]).exit_code == 0
+    assert [w["enabled"] for w in fake_argilla.webhooks] == [True, False]
+
+
+def test_delete_resolves_every_id_before_deleting(fake_argilla):
+    hook = fake_argilla.add()
+    result = hooks("delete", hook["id"][:8], "ffffffff")
+    assert result.exit_code == 4
+    assert len(fake_argilla.webhooks) == 1
+
+
+def test_delete_named_ids_json(fake_argilla):
+    a, b = fake_argilla.add(), fake_argilla.add()
+    result = hooks("delete", a["id"][:8], b["id"], "--json")
+    assert result.exit_code == 0
+    assert [w["id"] for w in json.loads(result.stdout)] == [a["id"], b["id"]]
+    assert fake_argilla.webhooks == []
+
+
+def test_delete_all_refuses_without_yes_when_not_a_terminal(fake_argilla):
+    fake_argilla.add()
+    result = hooks("delete", "--all")
+    assert result.exit_code == 2 and "--yes" in result.stderr
+    assert len(fake_argilla.webhooks) == 1
+    assert hooks("delete", "--all", "--yes").exit_code == 0
+    assert fake_argilla.webhooks == []
+
+
+@pytest.mark.parametrize("args", [[], ["abc", "--all"]])
+def test_delete_needs_ids_or_all(fake_argilla, args):
+    assert hooks("delete", *args).exit_code == 2
+
+
+def test_ping_success_and_failure(fake_argilla):
+    hook = fake_argilla.add(url="http://127.0.0.1:9/")
+    assert hooks("ping", hook["id"][:8]).exit_code == 0
+    fake_argilla.ping_error = "[Errno 111] Connection refused"
+    result = hooks("ping", hook["id"][:8])
+    assert result.exit_code == 1
+    assert "could not deliver the ping to http://127.0.0.1:9/: Connection refused (ConnectError)" in result.stderr
+
+
+def test_server_limit_exits_5_with_reason(fake_argilla):
+    for _ in range(10):
+        fake_argilla.add()
+    result = hooks("create", "http://127.0.0.1:8000/", "-e", "dataset.created")
+    assert result.exit_code == 5 and "more than 10 webhooks" in result.stderr
+
+
+def test_wrong_key_and_non_owner_exit_3(fake_argilla):
+    result = hooks("list", "--api-key", "wrong")
+    assert result.exit_code == 3 and "API key was rejected by http://argilla.test" in result.stderr
+    assert "wrong" not in result.stderr
+    result = hooks("list", "--api-key", ANNOTATOR_KEY)
+    assert result.exit_code == 3 and "only owners can manage webhooks" in result.stderr
+
+
+def test_missing_api_key_is_usage_error(fake_argilla, monkeypatch):
+    monkeypatch.delenv("ARGILLA_API_KEY")
+    result = hooks("list")
+    assert result.exit_code == 2 and "ARGILLA_API_KEY" in result.stderr and "hooks login" in result.stderr
+    assert fake_argilla.requests == []
+
+
+def test_events_catalogue_json(fake_argilla):
+    events = json.loads(hooks("events", "--json").stdout)
+    assert len(events) == 12 and events[0] == {"name": "dataset.created", "description": events[0]["description"], "subscribable": True}

@@ -1,0 +1,31 @@
+"""`hooks --help` stays fast: the heavy libraries are imported only by commands that use them."""
+
+import subprocess
+import sys
+
+PROBE = """
+import sys
+sys.argv = ["hooks", *sys.argv[1:]]
+from argilla_hooks.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("httpx", "pydantic", "uvicorn", "standardwebhooks") if m in sys.modules)
+print("HEAVY:", ",".join(heavy))
+"""
+
+
+def heavy_modules(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True)
+    return result.stdout.rsplit("HEAVY:", 1)[1].strip()
+
+
+def test_help_imports_no_heavy_module():
+    assert heavy_modules("--help") == ""
+    assert heavy_modules("create", "--help") == ""
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "argilla_hooks", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("argilla-hooks ")
