@@ -1,0 +1,532 @@
+"""Webhooks as a file: export the server's, plan the changes that make it match a file, apply them.
+
+`load_file` validates a whole TOML/JSON file before anything is planned, `plan` is a pure diff of the
+file against the server, `execute` applies a plan in a safe order and says exactly what was done.
+Nothing here prints: the CLI renders `Plan.lines()`, `Plan.to_json()` and `ApplyResult.to_json()`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Optional, Protocol
+from uuid import UUID
+
+from argilla_hooks.client.models import (
+    MAX_WEBHOOKS,
+    Webhook,
+    WebhookCreate,
+    WebhookUpdate,
+    check_description,
+    check_url,
+)
+from argilla_hooks.events import UnknownEventError, expand_events
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+FORMATS = ("toml", "json")
+KEYS = ("url", "events", "enabled", "description")
+
+
+class WebhookClient(Protocol):
+    """What apply needs from `ArgillaClient`; tests pass an in-memory fake."""
+
+    def list(self) -> list[Webhook]: ...
+
+    def create(self, body: WebhookCreate) -> Webhook: ...
+
+    def update(self, webhook_id: UUID, body: WebhookUpdate) -> Webhook: ...
+
+    def delete(self, webhook_id: UUID) -> Webhook: ...
+
+
+class SpecError(ValueError):
+    """A webhooks file that cannot be applied; one line per problem, each naming the file, entry and field."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
+
+
+@lru_cache(maxsize=None)
+def _http_url_adapter():
+    from pydantic import HttpUrl, TypeAdapter
+
+    return TypeAdapter(HttpUrl)
+
+
+def normalize_url(url: str) -> str:
+    """The URL as Argilla stores it: `str(pydantic.HttpUrl(url))`, exactly what its WebhookCreate schema does.
+
+    Lower-cased scheme and host, default port dropped, `/` for an empty path, dot segments resolved,
+    IDNA hosts punycoded. A URL pydantic refuses is returned unchanged.
+    """
+    try:
+        return str(_http_url_adapter().validate_python(url))
+    except ValueError:
+        return url
+
+
+@dataclass(frozen=True)
+class DesiredWebhook:
+    """One entry of a webhooks file; `entry` is its 1-based position, for messages."""
+
+    url: str
+    events: tuple[str, ...]
+    enabled: bool = True
+    description: Optional[str] = None
+    entry: Optional[int] = None
+    source: Optional[str] = None
+
+    @property
+    def normalized_url(self) -> str:
+        return normalize_url(self.url)
+
+    @property
+    def where(self) -> str:
+        """`entry 3 (url http://...)`: how messages point at this entry."""
+        return f"entry {self.entry} (url {self.url})" if self.entry is not None else f"url {self.url}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "events": list(self.events), "enabled": self.enabled, "description": self.description}
+
+
+# --- reading and writing files ------------------------------------------------------------------
+
+
+def load_file(path: str | Path) -> list[DesiredWebhook]:
+    """Read and validate a whole webhooks file; raises SpecError listing every problem found."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(source, [f"cannot read the file: {exc}"]) from None
+    return parse(text, source=source, format=_format_of(source, text))
+
+
+def _format_of(source: str, text: str) -> str:
+    suffix = Path(source).suffix.lower()
+    if suffix in (".toml", ".json"):
+        return suffix[1:]
+    # No telling extension (stdin, `.conf`): a JSON document starts with `{`, a TOML one cannot.
+    return "json" if text.lstrip().startswith("{") else "toml"
+
+
+def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[DesiredWebhook]:
+    """Validate the text of a webhooks file (`format` "toml" or "json"); see load_file."""
+    try:
+        document = json.loads(text) if format == "json" else tomllib.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(source, [f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(source, [f"invalid TOML: {exc}"]) from None
+
+    if not isinstance(document, dict):
+        raise SpecError(source, ['expected an object with a "webhooks" list at the top level'])
+    problems = [f"unknown top-level key {key!r} (only 'webhooks' is allowed)" for key in document if key != "webhooks"]
+    if "webhooks" not in document:
+        # An empty file must not silently mean "no webhooks" (with --prune it would delete them all).
+        problems.append("no 'webhooks' list; to declare that there are none, write `webhooks = []` explicitly")
+        raise SpecError(source, problems)
+    entries = document["webhooks"]
+    if not isinstance(entries, list):
+        raise SpecError(source, [*problems, "'webhooks' must be a list of tables ([[webhooks]] in TOML)"])
+
+    desired: list[DesiredWebhook] = []
+    for number, raw in enumerate(entries, start=1):
+        webhook, entry_problems = _parse_entry(raw, number, source)
+        problems.extend(entry_problems)
+        if webhook is not None:
+            desired.append(webhook)
+
+    problems.extend(_duplicate_problems(desired))
+    if len(entries) > MAX_WEBHOOKS:
+        problems.append(f"{len(entries)} webhooks declared; Argilla allows at most {MAX_WEBHOOKS} per server")
+    if problems:
+        raise SpecError(source, problems)
+    return desired
+
+
+def _parse_entry(raw: Any, number: int, source: str) -> tuple[Optional[DesiredWebhook], list[str]]:
+    if not isinstance(raw, dict):
+        return None, [f"entry {number}: expected a table with {', '.join(KEYS)}, got {type(raw).__name__}"]
+    url = raw.get("url")
+    where = f"entry {number} (url {url})" if isinstance(url, str) else f"entry {number}"
+    problems = []
+
+    def fail(field_name: str, message: str) -> None:
+        problems.append(f"{where}: {field_name}: {message}")
+
+    for key in raw:
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            fail(str(key), f"unknown key{hint}; valid keys: {', '.join(KEYS)}")
+
+    if url is None:
+        fail("url", "missing (e.g. url = \"http://127.0.0.1:8000/\")")
+    elif not isinstance(url, str):
+        fail("url", f"must be a string, got {type(url).__name__}")
+    else:
+        _check(fail, "url", check_url, url)
+
+    events: list[str] = []
+    raw_events = raw.get("events")
+    if raw_events is None:
+        fail("events", "missing (e.g. events = [\"dataset.*\"], or [\"*\"] for all)")
+    elif isinstance(raw_events, str):
+        raw_events = [raw_events]
+    if isinstance(raw_events, list):
+        if not raw_events:
+            fail("events", "must not be empty (use [\"*\"] for every event)")
+        elif not all(isinstance(e, str) for e in raw_events):
+            fail("events", "must be a list of event names or patterns")
+        else:
+            events = _check(fail, "events", expand_events, raw_events) or []
+    elif raw_events is not None:
+        fail("events", f"must be a list of event names, got {type(raw_events).__name__}")
+
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        fail("enabled", f"must be true or false, got {enabled!r}")
+
+    description = raw.get("description")
+    if description is not None and not isinstance(description, str):
+        fail("description", f"must be a string, got {type(description).__name__}")
+    elif description is not None:
+        _check(fail, "description", check_description, description)
+
+    if problems:
+        return None, problems
+    return DesiredWebhook(url, tuple(events), enabled, description, entry=number, source=source), []
+
+
+def _check(fail, field_name: str, check, value):
+    try:
+        return check(value)
+    except (ValueError, UnknownEventError) as exc:
+        fail(field_name, str(exc))
+        return None
+
+
+def _duplicate_problems(desired: list[DesiredWebhook]) -> list[str]:
+    # Two entries with the same URL and description could never be told apart on the server.
+    first_seen: dict[tuple[str, Optional[str]], DesiredWebhook] = {}
+    problems = []
+    for webhook in desired:
+        key = (webhook.normalized_url, webhook.description)
+        if key in first_seen:
+            same = "no description" if webhook.description is None else f"description {webhook.description!r}"
+            problems.append(
+                f"{webhook.where}: url: duplicate of entry {first_seen[key].entry} (same URL and {same}); "
+                "give them different descriptions or merge their events"
+            )
+        else:
+            first_seen[key] = webhook
+    return problems
+
+
+def dump(webhooks: list[Webhook], format: str = "toml") -> str:
+    """The server's webhooks as a file `load_file` reads back: no ids, secrets or timestamps."""
+    entries = []
+    for webhook in webhooks:
+        entry: dict[str, Any] = {"url": webhook.url, "events": list(webhook.events), "enabled": webhook.enabled}
+        if webhook.description is not None:  # TOML has no null
+            entry["description"] = webhook.description
+        entries.append(entry)
+    document = {"webhooks": entries}
+    if format == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if format == "toml":
+        import tomli_w
+
+        return tomli_w.dumps(document)
+    raise ValueError(f"unknown format {format!r}; expected one of: {', '.join(FORMATS)}")
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+ActionKind = Literal["create", "update", "delete", "unchanged"]
+_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    old: Any
+    new: Any
+
+    def __str__(self) -> str:
+        return f"{self.field}: {_show(self.old)} -> {_show(self.new)}"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return f"[{', '.join(value)}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a plan: `desired` is the file's entry (none for deletes), `current` the server's (none for creates)."""
+
+    kind: ActionKind
+    desired: Optional[DesiredWebhook] = None
+    current: Optional[Webhook] = None
+    diffs: tuple[FieldDiff, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return self.current.url if self.current is not None else self.desired.normalized_url
+
+    def line(self) -> str:
+        """`+ url [events]`, `~ url: events: [a] -> [b]; enabled: true -> false`, `- url`."""
+        symbol = _SYMBOLS[self.kind]
+        if self.kind == "create":
+            target = self.desired
+            extra = "" if target.enabled else " (disabled)"
+            described = f" {_show(target.description)}" if target.description is not None else ""
+            return f"{symbol} {self.url}{described} {_show(target.events)}{extra}"
+        described = f" {_show(self.current.description)}" if self.current.description is not None else ""
+        ident = f" (id {self.current.short_id})"
+        if self.kind == "update":
+            return f"{symbol} {self.url}{described}{ident}: " + "; ".join(str(d) for d in self.diffs)
+        return f"{symbol} {self.url}{described}{ident}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Uniform keys for every kind: the target state (the deleted one's for deletes) and the field changes."""
+        state = self.desired.to_json() if self.desired is not None else _state_of(self.current)
+        return {
+            "action": self.kind,
+            "id": str(self.current.id) if self.current is not None else None,
+            "entry": self.desired.entry if self.desired is not None else None,
+            **state,
+            "url": self.url,
+            "changes": {d.field: {"from": _jsonable(d.old), "to": _jsonable(d.new)} for d in self.diffs},
+        }
+
+
+def _state_of(webhook: Webhook) -> dict[str, Any]:
+    return {"url": webhook.url, "events": list(webhook.events), "enabled": webhook.enabled, "description": webhook.description}
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+@dataclass
+class Plan:
+    """What apply would do. `unmanaged` are server webhooks absent from the file and kept (no --prune)."""
+
+    creates: list[Action] = field(default_factory=list)
+    updates: list[Action] = field(default_factory=list)
+    deletes: list[Action] = field(default_factory=list)
+    unchanged: list[Action] = field(default_factory=list)
+    unmanaged: list[Webhook] = field(default_factory=list)
+    prune: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.creates or self.updates or self.deletes)
+
+    @property
+    def actions(self) -> list[Action]:
+        """The changes in execution order: deletes first (room under the 10-webhook limit), updates, creates."""
+        return [*self.deletes, *self.updates, *self.creates]
+
+    @property
+    def total_after(self) -> int:
+        """How many webhooks the server holds once the plan is applied."""
+        return len(self.creates) + len(self.updates) + len(self.unchanged) + len(self.unmanaged)
+
+    def lines(self) -> list[str]:
+        return [action.line() for action in self.actions]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prune": self.prune,
+            "empty": self.is_empty,
+            "summary": {
+                "create": len(self.creates),
+                "update": len(self.updates),
+                "delete": len(self.deletes),
+                "unchanged": len(self.unchanged),
+                "unmanaged": len(self.unmanaged),
+            },
+            "creates": [a.to_json() for a in self.creates],
+            "updates": [a.to_json() for a in self.updates],
+            "deletes": [a.to_json() for a in self.deletes],
+            "unchanged": [a.to_json() for a in self.unchanged],
+            "unmanaged": [{"id": str(w.id), **_state_of(w)} for w in self.unmanaged],
+        }
+
+
+def plan(desired: list[DesiredWebhook], current: list[Webhook], prune: bool = False) -> Plan:
+    """Diff the file against the server; raises SpecError when the result would exceed the webhook limit.
+
+    Matching: on the normalized URL; where several webhooks share a URL, equal descriptions pair first,
+    then the rest pair in file / server order (so an edited description is an update that keeps the
+    webhook's secret, not a delete and a create). Events compare as sets: the server keeps any order.
+    """
+    result = Plan(prune=prune)
+    remaining = list(current)
+    matches: dict[int, Webhook] = {}
+    for by_description in (True, False):
+        for index, wanted in enumerate(desired):
+            if index in matches:
+                continue
+            match = next(
+                (
+                    w
+                    for w in remaining
+                    if _same_url(w, wanted) and (not by_description or w.description == wanted.description)
+                ),
+                None,
+            )
+            if match is not None:
+                remaining.remove(match)
+                matches[index] = match
+
+    for index, wanted in enumerate(desired):
+        match = matches.get(index)
+        if match is None:
+            result.creates.append(Action("create", desired=wanted))
+            continue
+        diffs = _diffs(wanted, match)
+        kind = "update" if diffs else "unchanged"
+        (result.updates if diffs else result.unchanged).append(Action(kind, wanted, match, diffs))
+
+    if prune:
+        result.deletes = [Action("delete", current=w) for w in remaining]
+    else:
+        result.unmanaged = remaining
+
+    if result.total_after > MAX_WEBHOOKS:
+        source = next((d.source for d in desired if d.source), "<input>")
+        raise SpecError(
+            source,
+            [
+                f"the server would hold {result.total_after} webhooks after this apply ({len(desired)} in the file "
+                f"+ {len(result.unmanaged)} on the server but not in the file); Argilla allows at most "
+                f"{MAX_WEBHOOKS}: remove entries, or pass --prune to delete the ones not in the file"
+            ],
+        )
+    return result
+
+
+def _same_url(webhook: Webhook, wanted: DesiredWebhook) -> bool:
+    return normalize_url(webhook.url) == wanted.normalized_url
+
+
+def _diffs(wanted: DesiredWebhook, webhook: Webhook) -> tuple[FieldDiff, ...]:
+    diffs = []
+    if set(wanted.events) != set(webhook.events):
+        diffs.append(FieldDiff("events", tuple(webhook.events), wanted.events))
+    if wanted.enabled != webhook.enabled:
+        diffs.append(FieldDiff("enabled", webhook.enabled, wanted.enabled))
+    if wanted.description != webhook.description:
+        diffs.append(FieldDiff("description", webhook.description, wanted.description))
+    return tuple(diffs)
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+Status = Literal["done", "failed", "not_attempted"]
+
+
+@dataclass
+class Outcome:
+    """What became of one action. `webhook` is the server's copy after it (with its secret, for new ones)."""
+
+    action: Action
+    status: Status
+    webhook: Optional[Webhook] = None
+    error: Optional[BaseException] = None
+    note: Optional[str] = None
+
+    def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
+        data = {**self.action.to_json(), "status": self.status}
+        if self.webhook is not None:
+            data["id"] = str(self.webhook.id)
+            data["webhook"] = self.webhook.to_json(with_secret=with_secret)
+        if self.error is not None:
+            data["error"] = {"type": type(self.error).__name__, "message": str(self.error)}
+        if self.note is not None:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome]
+
+    def _with(self, status: Status) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def done(self) -> list[Outcome]:
+        return self._with("done")
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return self._with("failed")
+
+    @property
+    def not_attempted(self) -> list[Outcome]:
+        return self._with("not_attempted")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self, *, with_secrets: bool = False) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "done": [o.to_json(with_secret=with_secrets) for o in self.done],
+            "failed": [o.to_json(with_secret=with_secrets) for o in self.failed],
+            "not_attempted": [o.to_json() for o in self.not_attempted],
+        }
+
+
+def execute(plan: Plan, client: WebhookClient) -> ApplyResult:
+    """Apply the plan's actions in order, stopping at the first failure; never raises a client error."""
+    outcomes: list[Outcome] = []
+    actions = plan.actions
+    for index, action in enumerate(actions):
+        outcome = _run(action, client)
+        outcomes.append(outcome)
+        if outcome.status == "failed":
+            outcomes.extend(Outcome(rest, "not_attempted") for rest in actions[index + 1 :])
+            break
+    return ApplyResult(outcomes)
+
+
+def _run(action: Action, client: WebhookClient) -> Outcome:
+    created: Optional[Webhook] = None
+    try:
+        if action.kind == "delete":
+            return Outcome(action, "done", client.delete(action.current.id))
+        if action.kind == "update":
+            body = WebhookUpdate(**{d.field: _jsonable(d.new) for d in action.diffs})
+            return Outcome(action, "done", client.update(action.current.id, body))
+        wanted = action.desired
+        created = client.create(WebhookCreate(url=wanted.url, events=list(wanted.events), description=wanted.description))
+        if wanted.enabled:
+            return Outcome(action, "done", created)
+        # Argilla ignores `enabled` on create: a disabled webhook is a create, then a PATCH.
+        return Outcome(action, "done", client.update(created.id, WebhookUpdate(enabled=False)))
+    except Exception as exc:  # the client's errors are opaque: report whatever stopped this step
+        note = None if created is None else f"created as {created.id}, but it is still enabled: disabling it failed"
+        return Outcome(action, "failed", created, exc, note)

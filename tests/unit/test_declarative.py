@@ -1,0 +1,343 @@
+"""`hooks export` / `hooks apply`: file validation, planning, and applying against an in-memory Argilla."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+import pytest
+from pydantic import HttpUrl, TypeAdapter
+
+from argilla_hooks.client.errors import ServerError, UnprocessableEntity
+from argilla_hooks.client.models import Webhook, WebhookCreate, WebhookUpdate
+from argilla_hooks.declarative import (
+    DesiredWebhook,
+    SpecError,
+    dump,
+    execute,
+    load_file,
+    normalize_url,
+    parse,
+    plan,
+)
+from argilla_hooks.events import SUBSCRIBABLE
+
+
+class FakeArgilla:
+    """Argilla's webhook API in memory: normalizes URLs, refuses an 11th webhook, ignores `enabled` on create.
+
+    `fail_on={"create": 2}` makes the second create call raise a ServerError.
+    """
+
+    def __init__(self, webhooks: list[Webhook] = (), fail_on: dict[str, int] | None = None):
+        self.webhooks = {w.id: w for w in webhooks}
+        self.fail_on = fail_on or {}
+        self.calls: list[tuple[str, object]] = []
+
+    def _call(self, method: str, detail: object) -> None:
+        self.calls.append((method, detail))
+        if self.fail_on.get(method) == sum(1 for m, _ in self.calls if m == method):
+            raise ServerError(f"Argilla server error (500): {method} failed", status_code=500)
+
+    def list(self) -> list[Webhook]:
+        return list(self.webhooks.values())
+
+    def create(self, body: WebhookCreate) -> Webhook:
+        self._call("create", body.model_dump(mode="json"))
+        if len(self.webhooks) >= 10:
+            raise UnprocessableEntity("You can't create more than 10 webhooks", status_code=422)
+        webhook = make_webhook(str(TypeAdapter(HttpUrl).validate_python(body.url)), body.events, True, body.description)
+        self.webhooks[webhook.id] = webhook
+        return webhook
+
+    def update(self, webhook_id, body: WebhookUpdate) -> Webhook:
+        self._call("update", body.body())
+        webhook = self.webhooks[webhook_id].model_copy(update=body.body())
+        self.webhooks[webhook_id] = webhook
+        return webhook
+
+    def delete(self, webhook_id) -> Webhook:
+        self._call("delete", webhook_id)
+        return self.webhooks.pop(webhook_id)
+
+
+def make_webhook(url: str, events=("dataset.created",), enabled=True, description=None) -> Webhook:
+    now = datetime.utcnow()
+    return Webhook(
+        id=uuid.uuid4(), url=url, secret="c2VjcmV0" * 11, events=list(events), enabled=enabled,
+        description=description, inserted_at=now, updated_at=now,
+    )
+
+
+def write(tmp_path, text: str, name: str = "hooks.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def spec_error(tmp_path, text: str, name: str = "hooks.toml") -> str:
+    path = write(tmp_path, text, name)
+    with pytest.raises(SpecError) as info:
+        load_file(path)
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+def desired(url, events=("dataset.created",), enabled=True, description=None, entry=1) -> DesiredWebhook:
+    return DesiredWebhook(url, tuple(events), enabled, description, entry=entry, source="hooks.toml")
+
+
+# --- URL normalization: exactly what argilla-server's HttpUrl does ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, stored",
+    [
+        ("http://h:8000", "http://h:8000/"),
+        ("HTTP://Example.COM:80/Path", "http://example.com/Path"),
+        ("https://x.com:443", "https://x.com/"),
+        ("https://x.com/a/../b", "https://x.com/b"),
+        ("http://127.0.0.1:8000/hook?x=1", "http://127.0.0.1:8000/hook?x=1"),
+        ("http://h/a b", "http://h/a%20b"),
+    ],
+)
+def test_normalize_url_matches_argilla_server(raw, stored):
+    assert normalize_url(raw) == stored
+
+
+# --- loading: every validation failure names the file, the entry and the field --------------------------
+
+
+def test_load_toml_expands_globs_and_defaults_enabled(tmp_path):
+    path = write(tmp_path, '[[webhooks]]\nurl = "http://h:8000"\nevents = ["dataset.*", "record.created"]\n')
+    [hook] = load_file(path)
+    assert hook.events == ("dataset.created", "dataset.updated", "dataset.deleted", "dataset.published", "record.created")
+    assert hook.enabled is True and hook.description is None and hook.entry == 1
+    assert hook.normalized_url == "http://h:8000/"
+
+
+def test_load_json_by_extension_and_by_content(tmp_path):
+    text = json.dumps({"webhooks": [{"url": "http://h/", "events": ["*"], "enabled": False, "description": None}]})
+    for name in ("hooks.json", "hooks.conf"):
+        [hook] = load_file(write(tmp_path, text, name))
+        assert hook.events == SUBSCRIBABLE and hook.enabled is False
+
+
+def test_unknown_key_is_named_with_its_entry_and_a_suggestion(tmp_path):
+    message = spec_error(tmp_path, '[[webhooks]]\nurl = "http://h/"\nevents = ["*"]\n[[webhooks]]\nurl = "http://b/"\nevents = ["*"]\nenable = false\n')
+    assert "entry 2 (url http://b/): enable: unknown key (did you mean 'enabled'?)" in message
+    assert "entry 1" not in message
+
+
+def test_unknown_top_level_key(tmp_path):
+    assert "unknown top-level key 'hooks'" in spec_error(tmp_path, "webhooks = []\nhooks = 1\n")
+
+
+def test_missing_webhooks_list_is_not_an_empty_declaration(tmp_path):
+    assert "webhooks = []" in spec_error(tmp_path, "")
+
+
+def test_bad_url(tmp_path):
+    message = spec_error(tmp_path, '[[webhooks]]\nurl = "ftp://h/"\nevents = ["*"]\n')
+    assert "entry 1 (url ftp://h/): url: 'ftp://h/' is not an http(s) URL" in message
+
+
+def test_missing_url_and_events(tmp_path):
+    message = spec_error(tmp_path, '[[webhooks]]\nenabled = true\n')
+    assert "entry 1: url: missing" in message and "entry 1: events: missing" in message
+
+
+def test_unknown_event_suggests_the_closest(tmp_path):
+    message = spec_error(tmp_path, '[[webhooks]]\nurl = "http://h/"\nevents = ["dataset.create"]\n')
+    assert "entry 1 (url http://h/): events: unknown event 'dataset.create' (did you mean 'dataset.created'?)" in message
+
+
+def test_glob_matching_nothing_and_ping_are_refused(tmp_path):
+    message = spec_error(tmp_path, '[[webhooks]]\nurl = "http://h/"\nevents = ["user.*"]\n[[webhooks]]\nurl = "http://p/"\nevents = ["ping"]\n')
+    assert "entry 1 (url http://h/): events: event pattern 'user.*' matches no event" in message
+    assert "entry 2 (url http://p/): events: 'ping' cannot be subscribed to" in message
+
+
+def test_wrong_types(tmp_path):
+    text = json.dumps({"webhooks": [{"url": "http://h/", "events": [], "enabled": "yes", "description": ""}, "x"]})
+    message = spec_error(tmp_path, text, "hooks.json")
+    assert "entry 1 (url http://h/): events: must not be empty" in message
+    assert "entry 1 (url http://h/): enabled: must be true or false" in message
+    assert "entry 1 (url http://h/): description: description must be 1 to 1000 characters" in message
+    assert "entry 2: expected a table" in message
+
+
+def test_duplicate_normalized_url_and_description(tmp_path):
+    text = '[[webhooks]]\nurl = "http://H:80"\nevents = ["*"]\n[[webhooks]]\nurl = "http://h/"\nevents = ["record.*"]\n'
+    assert "entry 2 (url http://h/): url: duplicate of entry 1 (same URL and no description)" in spec_error(tmp_path, text)
+    # the same URL with different descriptions is two webhooks
+    assert len(parse(text.replace('events = ["record.*"]', 'events = ["record.*"]\ndescription = "b"'))) == 2
+
+
+def test_more_entries_than_the_server_limit(tmp_path):
+    text = "".join(f'[[webhooks]]\nurl = "http://h/{i}"\nevents = ["*"]\n' for i in range(11))
+    assert "11 webhooks declared; Argilla allows at most 10" in spec_error(tmp_path, text)
+
+
+def test_syntax_errors_name_the_file(tmp_path):
+    assert "invalid TOML" in spec_error(tmp_path, "[[webhooks]\n")
+    assert "invalid JSON at line 1" in spec_error(tmp_path, "{", "hooks.json")
+    assert "cannot read the file" in str(pytest.raises(SpecError, load_file, tmp_path / "missing.toml").value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    text = '[[webhooks]]\nurl = "nope"\nevents = ["*"]\n[[webhooks]]\nurl = "http://h/"\nevents = ["bad"]\n'
+    assert len(pytest.raises(SpecError, parse, text).value.problems) == 2
+
+
+# --- export ----------------------------------------------------------------------------------------------
+
+
+def test_export_has_no_ids_secrets_timestamps_or_null_description():
+    hooks = [make_webhook("http://a/", description="A"), make_webhook("http://b/", ["record.created"], enabled=False)]
+    text = dump(hooks, "toml")
+    assert text.count("[[webhooks]]") == 2
+    for absent in ("id =", "secret", "inserted_at", "updated_at", str(hooks[0].id), hooks[0].secret):
+        assert absent not in text
+    assert text.count("description") == 1
+    data = json.loads(dump(hooks, "json"))
+    assert data["webhooks"][1] == {"url": "http://b/", "events": ["record.created"], "enabled": False}
+
+
+def test_export_of_no_webhooks_loads_back_as_an_explicit_empty_list():
+    assert parse(dump([], "toml")) == []
+    assert parse(dump([], "json"), format="json") == []
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_export_then_apply_plans_nothing(tmp_path, fmt):
+    server = [
+        make_webhook("http://h:8000/", ["dataset.created", "record.completed"], description="main"),
+        make_webhook("http://h:8000/", ["response.created"], enabled=False, description='quote " and\nnewline'),
+        make_webhook("https://example.com/hook", SUBSCRIBABLE),
+    ]
+    loaded = load_file(write(tmp_path, dump(server, fmt), f"hooks.{fmt}"))
+    result = plan(loaded, server, prune=True)
+    assert result.is_empty and len(result.unchanged) == 3 and result.lines() == []
+
+
+# --- planning --------------------------------------------------------------------------------------------
+
+
+def test_plan_matches_on_the_normalized_url():
+    server = [make_webhook("http://h:8000/")]
+    result = plan([desired("HTTP://H:8000")], server)
+    assert result.is_empty and result.unchanged[0].current is server[0]
+
+
+def test_plan_update_diffs_only_changed_fields():
+    server = [make_webhook("http://h/", ["dataset.created"], True, "old")]
+    result = plan([desired("http://h/", ["dataset.created", "record.created"], False, None)], server)
+    [update] = result.updates
+    assert {d.field for d in update.diffs} == {"events", "enabled", "description"}
+    assert update.line() == (
+        f'~ http://h/ "old" (id {server[0].short_id}): events: [dataset.created] -> [dataset.created, record.created]; '
+        "enabled: true -> false; description: \"old\" -> none"
+    )
+
+
+def test_events_in_another_order_are_not_a_change():
+    server = [make_webhook("http://h/", ["record.created", "dataset.created"])]
+    assert plan([desired("http://h/", ["dataset.created", "record.created"])], server).is_empty
+
+
+def test_shared_url_matches_on_description_then_order():
+    a = make_webhook("http://h/", description="a")
+    b = make_webhook("http://h/", description="b")
+    result = plan(
+        [desired("http://h/", ["record.created"], description="b", entry=1), desired("http://h/", description="a", entry=2)],
+        [a, b],
+    )
+    assert [u.current for u in result.updates] == [b] and [u.current for u in result.unchanged] == [a]
+    # a lone webhook at that URL is updated, not replaced: its secret survives a description edit
+    result = plan([desired("http://h/", description="renamed")], [a])
+    assert [d.field for d in result.updates[0].diffs] == ["description"] and not result.creates
+
+
+def test_plan_without_prune_keeps_unlisted_webhooks():
+    other = make_webhook("http://other/")
+    result = plan([desired("http://new/", ["record.created"], enabled=False)], [other])
+    assert result.unmanaged == [other] and not result.deletes
+    assert result.lines() == ["+ http://new/ [record.created] (disabled)"]
+
+
+def test_plan_with_prune_deletes_unlisted_webhooks():
+    other = make_webhook("http://other/", description="old")
+    result = plan([], [other], prune=True)
+    assert result.lines() == [f'- http://other/ "old" (id {other.short_id})']
+    data = result.to_json()
+    assert data["summary"] == {"create": 0, "update": 0, "delete": 1, "unchanged": 0, "unmanaged": 0}
+    assert data["deletes"][0]["id"] == str(other.id) and data["deletes"][0]["action"] == "delete"
+
+
+def test_limit_counts_unlisted_webhooks_kept_without_prune():
+    server = [make_webhook(f"http://old/{i}") for i in range(5)]
+    wanted = [desired(f"http://new/{i}", entry=i + 1) for i in range(6)]
+    with pytest.raises(SpecError) as info:
+        plan(wanted, server)
+    assert str(info.value).startswith("hooks.toml: the server would hold 11 webhooks")
+    assert "--prune" in str(info.value)
+    assert plan(wanted, server, prune=True).total_after == 6
+
+
+def test_plan_json_is_serializable():
+    server = [make_webhook("http://h/"), make_webhook("http://gone/")]
+    result = plan([desired("http://h/", ["record.created"]), desired("http://new/", entry=2)], server, prune=True)
+    data = json.loads(json.dumps(result.to_json()))
+    assert data["updates"][0]["changes"] == {"events": {"from": ["dataset.created"], "to": ["record.created"]}}
+    assert data["creates"][0] == {
+        "action": "create", "id": None, "entry": 2, "url": "http://new/", "events": ["dataset.created"],
+        "enabled": True, "description": None, "changes": {},
+    }
+
+
+# --- applying --------------------------------------------------------------------------------------------
+
+
+def test_apply_runs_deletes_then_updates_then_creates_and_second_apply_is_a_no_op():
+    server = FakeArgilla([make_webhook("http://gone/"), make_webhook("http://h/", description="x")])
+    wanted = [desired("http://new:80", enabled=False, entry=1), desired("http://h/", ["record.created"], entry=2)]
+    result = execute(plan(wanted, server.list(), prune=True), server)
+    assert result.ok and len(result.done) == 3
+    assert [m for m, _ in server.calls] == ["delete", "update", "create", "update"]
+    # PATCH carries only the changed fields; a null description clears it
+    assert server.calls[1][1] == {"events": ["record.created"], "description": None}
+    assert server.calls[3][1] == {"enabled": False}
+    assert plan(wanted, server.list(), prune=True).is_empty
+
+
+def test_prune_makes_room_under_the_limit_before_creating():
+    server = FakeArgilla([make_webhook(f"http://old/{i}") for i in range(10)])
+    wanted = [desired(f"http://new/{i}", entry=i + 1) for i in range(10)]
+    assert execute(plan(wanted, server.list(), prune=True), server).ok
+    assert sorted(w.url for w in server.list()) == sorted(f"http://new/{i}" for i in range(10))
+
+
+def test_failure_half_way_reports_done_failed_and_not_attempted():
+    server = FakeArgilla([make_webhook("http://gone/")], fail_on={"create": 2})
+    wanted = [desired(f"http://new/{i}", entry=i + 1) for i in range(3)]
+    result = execute(plan(wanted, server.list(), prune=True), server)
+    assert not result.ok
+    assert [o.action.kind for o in result.done] == ["delete", "create"]
+    [failed] = result.failed
+    assert failed.action.desired.url == "http://new/1" and isinstance(failed.error, ServerError)
+    assert [o.action.desired.url for o in result.not_attempted] == ["http://new/2"]
+    data = json.loads(json.dumps(result.to_json()))
+    assert data["failed"][0]["error"] == {"type": "ServerError", "message": "Argilla server error (500): create failed"}
+    assert data["done"][1]["webhook"]["url"] == "http://new/0" and "secret" not in data["done"][1]["webhook"]
+    assert "secret" in result.to_json(with_secrets=True)["done"][1]["webhook"]
+
+
+def test_a_disabled_create_whose_patch_fails_says_it_exists_and_is_enabled():
+    server = FakeArgilla(fail_on={"update": 1})
+    result = execute(plan([desired("http://new/", enabled=False)], []), server)
+    [failed] = result.failed
+    assert failed.webhook is not None and failed.webhook.enabled is True
+    assert "still enabled" in failed.note and str(failed.webhook.id) in failed.note
+    assert len(server.list()) == 1
