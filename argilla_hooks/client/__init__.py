@@ -20,9 +20,10 @@ from argilla_hooks.client.errors import (
 )
 from argilla_hooks.client.models import User, Webhook, WebhookCreate, WebhookUpdate
 
-# Connect fast so that "server down" is reported within 10 s even after the one retry;
-# read slowly because Argilla's ping waits for the listener (its own limit is 20 s).
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
+# "Server down" must be reported within 10 s: two 3 s connects, or one connect and a 7 s wait.
+DEFAULT_TIMEOUT = httpx.Timeout(7.0, connect=3.0)
+# Argilla sends a ping synchronously and waits up to 20 s for the listener, so wait longer for that one.
+PING_TIMEOUT = httpx.Timeout(25.0, connect=3.0)
 CONNECT_RETRIES = 1
 USER_AGENT = f"argilla-hooks/{__version__}"
 
@@ -111,7 +112,7 @@ class ArgillaClient:
     def ping(self, webhook_id: str | UUID) -> None:
         """Ask Argilla to send a `ping` event; raises ServerError when Argilla could not reach the URL."""
         webhook_id = self.resolve_id(webhook_id)
-        self._request("POST", f"/webhooks/{webhook_id}/ping", webhook_id=webhook_id)
+        self._request("POST", f"/webhooks/{webhook_id}/ping", webhook_id=webhook_id, timeout=PING_TIMEOUT)
 
     # --- server ---------------------------------------------------------------------------
 
