@@ -109,6 +109,11 @@ def load_file(path: str | Path) -> list[DesiredWebhook]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(source, [f"cannot read the file: {exc}"]) from None
+    return load_text(text, source)
+
+
+def load_text(text: str, source: str = "<stdin>") -> list[DesiredWebhook]:
+    """Validate a webhooks file already read (e.g. from stdin); the format comes from `source`'s extension, else the text."""
     return parse(text, source=source, format=_format_of(source, text))
 
 

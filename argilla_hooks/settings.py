@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -23,6 +22,8 @@ ENV_PUBLIC_URL = "WEBHOOK_SERVER_URL"
 
 DEFAULT_API_URL = "http://localhost:6900"
 DEFAULT_PROFILE = "default"
+# Where `hooks listen` serves by default, so where `hooks trigger` sends by default.
+DEFAULT_RECEIVER_URL = "http://127.0.0.1:8000/"
 
 
 class ProfileError(Exception):
@@ -101,17 +102,8 @@ def _write(config: dict[str, Any]) -> Path:
     """Write atomically with mode 0600: the file holds API keys, and a crash must not leave half a file."""
     import tomli_w
 
+    from argilla_hooks.atomic_file import write_atomically
+
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            tomli_w.dump(config, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, tomli_w.dumps(config).encode("utf-8"), mode=0o600)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -9,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from argilla_hooks import __version__, settings
-from argilla_hooks.cli import auth, output, webhooks
+from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
 from argilla_hooks.cli.errors import classify
 from argilla_hooks.cli.exit_codes import ExitCode
 
@@ -40,6 +41,8 @@ app = typer.Typer(
 
 _MANAGE = "Manage webhooks"
 _ACCOUNT = "Account"
+_AS_CODE = "Webhooks as code"
+_TEST = "Receive and test"
 app.command("create", rich_help_panel=_MANAGE)(webhooks.create)
 app.command("list", rich_help_panel=_MANAGE)(webhooks.list_)
 app.command("show", rich_help_panel=_MANAGE)(webhooks.show)
@@ -49,6 +52,9 @@ app.command("enable", rich_help_panel=_MANAGE)(webhooks.enable)
 app.command("disable", rich_help_panel=_MANAGE)(webhooks.disable)
 app.command("ping", rich_help_panel=_MANAGE)(webhooks.ping)
 app.command("events", rich_help_panel=_MANAGE)(webhooks.events)
+app.command("export", rich_help_panel=_AS_CODE)(export_apply.export)
+app.command("apply", rich_help_panel=_AS_CODE)(export_apply.apply)
+app.command("trigger", rich_help_panel=_TEST)(trigger.trigger)
 app.command("login", rich_help_panel=_ACCOUNT)(auth.login)
 app.command("logout", rich_help_panel=_ACCOUNT)(auth.logout)
 app.command("whoami", rich_help_panel=_ACCOUNT)(auth.whoami)
@@ -72,8 +78,10 @@ def _root(
 
 def main() -> None:
     """Console-script entry point; a bug gets one line, or its traceback with ARGILLA_HOOKS_DEBUG=1."""
+    # Keep the name it was called by, so `argilla-hooks --show-completion` completes `argilla-hooks`.
+    called_as = os.path.basename(sys.argv[0]) if sys.argv else ""
     try:
-        app(prog_name="hooks")
+        app(prog_name=called_as if called_as in ("hooks", "argilla-hooks") else "hooks")
     except Exception as exc:
         if settings.debug_enabled():
             raise

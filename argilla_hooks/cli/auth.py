@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from argilla_hooks import settings
-from argilla_hooks.cli import output
+from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
@@ -15,7 +15,10 @@ from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
 
 def login(
     profile: Annotated[
-        str, typer.Option("--profile", help="Name to save the credentials under.", envvar=settings.ENV_PROFILE)
+        str,
+        typer.Option(
+            "--profile", help="Name to save the credentials under.", envvar=settings.ENV_PROFILE, autocompletion=completion.profile_names
+        ),
     ] = settings.DEFAULT_PROFILE,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
@@ -50,7 +53,10 @@ def login(
 
 def logout(
     profile: Annotated[
-        str, typer.Option("--profile", help="Profile to forget.", envvar=settings.ENV_PROFILE)
+        str,
+        typer.Option(
+            "--profile", help="Profile to forget.", envvar=settings.ENV_PROFILE, autocompletion=completion.profile_names
+        ),
     ] = settings.DEFAULT_PROFILE,
 ) -> None:
     """Forget a saved profile and its API key.

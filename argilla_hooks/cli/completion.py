@@ -8,10 +8,19 @@ from argilla_hooks.events import ALL_EVENTS, EVENT_DESCRIPTIONS
 
 
 def event_names(incomplete: str) -> list[tuple[str, str]]:
-    # Complete the last item of a comma list, keeping what came before it.
+    """Subscribable events, for `-e`: completes the last item of a comma list, keeping what came before it."""
     head, _, last = incomplete.rpartition(",")
     prefix = f"{head}," if head else ""
-    return [(prefix + name, EVENT_DESCRIPTIONS[name]) for name in ALL_EVENTS if name != "ping" and name.startswith(last)]
+    return [(prefix + name, text) for name, text in _events_starting_with(last) if name != "ping"]
+
+
+def sendable_event_names(incomplete: str) -> list[tuple[str, str]]:
+    """Every event, `ping` included, for `hooks trigger EVENT`."""
+    return _events_starting_with(incomplete)
+
+
+def _events_starting_with(start: str) -> list[tuple[str, str]]:
+    return [(name, EVENT_DESCRIPTIONS[name]) for name in ALL_EVENTS if name.startswith(start)]
 
 
 def profile_names(incomplete: str) -> list[str]:

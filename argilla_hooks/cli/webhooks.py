@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from argilla_hooks.cli import output
+from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
@@ -76,7 +76,13 @@ def list_(
     as_json: Json = False,
     event: Annotated[
         Optional[str],
-        typer.Option("--event", "-e", help="Only webhooks subscribed to this event (globs work).", show_default=False),
+        typer.Option(
+            "--event",
+            "-e",
+            help="Only webhooks subscribed to this event (globs work).",
+            autocompletion=completion.event_names,
+            show_default=False,
+        ),
     ] = None,
     enabled: Annotated[
         Optional[bool], typer.Option("--enabled/--disabled", help="Only enabled, or only disabled, webhooks.", show_default=False)
@@ -135,13 +141,23 @@ def update(
     url: Annotated[Optional[str], typer.Option("--url", help="New URL.", show_default=False)] = None,
     event: Annotated[
         Optional[list[str]],
-        typer.Option("--event", "-e", help="Replace the events (repeatable, comma lists and globs).", show_default=False),
+        typer.Option(
+            "--event",
+            "-e",
+            help="Replace the events (repeatable, comma lists and globs).",
+            autocompletion=completion.event_names,
+            show_default=False,
+        ),
     ] = None,
     add_event: Annotated[
-        Optional[list[str]], typer.Option("--add-event", help="Subscribe to more events.", show_default=False)
+        Optional[list[str]],
+        typer.Option("--add-event", help="Subscribe to more events.", autocompletion=completion.event_names, show_default=False),
     ] = None,
     remove_event: Annotated[
-        Optional[list[str]], typer.Option("--remove-event", help="Unsubscribe from events.", show_default=False)
+        Optional[list[str]],
+        typer.Option(
+            "--remove-event", help="Unsubscribe from events.", autocompletion=completion.event_names, show_default=False
+        ),
     ] = None,
     description: Annotated[Optional[str], typer.Option("--description", "-d", help="New description.", show_default=False)] = None,
     clear_description: Annotated[bool, typer.Option("--clear-description", help="Remove the description.")] = False,

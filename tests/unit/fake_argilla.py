@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import uuid
@@ -20,6 +21,9 @@ class FakeArgilla:
         self.webhooks: list[dict] = []
         self.requests: list[httpx.Request] = []
         self.ping_error: str | None = None
+        # {"POST": 2}: the second POST answers `fail_status` (a server failing half-way through `apply`).
+        self.fail_on: dict[str, int] = {}
+        self.fail_status = 500
         router.route(host="argilla.test").mock(side_effect=self.handle)
 
     def add(self, url="http://127.0.0.1:8000/", events=("dataset.created",), description=None, enabled=True, id=None):
@@ -27,7 +31,7 @@ class FakeArgilla:
         hook = {
             "id": str(id or uuid.uuid4()),
             "url": url,
-            "secret": secrets.token_urlsafe(48),
+            "secret": base64.b64encode(secrets.token_bytes(64)).decode(),  # like Argilla's
             "events": list(events),
             "enabled": enabled,
             "description": description,
@@ -50,6 +54,8 @@ class FakeArgilla:
             return httpx.Response(200, json={"id": str(uuid.uuid4()), "username": role, "role": role, "extra": 1})
         if key != OWNER_KEY:
             return httpx.Response(403, json={"detail": {"code": "argilla.api.errors::ForbiddenOperationError", "params": {}}})
+        if self.fail_on.get(request.method) == sum(1 for r in self.requests if r.method == request.method):
+            return httpx.Response(self.fail_status, json={"detail": {"code": "argilla.api.errors::GenericServerError", "params": {"message": "boom"}}})
         if path == "/webhooks" and request.method == "GET":
             return httpx.Response(200, json={"items": self.webhooks})
         if path == "/webhooks" and request.method == "POST":

@@ -1,0 +1,37 @@
+"""Replacing a file so that a reader, or a crash, sees the old content or the new one, never half of it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+
+def write_atomically(path: str | Path, data: bytes, *, mode: Optional[int] = None) -> Path:
+    """Write `data` to a temporary file beside `path`, flush it to disk, then rename it over `path`.
+
+    `mode` None keeps an existing file's permissions, or gives a new one what `open()` would (0o666 minus
+    the umask); the temporary file is never readable by others before that mode is set.
+    """
+    path = Path(path)
+    if mode is None:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    current = os.umask(0)  # the only way to read it is to set it
+    os.umask(current)
+    return current

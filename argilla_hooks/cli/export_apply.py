@@ -1,0 +1,246 @@
+"""Webhooks as code: export the server's webhooks to a file, apply a file to the server."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+
+import typer
+
+from argilla_hooks.cli import output
+from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.errors import CommandError, UsageProblem, classify
+from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
+
+if TYPE_CHECKING:
+    from argilla_hooks.declarative import ApplyResult, DesiredWebhook, Plan, SpecError
+
+
+class FileFormat(str, Enum):
+    toml = "toml"
+    json = "json"
+
+
+def export(
+    output_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (replaced atomically) instead of stdout.",
+            dir_okay=False,
+            allow_dash=True,
+            show_default=False,
+        ),
+    ] = None,
+    file_format: Annotated[
+        Optional[FileFormat],
+        typer.Option(
+            "--format", help="File format \\[default: from the -o extension, else toml].", show_default=False
+        ),
+    ] = None,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Write the server's webhooks as a file that `hooks apply` reads (no ids, secrets or timestamps).
+
+    \b
+    Examples:
+      hooks export > webhooks.toml
+      hooks export -o webhooks.json
+      hooks export --profile prod -o prod.toml && hooks apply --profile staging -f prod.toml --dry-run
+    """
+    from argilla_hooks.declarative import dump
+
+    to_stdout = output_file is None or str(output_file) == "-"
+    chosen = _export_format(None if to_stdout else output_file, file_format)
+    with get_client(api_url, api_key, profile) as client:
+        webhooks = client.list()
+    text = dump(webhooks, chosen)
+    if to_stdout:
+        output.print_line(text.rstrip("\n"))
+        return
+    from argilla_hooks.atomic_file import write_atomically
+
+    try:
+        write_atomically(output_file, text.encode("utf-8"))
+    except OSError as exc:
+        raise CommandError(f"cannot write {output_file}: {exc.strerror or exc}", ExitCode.ERROR) from None
+    output.success(f"exported {len(webhooks)} webhook{'s' * (len(webhooks) != 1)} to {output_file}")
+
+
+def _export_format(path: Optional[Path], given: Optional[FileFormat]) -> str:
+    """--format, else the extension; a clash is refused because `apply` reads a .json/.toml file by its extension."""
+    suffix = path.suffix.lower().lstrip(".") if path is not None else ""
+    by_extension = suffix if suffix in FileFormat.__members__ else None
+    if given is not None and by_extension is not None and given.value != by_extension:
+        raise UsageProblem(f"--format {given.value} does not match the .{suffix} extension of {path}")
+    return given.value if given is not None else by_extension or FileFormat.toml.value
+
+
+def apply(
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            "-f",
+            help="Webhooks file (TOML or JSON, as `hooks export` writes); `-` reads stdin.",
+            dir_okay=False,
+            allow_dash=True,
+            show_default=False,
+        ),
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only print the plan; change nothing.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Also delete the server's webhooks that are not in the file (asks first).")
+    ] = False,
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="Exit 1 when the server did not match the file: with --dry-run, changes are pending; "
+            "without, changes were made. 0 means it already matched (like `git diff --exit-code`).",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"plan": ..., "result": ...} as one JSON document on stdout.')
+    ] = False,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print the signing secrets of created webhooks.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --prune deletes webhooks.")] = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Make the server's webhooks match a file: print the plan, then apply it.
+
+    Webhooks are matched on their URL (then description). `+` creates, `~` updates (field by field,
+    keeping the secret), `-` deletes (only with --prune). An invalid file changes nothing (exit 2).
+
+    \b
+    Examples:
+      hooks apply -f webhooks.toml --dry-run
+      hooks apply -f webhooks.toml --prune --yes
+      hooks apply -f webhooks.toml --dry-run --exit-code   # in CI: exit 1 when the server drifted
+      hooks export | sed 's/dataset.created/dataset.*/' | hooks apply -f -
+    """
+    from argilla_hooks.declarative import SpecError, execute, plan
+
+    source = "<stdin>" if str(file) == "-" else str(file)
+    desired = _load(file, source)
+    with get_client(api_url, api_key, profile) as client:
+        try:
+            the_plan = plan(desired, client.list(), prune=prune)
+        except SpecError as exc:
+            _reject(exc)
+        if not as_json:
+            _print_plan(the_plan, source)
+        _mention_unmanaged(the_plan, source)
+        if dry_run:
+            if as_json:
+                output.print_json({"plan": the_plan.to_json(), "result": None})
+            elif not the_plan.is_empty:
+                output.info("dry run: nothing was changed")
+            _finish(the_plan, exit_code)
+            return
+        if the_plan.deletes and not yes:
+            # With `-f -` stdin held the file, so there is nobody left to answer a prompt.
+            _confirm_deletes(the_plan, source, client.api_url, can_ask=output.stdin_is_terminal() and source != "<stdin>")
+        result = execute(the_plan, client)
+    if as_json:
+        output.print_json({"plan": the_plan.to_json(), "result": result.to_json(with_secrets=show_secrets)})
+    else:
+        _print_result(result, show_secrets=show_secrets)
+    if not result.ok:
+        _fail(result, rerun=f"hooks apply -f {file}")
+    _finish(the_plan, exit_code)
+
+
+def _load(file: Path, source: str) -> list["DesiredWebhook"]:
+    from argilla_hooks.declarative import SpecError, load_file, load_text
+
+    try:
+        return load_text(sys.stdin.read(), source) if source == "<stdin>" else load_file(file)
+    except SpecError as exc:
+        _reject(exc)
+
+
+def _reject(exc: "SpecError") -> NoReturn:
+    """Every problem on its own line, then the one-line verdict (exit 2)."""
+    for problem in exc.problems:
+        output.error(f"{exc.source}: {problem}")
+    count = len(exc.problems)
+    raise UsageProblem(f"{exc.source}: {count} problem{'s' * (count != 1)}; nothing was changed")
+
+
+def _print_plan(the_plan: "Plan", source: str) -> None:
+    if the_plan.is_empty:
+        output.print_line(f"no changes: the server matches {source}")
+        return
+    for line in the_plan.lines():
+        output.print_line(line)
+
+
+def _mention_unmanaged(the_plan: "Plan", source: str) -> None:
+    if not the_plan.unmanaged:
+        return
+    count = len(the_plan.unmanaged)
+    output.info(f"kept {count} webhook{'s' * (count != 1)} not in {source} (--prune would delete {'them' if count != 1 else 'it'}):")
+    for webhook in the_plan.unmanaged:
+        output.info(f"  {webhook.url} (id {webhook.short_id})")
+
+
+def _confirm_deletes(the_plan: "Plan", source: str, api_url: str, *, can_ask: bool) -> None:
+    count = len(the_plan.deletes)
+    what = f"{count} webhook{'s' * (count != 1)} not in {source}"
+    if not can_ask:
+        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when not on a terminal. Nothing was changed")
+    if not typer.confirm(f"Apply these changes to {api_url}, deleting {what}?", err=True):
+        raise CommandError("nothing was changed", ExitCode.ERROR)
+
+
+_PAST = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+def _print_result(result: "ApplyResult", *, show_secrets: bool) -> None:
+    for outcome in result.done:
+        webhook = outcome.webhook
+        line = f"{_PAST[outcome.action.kind]} {webhook.url} (id {webhook.short_id})"
+        if show_secrets and outcome.action.kind == "create":
+            line += f" secret {webhook.secret}"
+        output.print_line(line)
+    if result.ok and result.done:
+        output.success(_summary(result))
+        if not show_secrets and any(o.action.kind == "create" for o in result.done):
+            output.info("new webhooks' secrets are not shown: see one with `hooks show ID --show-secret`")
+
+
+def _summary(result: "ApplyResult") -> str:
+    counts = {kind: sum(1 for o in result.done if o.action.kind == kind) for kind in _PAST}
+    return "applied: " + ", ".join(f"{n} {_PAST[kind]}" for kind, n in counts.items())
+
+
+def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
+    """Say what was and was not applied, and exit with the code of the failure that stopped it."""
+    [failed] = result.failed
+    known = classify(failed.error)
+    message, code = known if known is not None else (f"{type(failed.error).__name__}: {failed.error}", ExitCode.ERROR)
+    output.error(f"failed: {failed.action.line()}: {message}")
+    if failed.note:
+        output.warn(failed.note)
+    for outcome in result.not_attempted:
+        output.info(f"not attempted: {outcome.action.line()}")
+    total = len(result.outcomes)
+    raise CommandError(
+        f"apply stopped: {len(result.done)} of {total} changes applied, 1 failed, {len(result.not_attempted)} not attempted; "
+        f"fix the cause and run `{rerun}` again to finish",
+        code,
+    )
+
+
+def _finish(the_plan: "Plan", exit_code: bool) -> None:
+    if exit_code and not the_plan.is_empty:
+        raise typer.Exit(int(ExitCode.CHANGES))

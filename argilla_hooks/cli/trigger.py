@@ -1,0 +1,130 @@
+"""`hooks trigger`: send one signed, realistic delivery to a receiver; no Argilla server needed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from argilla_hooks import settings
+from argilla_hooks.cli import completion, output
+from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.errors import CommandError, UsageProblem
+from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
+
+
+def trigger(
+    ctx: typer.Context,
+    event: Annotated[
+        str,
+        typer.Argument(
+            help="The event to send: one name, `ping` included (see `hooks events`).",
+            autocompletion=completion.sendable_event_names,
+            show_default=False,
+        ),
+    ],
+    to: Annotated[str, typer.Option("--to", help="Receiver URL.")] = settings.DEFAULT_RECEIVER_URL,
+    secret: Annotated[
+        Optional[str],
+        typer.Option(
+            "--secret",
+            envvar=settings.ENV_WEBHOOK_SECRET,
+            show_envvar=True,
+            help="Sign with this webhook secret (base64, as Argilla makes them; a whsec_ prefix is fine).",
+            show_default=False,
+        ),
+    ] = None,
+    webhook: Annotated[
+        Optional[str],
+        typer.Option(
+            "--webhook",
+            help="Sign with this Argilla webhook's secret (id or unique prefix; fetched with the connection options). "
+            "Beats the environment variable, not --secret.",
+            autocompletion=completion.webhook_ids,
+            show_default=False,
+        ),
+    ] = None,
+    data: Annotated[
+        Optional[str],
+        typer.Option(
+            "--data",
+            help="JSON object deep-merged into the sample's `data` (e.g. '{\"name\": \"x\"}'), or @FILE holding one.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print {"status", "body", "webhook_id", "type", "url"} on stdout; webhook_id is the delivery\'s '
+            "webhook-id header.",
+        ),
+    ] = False,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Send one signed sample delivery, shaped like Argilla 2.8's, to a receiver.
+
+    Prints the receiver's answer: its body on stdout, its status on stderr. Exits 0 on a 2xx
+    answer, 1 on any other answer or when nothing answers. Nothing is sent when the event,
+    --data or the secret is wrong (exit 2).
+
+    \b
+    Examples:
+      hooks trigger ping --secret "$SECRET"
+      ARGILLA_WEBHOOK_SECRET=... hooks trigger record.completed --to http://127.0.0.1:8000/hooks
+      hooks trigger dataset.created --webhook 3f2a --data '{"name": "my-dataset"}'
+      hooks trigger response.created --data @response.json --json | jq .status
+    """
+    from argilla_hooks.client.models import check_url
+    from argilla_hooks.samples import DeliveryError, SampleError, build_event, parse_overrides, send, sign
+
+    from_environment = secret is not None and ctx.get_parameter_source("secret").name == "ENVIRONMENT"
+    if webhook and secret is not None and not from_environment:
+        raise UsageProblem("give --secret or --webhook, not both")
+    try:
+        body = build_event(event, parse_overrides(data) if data is not None else None)
+    except SampleError as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        check_url(to)
+    except ValueError as exc:
+        raise UsageProblem(f"--to: {exc}") from None
+    if not secret and not webhook:
+        raise UsageProblem(
+            f"no secret to sign with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
+            "or pass --webhook ID to use an Argilla webhook's secret"
+        )
+
+    if webhook:  # a flag beats the environment, as everywhere else
+        with get_client(api_url, api_key, profile) as client:
+            secret = client.get(webhook).secret
+    try:
+        headers = sign(secret, None, None, body)
+    except SampleError as exc:
+        origin = f"the secret of webhook {webhook}" if webhook else settings.ENV_WEBHOOK_SECRET if from_environment else "--secret"
+        raise UsageProblem(f"{origin}: {exc.problems[0][1]}") from None
+
+    try:
+        status, text = send(to, body, headers)
+    except DeliveryError as exc:
+        raise CommandError(str(exc), ExitCode.ERROR) from None
+    if as_json:
+        output.print_json({"status": status, "body": text, "webhook_id": headers["webhook-id"], "type": event, "url": to})
+    elif text:
+        output.print_line(text.rstrip("\n"))
+    answer = f"{to} answered {status} {_phrase(status)} to {event} ({headers['webhook-id']})"
+    if not 200 <= status < 300:
+        raise CommandError(answer, ExitCode.ERROR)
+    output.success(answer)
+
+
+def _phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

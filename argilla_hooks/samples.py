@@ -1,0 +1,300 @@
+"""Realistic Argilla 2.8 webhook deliveries, signed like the server signs them, for `hooks trigger`.
+
+Bodies copy `argilla_server/webhooks/v1`: the envelope of `commons._build_payload`, `data` shaped by its
+`schemas.py` (key order included) and encoded as `jsonable_encoder` then `json.dumps` do (naive UTC ISO
+times without `Z` inside `data`, a `Z` timestamp on the envelope). Works with no Argilla server at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import difflib
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ValidationError
+
+from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
+from argilla_hooks.payloads import Event, format_event_timestamp
+from argilla_hooks.settings import DEFAULT_RECEIVER_URL
+
+DEFAULT_TARGET = DEFAULT_RECEIVER_URL
+DEFAULT_TIMEOUT = 20.0  # what Argilla's worker allows a listener
+ARGILLA_VERSION = "2.8.0"
+SECRET_PREFIX = "whsec_"
+
+
+class SampleError(ValueError):
+    """An event or `--data` override that cannot be sent; `path` is the first bad field (`data.dataset.name`)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        self.path = problems[0][0]
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+
+
+class DeliveryError(Exception):
+    """The receiver could not be reached (refused, DNS, timeout): there is no status to show."""
+
+
+# --- sample payloads ---------------------------------------------------------------------------
+
+
+def _now() -> str:
+    # What the server's JSON holds for its naive-UTC columns: jsonable_encoder's `datetime.isoformat()`.
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def _stamps(now: str) -> dict[str, str]:
+    return {"inserted_at": now, "updated_at": now}
+
+
+def _dataset(now: str, *, published: bool) -> dict[str, Any]:
+    """A dataset with one text field, one label question and one terms metadata property (empty while a draft)."""
+    field = {
+        "id": str(uuid.uuid4()),
+        "name": "text",
+        "title": "Text",
+        "required": True,
+        "settings": {"type": "text", "use_markdown": False},
+        **_stamps(now),
+    }
+    question = {
+        "id": str(uuid.uuid4()),
+        "name": "sentiment",
+        "title": "What is the sentiment of the text?",
+        "description": None,
+        "required": True,
+        "settings": {
+            "type": "label_selection",
+            "options": [
+                {"value": "positive", "text": "Positive", "description": None},
+                {"value": "negative", "text": "Negative", "description": None},
+            ],
+            "visible_options": None,
+        },
+        **_stamps(now),
+    }
+    metadata_property = {
+        "id": str(uuid.uuid4()),
+        "name": "source",
+        "title": "Source",
+        "settings": {"type": "terms", "values": ["reviews", "support"]},
+        "visible_for_annotators": True,
+        **_stamps(now),
+    }
+    return {
+        "id": str(uuid.uuid4()),
+        "name": "customer-reviews",
+        "guidelines": "Label the sentiment of each review.",
+        "allow_extra_metadata": False,
+        "status": "ready" if published else "draft",
+        "distribution": {"strategy": "overlap", "min_submitted": 1},
+        "workspace": {"id": str(uuid.uuid4()), "name": "argilla", **_stamps(now)},
+        "questions": [question] if published else [],
+        "fields": [field] if published else [],
+        "metadata_properties": [metadata_property] if published else [],
+        "vectors_settings": [],
+        "last_activity_at": now,
+        **_stamps(now),
+    }
+
+
+def _record(now: str, *, completed: bool) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "status": "completed" if completed else "pending",
+        "fields": {"text": "The delivery was fast and the product works great."},
+        "metadata": {"source": "reviews"},
+        "external_id": str(uuid.uuid4()),  # the SDK's `rg.Record(id=...)`, a UUID unless set
+        "dataset": _dataset(now, published=True),
+        **_stamps(now),
+    }
+
+
+def _response(now: str) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "values": {"sentiment": {"value": "positive"}},
+        "status": "submitted",
+        # with the dataset's min_submitted of 1, a submitted response completes its record
+        "record": _record(now, completed=True),
+        "user": {
+            "id": str(uuid.uuid4()),
+            "first_name": "Annotator",
+            "last_name": None,
+            "username": "annotator",
+            "role": "annotator",
+            **_stamps(now),
+        },
+        **_stamps(now),
+    }
+
+
+def check_event_type(event_type: str) -> str:
+    """One event name from the catalogue (`ping` included); a pattern or unknown name raises SampleError."""
+    if event_type in ALL_EVENTS:
+        return event_type
+    try:
+        matched = expand_events([event_type], allow_ping=True)
+    except UnknownEventError as exc:
+        raise SampleError([("type", str(exc))]) from None
+    raise SampleError([("type", f"{event_type!r} matches {len(matched)} events; trigger sends one: {', '.join(matched)}")])
+
+
+def sample_data(event_type: str) -> dict[str, Any]:
+    """Fresh `data` for an event type: new UUIDs and timestamps on every call."""
+    now = _now()
+    kind = check_event_type(event_type).partition(".")[0]
+    if kind == "ping":
+        return {"agent": "argilla-server", "version": ARGILLA_VERSION}
+    if kind == "dataset":
+        return _dataset(now, published=event_type != "dataset.created")
+    if kind == "record":
+        return _record(now, completed=event_type == "record.completed")
+    return _response(now)
+
+
+def sample_event(event_type: str) -> dict[str, Any]:
+    """The whole body Argilla 2.8 would send for `event_type`: `{"type", "version", "timestamp", "data"}`."""
+    return {
+        "type": check_event_type(event_type),
+        "version": 1,
+        "timestamp": format_event_timestamp(datetime.now(timezone.utc)),
+        "data": sample_data(event_type),
+    }
+
+
+# --- overrides ---------------------------------------------------------------------------------
+
+
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `base` with `overrides` merged in: objects merge key by key, anything else (lists too) replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_overrides(value: str) -> dict[str, Any]:
+    """`--data`: a JSON object, or `@FILE` holding one."""
+    text = value
+    if value.startswith("@"):
+        try:
+            text = Path(value[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SampleError([("--data", f"cannot read {value[1:]}: {exc}")]) from None
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SampleError([("--data", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]) from None
+    if not isinstance(overrides, dict):
+        raise SampleError([("--data", f"expected a JSON object to merge into data, got {type(overrides).__name__}")])
+    return overrides
+
+
+def build_event(event_type: str, overrides: Optional[dict[str, Any]] = None) -> bytes:
+    """The raw body to send: the sample with `overrides` deep-merged into `data`, validated, encoded as Argilla does.
+
+    Raises SampleError naming each bad field (`data.dataset.name: Input should be a valid string`),
+    including keys the payload model does not have (a misspelt override would otherwise be silently sent).
+    """
+    body = sample_event(event_type)
+    if overrides:
+        body["data"] = deep_merge(body["data"], overrides)
+    try:
+        data = Event.model_validate(body).parsed_data()
+    except ValidationError as exc:
+        # Only `data` can be wrong (the envelope is ours), and its errors are located relative to it.
+        raise SampleError([(_path("data", error["loc"]), error["msg"]) for error in exc.errors()]) from None
+    _reject_unknown_keys(data, "data")
+    # json.dumps with its default separators: byte for byte what the server signs and posts.
+    return json.dumps(body).encode("utf-8")
+
+
+def _path(prefix: str, loc: tuple) -> str:
+    return prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+
+
+def _reject_unknown_keys(model: BaseModel, path: str) -> None:
+    # The payload models keep unknown keys (for newer servers); the samples have none, so any is an override's.
+    fields = list(type(model).model_fields)
+    unknown = [(f"{path}.{key}", f"not a key of this payload{_did_you_mean(key, fields)}") for key in model.model_extra or {}]
+    if unknown:
+        raise SampleError(unknown)
+    for name in fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            _reject_unknown_keys(value, f"{path}.{name}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    _reject_unknown_keys(item, f"{path}.{name}[{index}]")
+
+
+def _did_you_mean(key: str, fields: list[str]) -> str:
+    close = difflib.get_close_matches(key, fields, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f"; keys: {', '.join(fields)}"
+
+
+# --- signing and sending -----------------------------------------------------------------------
+
+
+def new_msg_id() -> str:
+    """A delivery id like Argilla's: `msg_` and 16 random bytes, URL-safe base64."""
+    return f"msg_{secrets.token_urlsafe(16)}"
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a webhook secret: base64-decoded, with or without a `whsec_` prefix."""
+    text = secret.strip()
+    if text.startswith(SECRET_PREFIX):
+        text = text[len(SECRET_PREFIX) :]
+    try:
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
+        raise SampleError([("secret", "not a base64 webhook secret (Argilla's are 88 characters of base64)")])
+    return key
+
+
+def sign(secret: str, msg_id: Optional[str], timestamp: Optional[int], body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers for `body`; a None `msg_id` / `timestamp` gets a fresh id / the current time."""
+    msg_id = msg_id or new_msg_id()
+    timestamp = int(time.time()) if timestamp is None else int(timestamp)
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    signature = base64.b64encode(hmac.new(secret_key(secret), signed, hashlib.sha256).digest()).decode()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": f"v1,{signature}",
+        "content-type": "application/json",
+    }
+
+
+def send(url: str, body: bytes, headers: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> tuple[int, str]:
+    """POST one delivery; returns the receiver's status and body. Raises DeliveryError when there is no answer."""
+    import httpx
+
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+    except httpx.TimeoutException:
+        raise DeliveryError(f"{url} did not answer within {timeout:g} s") from None
+    except httpx.TransportError as exc:
+        raise DeliveryError(f"could not reach {url}: {str(exc) or type(exc).__name__} (is the receiver running?)") from None
+    except httpx.InvalidURL as exc:
+        raise DeliveryError(f"invalid URL {url!r}: {exc}") from None
+    return response.status_code, response.text

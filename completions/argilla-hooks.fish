@@ -1,0 +1,1 @@
+complete --command argilla-hooks --no-files --arguments "(env _HOOKS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) argilla-hooks)" --condition "env _HOOKS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) argilla-hooks"

@@ -1,0 +1,143 @@
+"""Shell completion: the committed scripts are current, and real shells complete commands, events and profiles."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from argilla_hooks.cli.completion_scripts import PROGRAMS, completion_scripts
+from argilla_hooks.events import SUBSCRIBABLE
+from tests.bash_completion import COMPLETIONS, bash_complete as complete_in_bash
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).parents[2]
+BIN = Path(sys.executable).parent  # where the installed `hooks` and `argilla-hooks` live
+SUBSCRIBABLE_EVENTS = list(SUBSCRIBABLE)
+
+needs_installed = pytest.mark.skipif(not (BIN / "hooks").exists(), reason="the project is not installed in this venv")
+
+
+def shell_env(**extra: str) -> dict[str, str]:
+    # No server: `webhook_ids` must answer nothing, fast. NO_COLOR etc. come from the unit conftest.
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ARGILLA_API_URL": "http://127.0.0.1:9", **extra}
+
+
+def bash_complete(*words: str, program: str = "hooks", env: dict | None = None) -> list[str]:
+    return complete_in_bash(*words, program=program, env=env or shell_env())
+
+
+# --- the committed scripts ---------------------------------------------------------------------
+
+
+def test_committed_completion_scripts_are_current():
+    expected = completion_scripts()
+    stale = [name for name, content in expected.items() if not (COMPLETIONS / name).is_file() or (COMPLETIONS / name).read_text() != content]
+    extra = sorted({p.name for p in COMPLETIONS.iterdir()} - set(expected))
+    assert not stale and not extra, (
+        f"stale: {stale}, unexpected: {extra}; run `python -m argilla_hooks.cli.completion_scripts` and commit completions/"
+    )
+
+
+def test_scripts_cover_every_console_script():
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert sorted(scripts) == sorted(PROGRAMS)
+
+
+@needs_installed
+def test_show_completion_prints_the_committed_bash_script():
+    result = subprocess.run([str(BIN / "hooks"), "--show-completion", "bash"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (COMPLETIONS / "hooks.bash").read_text().strip()
+
+
+@needs_installed
+def test_install_completion_works_without_a_terminal(tmp_path):
+    result = subprocess.run(
+        [str(BIN / "hooks"), "--install-completion", "bash"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    installed = tmp_path / ".bash_completions" / "hooks.sh"
+    assert installed.read_text().strip() == (COMPLETIONS / "hooks.bash").read_text().strip()
+    assert f"source '{installed}'" in (tmp_path / ".bashrc").read_text()
+
+
+# --- real bash -----------------------------------------------------------------------------------
+
+
+@needs_installed
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_bash_completes_commands(program):
+    assert bash_complete("up", program=program) == ["update"]
+    assert bash_complete("tr", program=program) == ["trigger"]
+
+
+@needs_installed
+@pytest.mark.parametrize("words", [("create", "-e", ""), ("create", "--event", ""), ("list", "-e", ""),
+                                   ("update", "3f2a", "-e", ""), ("update", "3f2a", "--add-event", ""),
+                                   ("update", "3f2a", "--remove-event", "")])
+def test_bash_completes_subscribable_event_names(words):
+    assert bash_complete(*words) == SUBSCRIBABLE_EVENTS
+
+
+@needs_installed
+def test_bash_completes_the_last_item_of_a_comma_list():
+    assert bash_complete("create", "-e", "dataset.created,record.c") == [
+        "dataset.created,record.created", "dataset.created,record.completed"
+    ]
+
+
+@needs_installed
+def test_bash_completes_trigger_events_including_ping():
+    assert bash_complete("trigger", "") == [*SUBSCRIBABLE_EVENTS, "ping"]
+    assert bash_complete("trigger", "p") == ["ping"]
+
+
+@needs_installed
+def test_bash_completes_export_formats():
+    assert bash_complete("export", "--format", "") == ["toml", "json"]
+
+
+@needs_installed
+@pytest.mark.parametrize("words", [("list", "--profile", ""), ("login", "--profile", ""), ("logout", "--profile", "")])
+def test_bash_completes_profile_names(tmp_path, words):
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.prod]\napi_url = "http://p"\napi_key = "k"\n[profiles.staging]\napi_url = "http://s"\napi_key = "k"\n')
+    assert bash_complete(*words, env=shell_env(ARGILLA_HOOKS_CONFIG=str(config))) == ["prod", "staging"]
+
+
+@needs_installed
+@pytest.mark.parametrize("words", [("show", ""), ("delete", ""), ("ping", ""), ("trigger", "ping", "--webhook", "")])
+def test_bash_webhook_ids_are_quietly_empty_without_a_server(words):
+    assert bash_complete(*words) == []
+
+
+# --- zsh and fish, when installed ------------------------------------------------------------------
+
+
+@needs_installed
+@pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
+def test_fish_completes_commands_and_events():
+    def complete(line: str) -> list[str]:
+        command = f'source {COMPLETIONS / "hooks.fish"}; complete -C "{line}"'
+        result = subprocess.run(["fish", "--no-config", "-c", command], capture_output=True, text=True, env=shell_env(), timeout=30)
+        return [item.split("\t")[0] for item in result.stdout.splitlines()]
+
+    assert complete("hooks up") == ["update"]
+    assert sorted(complete("hooks create -e record.c")) == ["record.completed", "record.created"]
+
+
+@needs_installed
+@pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
+def test_zsh_script_feeds_the_completions_to_arguments():
+    # zsh completion needs a live line editor; stand in for compdef/_arguments and look at what they receive.
+    script = f'compdef() {{ :; }}; source {COMPLETIONS / "hooks.zsh"}; _arguments() {{ print -r -- "$@"; }}; words=(hooks up); CURRENT=2; _hooks_completion'
+    result = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, env=shell_env(), timeout=30)
+    assert '"update":"Change a webhook' in result.stdout, result.stderr
