@@ -3,7 +3,7 @@ _argilla_hooks_completion() {
 '
     COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
                    COMP_CWORD=$COMP_CWORD \
-                   _HOOKS_COMPLETE=complete_bash $1 ) )
+                   _ARGILLA_HOOKS_COMPLETE=complete_bash $1 ) )
     return 0
 }
 

@@ -14,14 +14,17 @@ from typing import Optional
 
 PROGRAMS = ("hooks", "argilla-hooks")  # the console scripts of pyproject.toml
 SHELLS = ("bash", "zsh", "fish")
-# main() runs the app as `hooks` whichever name started it, so typer always reads this variable.
-COMPLETE_VAR = "_HOOKS_COMPLETE"
+
+
+def complete_var(prog_name: str) -> str:
+    # typer's own rule, which main() relies on by running the app under the name it was called by.
+    return "_{}_COMPLETE".format(prog_name.replace("-", "_").upper())
 
 
 def completion_script(prog_name: str, shell: str) -> str:
     from typer._completion_shared import get_completion_script
 
-    return get_completion_script(prog_name=prog_name, complete_var=COMPLETE_VAR, shell=shell) + "\n"
+    return get_completion_script(prog_name=prog_name, complete_var=complete_var(prog_name), shell=shell) + "\n"
 
 
 def completion_scripts() -> dict[str, str]:
