@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from argilla_hooks import __version__, settings
-from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
+from argilla_hooks.cli import auth, export_apply, listen, output, trigger, webhooks
 from argilla_hooks.cli.errors import classify
 from argilla_hooks.cli.exit_codes import ExitCode
 
@@ -54,6 +54,7 @@ app.command("ping", rich_help_panel=_MANAGE)(webhooks.ping)
 app.command("events", rich_help_panel=_MANAGE)(webhooks.events)
 app.command("export", rich_help_panel=_AS_CODE)(export_apply.export)
 app.command("apply", rich_help_panel=_AS_CODE)(export_apply.apply)
+app.command("listen", rich_help_panel=_TEST)(listen.listen)
 app.command("trigger", rich_help_panel=_TEST)(trigger.trigger)
 app.command("login", rich_help_panel=_ACCOUNT)(auth.login)
 app.command("logout", rich_help_panel=_ACCOUNT)(auth.logout)

@@ -1,0 +1,357 @@
+"""`hooks listen`: serve the verifying receiver with an embedded uvicorn, and optionally register it with Argilla."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import os
+import signal
+import socket
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
+
+import typer
+
+from argilla_hooks import settings
+from argilla_hooks.cli import completion, output
+from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.errors import CommandError, UsageProblem
+from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.listen_output import ListenInfo, Printer
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
+from argilla_hooks.events import SUBSCRIBABLE, expand_events
+
+if TYPE_CHECKING:
+    from argilla_hooks.client import ArgillaClient
+    from argilla_hooks.client.models import Webhook
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2}
+
+
+def listen(
+    targets: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Handlers as module:function (several allowed); none: print each event.", show_default=False),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to bind; 0 picks a free one.", min=0, max=65535)] = 8000,
+    path: Annotated[str, typer.Option("--path", help="URL path that receives deliveries.")] = "/",
+    app_dir: Annotated[str, typer.Option("--app-dir", help="Directory put first on sys.path for the targets.")] = ".",
+    secret: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--secret",
+            "-s",
+            envvar=settings.ENV_WEBHOOK_SECRET,
+            help="Webhook secret to verify with; repeat it while rotating.",
+            show_default=False,
+            rich_help_panel="Verification",
+        ),
+    ] = None,
+    webhook: Annotated[
+        Optional[str],
+        typer.Option(
+            "--webhook",
+            help="Verify with this existing Argilla webhook's secret (id or prefix).",
+            autocompletion=completion.webhook_ids,
+            show_default=False,
+            rich_help_panel="Verification",
+        ),
+    ] = None,
+    register: Annotated[
+        bool,
+        typer.Option("--register", help="Create a webhook for this session; deleted on exit.", rich_help_panel="Verification"),
+    ] = False,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Accept unsigned deliveries (marked unverified).", rich_help_panel="Verification")
+    ] = False,
+    tolerance: Annotated[
+        int, typer.Option("--tolerance", help="Seconds a signature timestamp may be off.", min=1, rich_help_panel="Verification")
+    ] = 300,
+    event: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--event",
+            "-e",
+            help="Events to register for (globs ok) [default: the handlers' @on events, else all].",
+            autocompletion=completion.event_names,
+            show_default=False,
+            rich_help_panel="Registration",
+        ),
+    ] = None,
+    public_url: Annotated[
+        Optional[str],
+        typer.Option(
+            "--public-url",
+            envvar=settings.ENV_PUBLIC_URL,
+            help="URL Argilla should call (a tunnel, a proxy) [default: the listen URL].",
+            show_default=False,
+            rich_help_panel="Registration",
+        ),
+    ] = None,
+    forward_to: Annotated[
+        Optional[list[str]],
+        typer.Option("--forward-to", help="Re-send each verified delivery here too (repeatable).", show_default=False),
+    ] = None,
+    max_body: Annotated[str, typer.Option("--max-body", help="Largest body accepted (e.g. 512KiB, 10MiB).")] = "10MiB",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout (ready, event, rejected, stopped).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print headers, body and handler tracebacks.")] = False,
+    exit_after: Annotated[
+        Optional[int], typer.Option("--exit-after", help="Exit 0 after N handled events.", min=1, show_default=False)
+    ] = None,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    profile: Profile = None,
+) -> None:
+    """Receive Argilla deliveries locally: verify them, run your handlers, print or forward the events.
+
+    \b
+    Examples:
+      hooks listen --secret "$SECRET"                          # print every verified event
+      hooks listen handlers:on_response --register -e 'response.*'
+      hooks listen app.hooks:notify --webhook 3f2a --port 9000 --path /argilla
+      hooks listen --secret "$SECRET" --forward-to http://127.0.0.1:3000/hooks --json | jq .type
+    """
+    from argilla_hooks.client.models import check_url
+
+    if no_verify and (secret or webhook or register):
+        raise UsageProblem("--no-verify cannot be combined with --secret, --webhook or --register")
+    if webhook and register:
+        raise UsageProblem("give --webhook (use an existing webhook) or --register (create one), not both")
+    if not (secret or webhook or register or no_verify):
+        raise UsageProblem(
+            f"no secret to verify deliveries with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
+            "use --webhook ID or --register, or --no-verify to accept anything"
+        )
+    if event and not register:
+        raise UsageProblem("-e/--event chooses the events of a --register webhook; handlers choose theirs with @on(...)")
+    limit = _parse_size(max_body)
+    path = "/" + path.strip("/")
+    if public_url is not None:
+        _check(check_url, public_url, "--public-url")
+    for url in forward_to or []:
+        _check(check_url, url, "--forward-to")
+
+    handlers = _load_handlers(targets or [], app_dir)
+    wanted = _handler_events(handlers)
+    register_events = expand_events(event) if event else [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
+
+    json_out = sys.stdout
+    if as_json:
+        # stdout carries only our JSON lines: a handler's print() goes to stderr.
+        sys.stdout = sys.stderr
+    printer = Printer(json_out, as_json=as_json, verbose=verbose, show_data=not handlers)
+    sock = _bind(host, port)
+    bound_port = sock.getsockname()[1]
+    info = ListenInfo(
+        host=host,
+        port=bound_port,
+        path=path,
+        verify=not no_verify,
+        secrets=0,
+        events=register_events if register else sorted(wanted, key=list(SUBSCRIBABLE + ("ping",)).index),
+        handlers=[h.name for h in handlers],
+        forward_to=list(forward_to or []),
+        exit_after=exit_after,
+    )
+    listen_url = _reachable_url(host, bound_port, path)
+    secrets = list(secret or [])
+    registered: Optional["Webhook"] = None
+    client: Optional["ArgillaClient"] = None
+    try:
+        if webhook or register:
+            client = get_client(api_url, api_key, profile)
+            if webhook:
+                found = client.get(webhook)
+                secrets.append(found.secret)
+                info.webhook_id = str(found.id)
+                _warn_if_elsewhere(found.url, public_url or listen_url)
+            else:
+                registered = _register(client, public_url or listen_url, register_events)
+                secrets.append(registered.secret)
+                info.webhook_id, info.registered = str(registered.id), True
+        info.secrets = len(secrets)
+        if no_verify:
+            output.warn("--no-verify: anyone who can reach this port can send events; every event is marked unverified")
+        handled = _serve(sock, handlers, secrets, info, printer, limit=limit, tolerance=tolerance, verify=not no_verify)
+    finally:
+        sock.close()
+        sys.stdout = json_out
+        if registered is not None and client is not None:
+            _unregister(client, registered)
+        if client is not None:
+            client.close()
+    printer.stopped(handled)
+
+
+def _serve(sock: socket.socket, handlers: list, secrets: list[str], info: ListenInfo, printer: Printer, **options: Any) -> int:
+    """Run uvicorn on the bound socket until Ctrl-C, SIGTERM or --exit-after; return the number of handled events."""
+    import uvicorn
+
+    from argilla_hooks.receiver import create_app
+
+    handled = 0
+    server = None
+
+    def on_report(report) -> None:
+        nonlocal handled
+        printer.delivery(report)
+        if report.kind == "event" and report.ok and not report.duplicate:
+            handled += 1
+            if info.exit_after and handled >= info.exit_after and server is not None:
+                server.should_exit = True
+
+    try:
+        app = create_app(
+            handlers=[h.fn for h in handlers],
+            secrets=secrets,
+            verify=options["verify"],
+            path=info.path,
+            tolerance=options["tolerance"],
+            max_body=options["limit"],
+            forward_to=info.forward_to,
+            on_report=on_report,
+        )
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=30,  # Argilla waits 20 s for an answer; let in-flight deliveries finish
+    )
+    server = _server_class()(config, on_ready=lambda: printer.ready(info))
+    server.run(sockets=[sock])
+    return handled
+
+
+@functools.lru_cache(maxsize=None)
+def _server_class() -> type:
+    """uvicorn.Server, reporting readiness and leaving the exit to `listen` (built lazily: uvicorn is heavy)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def __init__(self, config: "uvicorn.Config", on_ready: Callable[[], None]) -> None:
+            super().__init__(config)
+            self._on_ready = on_ready
+
+        async def startup(self, sockets: Optional[list[socket.socket]] = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                self._on_ready()
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # Like uvicorn's, minus re-raising the signal afterwards: that would end the process before the
+            # temporary webhook is deleted. A second Ctrl-C still forces an immediate shutdown.
+            originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in originals.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def _parse_size(text: str) -> int:
+    """`10MiB`, `512k`, `1048576` -> bytes."""
+    number = text.strip().lower().rstrip("s")
+    unit = number.lstrip("0123456789.")
+    digits = number[: len(number) - len(unit)]
+    factor = _SIZE_UNITS.get(unit.strip())
+    try:
+        size = int(float(digits) * factor) if factor else 0
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise UsageProblem(f"--max-body {text!r} is not a size (e.g. 10MiB, 512KiB, 1048576)")
+    return size
+
+
+def _check(validator: Callable[[str], Any], value: str, option: str) -> None:
+    try:
+        validator(value)
+    except ValueError as exc:
+        raise UsageProblem(f"{option}: {exc}") from None
+
+
+def _load_handlers(targets: list[str], app_dir: str) -> list:
+    """Every target imported and checked before anything binds: a bad one is exit 2, a bug in it shows its traceback."""
+    from argilla_hooks.receiver import Handler, HandlerLoadError, load_handler
+
+    handlers = []
+    for target in targets:
+        try:
+            fn = load_handler(target, app_dir)
+            handler = Handler(fn)
+        except HandlerLoadError as exc:
+            raise UsageProblem(str(exc)) from None
+        except Exception:
+            # An error inside the user's module (an ImportError of its own included) is theirs to see in full.
+            import traceback
+
+            traceback.print_exc()
+            raise CommandError(f"importing handler {target!r} failed (traceback above)", ExitCode.ERROR) from None
+        handlers.append(handler)
+    return handlers
+
+
+def _handler_events(handlers: list) -> set[str]:
+    """The union of the handlers' @on(...) events; empty when any handler takes everything (or there is none)."""
+    wanted: set[str] = set()
+    for handler in handlers:
+        if handler.events is None:
+            return set(SUBSCRIBABLE)
+        wanted |= handler.events
+    return wanted or set(SUBSCRIBABLE)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind before anything else happens, so a port in use is one clear line, not a uvicorn traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(f"port {port} on {host} is already in use: pick another with --port (0 picks a free one)") from None
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _reachable_url(host: str, port: int, path: str) -> str:
+    # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
+
+
+def _warn_if_elsewhere(webhook_url: str, listen_url: str) -> None:
+    from argilla_hooks.declarative import normalize_url
+
+    if normalize_url(webhook_url) != normalize_url(listen_url):
+        output.warn(f"the webhook points at {webhook_url}, not at this listener ({listen_url}); Argilla will not deliver here")
+
+
+def _register(client: "ArgillaClient", url: str, events: list[str]) -> "Webhook":
+    from argilla_hooks.client.models import WebhookCreate
+
+    description = f"temporary: hooks listen on {socket.gethostname()} pid {os.getpid()} (deleted on exit)"
+    return client.create(WebhookCreate(url=url, events=events, description=description[:1000]))
+
+
+def _unregister(client: "ArgillaClient", webhook: "Webhook") -> None:
+    try:
+        client.delete(webhook.id)
+    except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C lands here too
+        output.error(f"could not delete the temporary webhook {webhook.id} ({exc or type(exc).__name__}); run: hooks delete {webhook.id}")
+        raise CommandError(f"temporary webhook {webhook.id} was left on the server", ExitCode.ERROR) from None
+    output.info(f"deleted the temporary webhook {webhook.short_id}")

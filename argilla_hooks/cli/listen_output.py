@@ -1,0 +1,179 @@
+"""What `hooks listen` prints: a banner and one entry per delivery, as terminal lines, plain text or JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any, Optional
+
+from argilla_hooks.cli.output import short_events
+
+if TYPE_CHECKING:
+    from argilla_hooks.receiver.report import DeliveryReport
+
+
+@dataclass
+class ListenInfo:
+    """What the listener is doing, for the banner and the `ready` JSON line."""
+
+    host: str
+    port: int
+    path: str
+    verify: bool
+    secrets: int
+    events: list[str]
+    handlers: list[str]
+    forward_to: list[str]
+    webhook_id: Optional[str] = None
+    registered: bool = False
+    exit_after: Optional[int] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{self.path}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "ready",
+            "url": self.url,
+            "host": self.host,
+            "port": self.port,
+            "path": self.path,
+            "verify": self.verify,
+            "events": self.events,
+            "handlers": self.handlers,
+            "forward_to": self.forward_to,
+            "webhook_id": self.webhook_id,
+            "registered": self.registered,
+        }
+
+
+def describe_resource(event_type: Optional[str], data: Optional[dict[str, Any]]) -> str:
+    """`my-dataset`, `record 1a2b3c4d in my-dataset`, `response 5e6f… by ann on record 1a2b…`, from the payload."""
+    if not isinstance(data, dict):
+        return ""
+    kind = (event_type or "").split(".")[0]
+
+    def short(value: Any) -> str:
+        return str(value)[:8] if value else "?"
+
+    def dataset_name(dataset: Any) -> str:
+        return str(dataset.get("name", short(dataset.get("id")))) if isinstance(dataset, dict) else "?"
+
+    if kind == "ping":
+        return f"from {data.get('agent', '?')} {data.get('version', '')}".rstrip()
+    if kind == "dataset":
+        return f"{dataset_name(data)} ({short(data.get('id'))})"
+    if kind == "record":
+        return f"record {short(data.get('id'))} in {dataset_name(data.get('dataset'))}"
+    if kind == "response":
+        user = data.get("user") if isinstance(data.get("user"), dict) else {}
+        record = data.get("record") if isinstance(data.get("record"), dict) else {}
+        return f"response {short(data.get('id'))} by {user.get('username', '?')} on record {short(record.get('id'))}"
+    return short(data.get("id"))
+
+
+class Printer:
+    """Renders listener output; `stream` is the real stdout (user handlers' prints are sent to stderr in JSON mode)."""
+
+    def __init__(self, stream: IO[str], *, as_json: bool, verbose: bool, show_data: bool) -> None:
+        self.stream = stream
+        self.as_json = as_json
+        self.verbose = verbose
+        self.show_data = show_data
+        self.terminal = not as_json and stream.isatty()
+        self._console = None
+        if self.terminal:
+            from rich.console import Console
+
+            self._console = Console(file=stream, highlight=False, soft_wrap=True)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def ready(self, info: ListenInfo) -> None:
+        if self.as_json:
+            self._json(info.to_json())
+            return
+        mode = f"verifying signatures ({info.secrets} secret{'s' if info.secrets != 1 else ''})" if info.verify else "NOT verifying signatures (--no-verify)"
+        lines = [
+            f"hooks listen on {info.url}  {mode}",
+            f"  events:   {short_events(info.events) if info.events else 'none'}",
+            f"  handlers: {', '.join(info.handlers) if info.handlers else 'built-in printer'}",
+        ]
+        if info.forward_to:
+            lines.append(f"  forward:  {', '.join(info.forward_to)}")
+        if info.webhook_id:
+            how = "registered for this session, deleted on exit" if info.registered else "existing webhook"
+            lines.append(f"  webhook:  {info.webhook_id} ({how})")
+        if info.exit_after:
+            lines.append(f"  exits after {info.exit_after} handled event{'s' if info.exit_after != 1 else ''}")
+        lines.append("Press Ctrl-C to stop." if self.terminal else "")
+        if self._console is not None:
+            self._console.print(lines[0], style="bold", markup=False)
+            for line in lines[1:]:
+                self._console.print(line, markup=False)
+        else:
+            self._lines([line for line in lines if line])
+
+    def stopped(self, handled: int) -> None:
+        if self.as_json:
+            self._json({"kind": "stopped", "handled": handled})
+        else:
+            self._lines([f"stopped after {handled} handled event{'s' if handled != 1 else ''}"])
+
+    # --- deliveries ---------------------------------------------------------------------------
+
+    def delivery(self, report: "DeliveryReport") -> None:
+        if self.as_json:
+            self._json(report.to_json())
+            return
+        now = datetime.now().strftime("%H:%M:%S")
+        if report.kind == "rejected":
+            self._emit(f"{now} ✗ rejected {report.status}: {report.reason}", "red")
+            return
+        parts = [now, "✓" if report.ok else "✗", report.type or "?", describe_resource(report.type, report.data)]
+        parts.append("verified" if report.verified else "UNVERIFIED")
+        parts.append(str(report.status) + (" (already handled)" if report.duplicate else ""))
+        for handler in report.handlers:
+            outcome = "ok" if handler.ok else f"FAILED {handler.error}"
+            parts.append(f"{handler.name} {outcome} {handler.duration_ms:.1f}ms")
+        for forward in report.forwards:
+            parts.append(f"→ {forward.url} {forward.status if forward.status is not None else forward.error}")
+        style = None if report.ok else "red"
+        self._emit("  ".join(p for p in parts if p), style)
+        if self.verbose:
+            for name, value in report.headers.items():
+                self._emit(f"    {name}: {value}", "dim")
+        if (self.verbose or self.show_data) and report.data is not None:
+            body = json.dumps(report.data, indent=2, ensure_ascii=False, default=str)
+            self._emit("\n".join("    " + line for line in body.splitlines()), "dim" if self.verbose else None)
+        if self.verbose:
+            for handler in report.handlers:
+                if handler.exception is not None:
+                    self._traceback(handler.exception)
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _json(self, data: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        self.stream.flush()
+
+    def _emit(self, text: str, style: Optional[str]) -> None:
+        if self._console is not None:
+            self._console.print(text, style=style, markup=False)
+        else:
+            self._lines([text])
+
+    def _lines(self, lines: list[str]) -> None:
+        self.stream.write("".join(line + "\n" for line in lines))
+        self.stream.flush()
+
+    @staticmethod
+    def _traceback(exc: BaseException) -> None:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)

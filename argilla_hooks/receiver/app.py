@@ -1,0 +1,344 @@
+"""The receiver: a plain ASGI app that verifies Argilla deliveries, then runs handlers and forwards each event once.
+
+No web framework: any ASGI server (uvicorn, hypercorn, several workers or replicas) can serve `create_app(...)`.
+Answers: 200 once every handler and forward succeeded (or the event was already handled), 401 signature, 400 not an
+event, 413 too large, 404/405 wrong path/method, 500 a handler raised, 502 a forward failed; `GET /healthz` -> 200.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Iterable, MutableMapping
+from typing import Any, Callable, Optional, Union
+
+import anyio
+import httpx
+
+from argilla_hooks.events import ALL_EVENTS
+from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, IN_FLIGHT, DeliveryLog
+from argilla_hooks.receiver.forward import Forwarder, forwarded_headers
+from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
+from argilla_hooks.receiver.loader import load_handler
+from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
+from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, VerificationError, Verifier
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+HandlerSpec = Union[str, Callable[..., Any]]
+Reporter = Callable[[DeliveryReport], None]
+
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+HEALTH_PATH = "/healthz"
+
+logger = logging.getLogger("argilla_hooks.receiver")
+
+_OK = b'{"ok":true}'
+_DUPLICATE = b'{"ok":true,"duplicate":true}'
+_HEALTHY = b'{"status":"ok"}'
+
+
+def create_app(
+    handlers: Iterable[HandlerSpec] = (),
+    secrets: Iterable[str] = (),
+    verify: bool = True,
+    path: str = "/",
+    tolerance: int = DEFAULT_TOLERANCE,
+    max_body: int = DEFAULT_MAX_BODY,
+    forward_to: Iterable[str] = (),
+    on_report: Optional[Reporter] = None,
+    *,
+    app_dir: Optional[str] = ".",
+    forward_transport: Optional[httpx.AsyncBaseTransport] = None,
+    dedup_capacity: int = DEFAULT_CAPACITY,
+) -> ReceiverApp:
+    """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`).
+
+    Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
+    """
+    if max_body < 1:
+        raise ValueError("max_body must be a positive number of bytes")
+    return ReceiverApp(
+        [Handler(load_handler(h, app_dir) if isinstance(h, str) else h) for h in handlers],
+        Verifier(list(secrets), tolerance) if verify else None,
+        path=path,
+        max_body=max_body,
+        forward_to=[_check_forward_url(url) for url in dict.fromkeys(forward_to)],
+        on_report=on_report,
+        forwarder=Forwarder(forward_transport),
+        log=DeliveryLog(dedup_capacity),
+    )
+
+
+class _Rejected(Exception):
+    """A request answered with a 4xx before any handler ran."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+
+
+class _Disconnected(Exception):
+    """The client went away before sending the whole body; there is no one to answer."""
+
+
+class ReceiverApp:
+    """The ASGI callable; see `create_app`. `aclose()` (or ASGI lifespan shutdown) closes the forwarding client."""
+
+    def __init__(
+        self,
+        handlers: list[Handler],
+        verifier: Optional[Verifier],
+        *,
+        path: str,
+        max_body: int,
+        forward_to: list[str],
+        on_report: Optional[Reporter],
+        forwarder: Forwarder,
+        log: DeliveryLog,
+    ) -> None:
+        self.handlers = handlers
+        self.verifier = verifier
+        self.forward_to = forward_to
+        self.on_report = on_report
+        self.max_body = max_body
+        self.log = log
+        self._forwarder = forwarder
+        root = "/" + path.strip("/")
+        # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
+        self._paths = frozenset({root, root.rstrip("/") + "/"})
+        self._by_type: dict[str, tuple[list[tuple[int, Handler]], bool]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def aclose(self) -> None:
+        await self._forwarder.aclose()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        msg_id = None
+        try:
+            if scope["path"] not in self._paths or scope["method"] != "POST":
+                if scope["path"] == HEALTH_PATH and scope["method"] == "GET":
+                    await _respond(send, 200, _HEALTHY)
+                    return
+                raise self._refused_route(scope)
+            msg_id, body = await self._read_verified(receive, raw_headers)
+            try:
+                delivery = Delivery(body, raw_headers)
+                wanted, needs_body = self._handlers_for(delivery.type)
+                if needs_body or self.on_report is not None:
+                    delivery.parse()
+            except NotAnEvent as exc:
+                raise _Rejected(400, str(exc)) from None
+        except _Rejected as rejected:
+            await _respond(send, rejected.status, _error_body(rejected.reason), rejected.status == 405)
+            if self.on_report is not None:
+                headers = decode_headers(raw_headers)
+                self.on_report(
+                    DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=rejected.reason)
+                )
+            return
+        except _Disconnected:
+            return
+
+        key = delivery.key
+        done = self.log.try_begin(key)
+        if done is IN_FLIGHT:
+            done = await self.log.begin(key)
+        if done is None:
+            await _respond(send, 200, _DUPLICATE)
+            if self.on_report is not None:
+                self.on_report(self._event_report(200, msg_id, delivery, reason="already handled", duplicate=True))
+            return
+
+        succeeded = set(done)
+        handler_results: list[HandlerResult] = []
+        forward_results: list[ForwardResult] = []
+        handlers_ok = forwards_ok = False
+        try:
+            handlers_ok = not wanted or await self._run_handlers(wanted, delivery, succeeded, handler_results)
+            forwards_ok = not self.forward_to or await self._run_forwards(body, raw_headers, succeeded, forward_results)
+        finally:
+            self.log.end(key, frozenset(succeeded), handlers_ok and forwards_ok)
+
+        if not handlers_ok:
+            status, answer = 500, _error_body("a handler failed")
+        elif not forwards_ok:
+            status, answer = 502, _error_body("a forward target failed")
+        else:
+            status, answer = 200, _OK
+        await _respond(send, status, answer)
+        if self.on_report is not None:
+            self.on_report(self._event_report(status, msg_id, delivery, handler_results, forward_results))
+
+    def _refused_route(self, scope: Scope) -> _Rejected:
+        if scope["path"] not in self._paths:
+            return _Rejected(404, f"nothing here: deliveries go to {min(self._paths)}")
+        return _Rejected(405, f"{scope['method']} is not allowed: deliveries are POSTed")
+
+    async def _read_verified(
+        self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]
+    ) -> tuple[Optional[bytes], bytes]:
+        """The webhook-id and body of a delivery that passed the size and signature checks, else _Rejected."""
+        msg_id = timestamp = signature = length = None
+        for name, value in raw_headers:
+            if name == b"webhook-id":
+                msg_id = value
+            elif name == b"webhook-timestamp":
+                timestamp = value
+            elif name == b"webhook-signature":
+                signature = value
+            elif name == b"content-length":
+                length = value
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            raise _Rejected(413, f"body of {int(length)} bytes exceeds the {self.max_body}-byte limit")
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _Disconnected
+        body = message.get("body", b"")
+        if message.get("more_body"):
+            body = await self._receive_rest(receive, body)
+        elif len(body) > self.max_body:
+            raise _Rejected(413, f"body exceeds the {self.max_body}-byte limit")
+        if self.verifier is not None:
+            try:
+                self.verifier.verify(msg_id, timestamp, signature, body)
+            except VerificationError as exc:
+                raise _Rejected(401, str(exc)) from None
+        return msg_id, body
+
+    async def _receive_rest(self, receive: Receive, first: bytes) -> bytes:
+        """The rest of a body sent in several chunks, counted as it comes: no Content-Length is trusted."""
+        chunks, size = [first], len(first)
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise _Rejected(413, f"body exceeds the {self.max_body}-byte limit")
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    def _handlers_for(self, event_type: str) -> tuple[list[tuple[int, Handler]], bool]:
+        """The (index, handler) pairs that want this event type, and whether any of them needs the parsed body."""
+        found = self._by_type.get(event_type)
+        if found is None:
+            wanted = [(i, h) for i, h in enumerate(self.handlers) if h.wants(event_type)]
+            found = (wanted, any(h.needs_body for _, h in wanted))
+            if event_type in ALL_EVENTS:  # an unknown type is not cached, so a sender cannot grow the cache
+                self._by_type[event_type] = found
+        return found
+
+    async def _run_handlers(
+        self, wanted: list[tuple[int, Handler]], delivery: Delivery, succeeded: set[int], results: list[HandlerResult]
+    ) -> bool:
+        """Run the wanted handlers not yet successful for this event, in order; a failure does not stop the rest."""
+        ok = True
+        for index, handler in wanted:
+            if index in succeeded:
+                continue
+            started = time.perf_counter()
+            try:
+                await handler(delivery)
+            except Exception as exc:
+                ok = False
+                results.append(HandlerResult(handler.name, False, elapsed_ms(started), describe_error(exc), exc))
+                if self.on_report is None:
+                    logger.error("handler %s failed on %s", handler.name, delivery.type, exc_info=exc)
+            else:
+                results.append(HandlerResult(handler.name, True, elapsed_ms(started)))
+                succeeded.add(index)
+        return ok
+
+    async def _run_forwards(
+        self, body: bytes, raw_headers: list[tuple[bytes, bytes]], succeeded: set[int], results: list[ForwardResult]
+    ) -> bool:
+        """Send the delivery to every forward target not yet successful for this event, all at once."""
+        offset = len(self.handlers)
+        pending = [(offset + i, url) for i, url in enumerate(self.forward_to) if offset + i not in succeeded]
+        if not pending:
+            return True
+        headers = forwarded_headers(raw_headers)
+
+        async def forward(step: int, url: str) -> None:
+            result = await self._forwarder.send(url, body, headers)
+            results.append(result)
+            if result.ok:
+                succeeded.add(step)
+            elif self.on_report is None:
+                logger.warning("forward to %s failed: %s", url, result.error)
+
+        if len(pending) == 1:
+            await forward(*pending[0])
+        else:
+            async with anyio.create_task_group() as group:
+                for step, url in pending:
+                    group.start_soon(forward, step, url)
+            results.sort(key=lambda r: self.forward_to.index(r.url))
+        return all(r.ok for r in results)
+
+    def _event_report(
+        self,
+        status: int,
+        msg_id: Optional[bytes],
+        delivery: Delivery,
+        handlers: Optional[list[HandlerResult]] = None,
+        forwards: Optional[list[ForwardResult]] = None,
+        **extra: Any,
+    ) -> DeliveryReport:
+        return DeliveryReport(
+            kind="event",
+            status=status,
+            webhook_id=None if msg_id is None else msg_id.decode("latin-1"),
+            type=delivery.type,
+            timestamp=delivery.timestamp,
+            verified=self.verifier is not None,
+            handlers=handlers or [],
+            forwards=forwards or [],
+            data=delivery.data,
+            headers=delivery.headers,
+            **extra,
+        )
+
+
+async def _respond(send: Send, status: int, body: bytes, allow_post: bool = False) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if allow_post:
+        headers.append((b"allow", b"POST"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error_body(reason: str) -> bytes:
+    return json.dumps({"ok": False, "error": reason}).encode()
+
+
+def _check_forward_url(url: str) -> str:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"forward target {url!r} is not an http(s) URL with a host")
+    return url

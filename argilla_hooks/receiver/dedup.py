@@ -1,0 +1,73 @@
+"""Remember which events this process already handled, so that a retried or repeated delivery runs nothing twice.
+
+Argilla retries with a new `webhook-id`, so an event is keyed on its body: (`type`, `timestamp`, `data.id`), see
+`Delivery.key`. Two webhooks subscribed to the same event send the same body, so they are handled once as well.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Optional, Union
+
+import anyio
+
+DEFAULT_CAPACITY = 10_000
+EventKey = tuple[Any, ...]
+_COMPLETE = None  # stored for a key whose every step succeeded
+_NOTHING_DONE: frozenset[int] = frozenset()
+
+
+class _InFlight:
+    def __repr__(self) -> str:
+        return "IN_FLIGHT"
+
+
+IN_FLIGHT = _InFlight()
+
+
+class DeliveryLog:
+    """The most recent `capacity` events and the steps (handlers, forwards) that succeeded for each.
+
+    `begin` waits while an identical event is in flight, then returns the steps to skip, or None when the event
+    was already handled completely; `end` must follow every `begin`/`try_begin` that returned steps.
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._done: OrderedDict[EventKey, Optional[frozenset[int]]] = OrderedDict()
+        # key -> None while one delivery runs, or the Event that later identical deliveries wait on.
+        self._in_flight: dict[EventKey, Optional[anyio.Event]] = {}
+
+    def try_begin(self, key: EventKey) -> Union[frozenset[int], None, _InFlight]:
+        """`begin` without waiting: IN_FLIGHT when an identical delivery is running (then await `begin`)."""
+        if key in self._in_flight:
+            return IN_FLIGHT
+        done = self._done.get(key, _NOTHING_DONE)
+        if done is _COMPLETE:
+            self._done.move_to_end(key)
+            return None
+        self._in_flight[key] = None
+        return done
+
+    async def begin(self, key: EventKey) -> Optional[frozenset[int]]:
+        while key in self._in_flight:
+            waiter = self._in_flight[key]
+            if waiter is None:
+                waiter = self._in_flight[key] = anyio.Event()
+            await waiter.wait()
+        return self.try_begin(key)  # type: ignore[return-value]  # nothing in flight any more
+
+    def end(self, key: EventKey, done: frozenset[int], complete: bool) -> None:
+        waiter = self._in_flight.pop(key)
+        if complete or done:
+            self._done[key] = _COMPLETE if complete else done
+            self._done.move_to_end(key)
+            if len(self._done) > self.capacity:
+                self._done.popitem(last=False)
+        else:
+            self._done.pop(key, None)
+        if waiter is not None:
+            waiter.set()
+
+    def __len__(self) -> int:
+        return len(self._done)

@@ -1,0 +1,44 @@
+"""Re-send a verified delivery, byte for byte and with its signature headers, to other URLs."""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import httpx
+
+from argilla_hooks.receiver.report import ForwardResult, describe_error, elapsed_ms
+
+# Below Argilla's own 20 s delivery timeout, so that a slow target still gets us an answer back to Argilla in time.
+FORWARD_TIMEOUT = 15.0
+# The headers a target needs to verify the delivery itself.
+FORWARDED_HEADERS = frozenset({b"content-type", b"webhook-id", b"webhook-timestamp", b"webhook-signature"})
+
+
+class Forwarder:
+    """One shared httpx.AsyncClient, created on first use and closed by `aclose` (the app's lifespan shutdown)."""
+
+    def __init__(self, transport: Optional[httpx.AsyncBaseTransport] = None, timeout: float = FORWARD_TIMEOUT) -> None:
+        self._transport = transport
+        self._timeout = timeout
+        self._client: Optional[httpx.AsyncClient] = None
+
+    async def send(self, url: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> ForwardResult:
+        if self._client is None:
+            self._client = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return ForwardResult(url, None, False, elapsed_ms(started), describe_error(exc))
+        ok = response.is_success
+        return ForwardResult(url, response.status_code, ok, elapsed_ms(started), None if ok else f"answered {response.status_code}")
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+
+def forwarded_headers(raw_headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [(name, value) for name, value in raw_headers if name in FORWARDED_HEADERS]

@@ -1,0 +1,236 @@
+"""Event handlers: the `on` decorator, and calling a handler with the arguments its parameter names ask for."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import re
+import sys
+from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Optional, TypeVar
+
+import anyio.to_thread
+
+from argilla_hooks.events import expand_events
+from argilla_hooks.payloads import Dataset, Event, Record, Response, parse_data
+from argilla_hooks.receiver.loader import HandlerLoadError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_EVENTS_ATTR = "__argilla_hooks_events__"
+# The parameter names a handler may take, each filled from the delivery (see Delivery below).
+INJECTABLE = ("type", "timestamp", "data", "event", "dataset", "record", "response", "headers")
+
+
+def on(*patterns: str) -> Callable[[F], F]:
+    """Declare the events a handler wants: `@on("dataset.created", "record.*")`; `ping` only when named or globbed.
+
+    Unknown names raise UnknownEventError at import time. Without `@on`, a handler gets every event but `ping`.
+    """
+    if not patterns:
+        raise TypeError("on() needs at least one event name or pattern, e.g. @on('record.*')")
+    events = frozenset(expand_events(patterns, allow_ping=True))
+
+    def decorate(fn: F) -> F:
+        setattr(fn, _EVENTS_ATTR, events | getattr(fn, _EVENTS_ATTR, frozenset()))
+        return fn
+
+    return decorate
+
+
+class NotAnEvent(ValueError):
+    """A verified body that is not an Argilla event; the message says what is wrong (answered with 400)."""
+
+
+# Argilla writes every body with json.dumps: ASCII, default separators, keys in this order, and `data.id` first for
+# dataset, record and response events. Reading type, timestamp and data.id from that prefix lets a delivery skip
+# json.loads of the whole body (the largest cost of a request) when no handler needs `data`; any other body (ping,
+# another serializer) is parsed in full. Only verified bodies get here, so the prefix cannot be forged.
+_ARGILLA_ENVELOPE = re.compile(
+    rb'\{"type": "([a-z]+\.[a-z]+)", "version": 1, "timestamp": "([0-9T:.+Z-]{1,40})", "data": \{"id": "([0-9a-f-]{36})", '
+)
+# Threads start on first use; 40 like anyio's default, so slow sync handlers do not queue behind a handful of CPUs.
+_SYNC_HANDLERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="argilla-hooks-handler")
+# Parameters that need the body parsed; `type`, `timestamp` and `headers` do not.
+_NEEDS_BODY = frozenset({"data", "event", "dataset", "record", "response"})
+
+
+class Delivery:
+    """One accepted event as handlers see it; the body and its typed views are parsed on first use, then shared.
+
+    `key` identifies the event across Argilla's retries (which carry new webhook-ids): type, timestamp, data.id.
+    """
+
+    __slots__ = ("body", "type", "timestamp", "key", "raw_headers", "_raw", "_headers", "_event", "_payload")
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        """Read the envelope of a verified body; NotAnEvent if it is not an Argilla event."""
+        self.body = body
+        self.raw_headers = raw_headers
+        self._raw: Optional[dict[str, Any]] = None
+        self._headers: Optional[dict[str, str]] = None
+        self._event: Optional[Event] = None
+        self._payload: Any = None
+        match = _ARGILLA_ENVELOPE.match(body)
+        if match is not None and body.isascii() and body.endswith(b"}}"):
+            event_type, stamp, data_id = match[1].decode(), match[2].decode(), match[3].decode()
+        else:
+            raw = self.parse()
+            event_type, stamp, data_id = raw["type"], raw["timestamp"], raw["data"].get("id")
+            if not isinstance(data_id, str):
+                data_id = repr(data_id)  # ping has no id; keep the key hashable whatever a sender put there
+        self.type: str = event_type
+        self.key = (event_type, stamp, data_id)
+        self.timestamp = _parse_timestamp(stamp)
+
+    def parse(self) -> dict[str, Any]:
+        """The whole body as a dict (parsed once); NotAnEvent unless it is UTF-8 JSON with type, timestamp, data."""
+        if self._raw is None:
+            self._raw = _parse_event(self.body)
+        return self._raw
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.parse()["data"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            self._headers = decode_headers(self.raw_headers)
+        return self._headers
+
+    @property
+    def event(self) -> Event:
+        if self._event is None:
+            self._event = Event.model_validate(self.parse())
+        return self._event
+
+    @property
+    def payload(self) -> Any:
+        """`data` as its typed model (Dataset, Record, Response, Ping), or the dict for an unknown event type."""
+        if self._payload is None:
+            self._payload = parse_data(self.type, self.data)
+        return self._payload
+
+    @property
+    def dataset(self) -> Optional[Dataset]:
+        """The event's dataset: itself, a record's dataset, or a response's record's dataset."""
+        record = self.record
+        if record is not None:
+            return record.dataset
+        return self.payload if self.type.startswith("dataset.") else None
+
+    @property
+    def record(self) -> Optional[Record]:
+        """The event's record: itself, or a response's record."""
+        if self.type.startswith("record."):
+            return self.payload
+        if self.type.startswith("response."):
+            return self.payload.record
+        return None
+
+    @property
+    def response(self) -> Optional[Response]:
+        return self.payload if self.type.startswith("response.") else None
+
+
+if sys.version_info >= (3, 11):
+    _fromisoformat = datetime.fromisoformat
+else:  # Python 3.10's fromisoformat does not read Argilla's trailing Z
+
+    def _fromisoformat(value: str) -> datetime:
+        return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+
+
+def _parse_event(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise NotAnEvent("body is not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise NotAnEvent("body is not JSON") from None
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("type"), str)
+        and event["type"]
+        and isinstance(event.get("timestamp"), str)
+        and isinstance(event.get("data"), dict)
+    ):
+        raise NotAnEvent("body is not an Argilla event (needs type, timestamp and data)")
+    return event
+
+
+def _parse_timestamp(value: str) -> datetime:
+    try:
+        timestamp = _fromisoformat(value)
+    except ValueError:
+        raise NotAnEvent(f"event timestamp {value[:40]!r} is not ISO 8601") from None
+    return timestamp.replace(tzinfo=timezone.utc) if timestamp.tzinfo is None else timestamp
+
+
+class Handler:
+    """A user function with its event filter and the parameters to inject, checked once when it is loaded."""
+
+    __slots__ = ("fn", "name", "events", "params", "is_async", "needs_body")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.name = _qualified_name(fn)
+        self.events: Optional[frozenset[str]] = getattr(fn, _EVENTS_ATTR, None)
+        self.params = _injected_params(fn, self.name)
+        self.needs_body = not _NEEDS_BODY.isdisjoint(self.params)
+        self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+    def wants(self, event_type: str) -> bool:
+        if self.events is None:
+            return event_type != "ping"
+        return event_type in self.events
+
+    async def __call__(self, delivery: Delivery) -> None:
+        kwargs = {name: getattr(delivery, name) for name in self.params}
+        if self.is_async:
+            await self.fn(**kwargs)
+            return
+        # A sync handler runs in a worker thread so that it never blocks other deliveries.
+        call = functools.partial(self.fn, **kwargs)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio (trio): anyio knows how
+            result = await anyio.to_thread.run_sync(call)
+        else:  # cheaper per call than anyio's worker threads
+            result = await loop.run_in_executor(_SYNC_HANDLERS, call)
+        if inspect.isawaitable(result):
+            await result
+
+
+def decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI's (name, value) byte pairs as a dict; names are already lower-case."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
+
+
+def _qualified_name(fn: Callable[..., Any]) -> str:
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+    return f"{module}:{qualname}" if module else qualname
+
+
+def _injected_params(fn: Callable[..., Any], name: str) -> tuple[str, ...]:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        raise HandlerLoadError(f"handler {name}: cannot read its parameters ({exc})") from None
+    injected = []
+    for param in signature.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.name in INJECTABLE and param.kind is not param.POSITIONAL_ONLY:
+            injected.append(param.name)
+        elif param.default is param.empty:
+            raise HandlerLoadError(
+                f"handler {name}: parameter {param.name!r} cannot be injected; "
+                f"name parameters after what they need ({', '.join(INJECTABLE)}) or give it a default"
+            )
+    return tuple(injected)

@@ -1,0 +1,60 @@
+"""Import a handler from a `package.module:function` target, the way uvicorn imports `module:app`."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+import sys
+import types
+from typing import Any, Callable, Optional
+
+
+class HandlerLoadError(Exception):
+    """A handler target that cannot be used; the one-line message says why and what to write instead."""
+
+
+def load_handler(target: str, app_dir: Optional[str] = ".") -> Callable[..., Any]:
+    """The callable named by `module:function` (dotted attributes allowed), with `app_dir` first on sys.path.
+
+    A missing module, attribute or a non-callable raises HandlerLoadError; any other error raised while importing
+    the module (an ImportError of its own imports included) propagates with its real traceback.
+    """
+    module_name, _, attrs = target.partition(":")
+    if not module_name or not attrs or ":" in attrs:
+        raise HandlerLoadError(f"handler {target!r} must be in the form 'module:function' (e.g. 'my_hooks:on_event')")
+    if app_dir is not None:
+        path = os.path.abspath(app_dir)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only the target itself (or a parent package of it) being absent is "not found"; a module the user's
+        # code imports being absent is the user's bug and keeps its traceback.
+        if exc.name is None or not (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise
+        where = f" (looked in {os.path.abspath(app_dir)} and sys.path)" if app_dir is not None else ""
+        raise HandlerLoadError(f"could not import module {module_name!r} for handler {target!r}{where}") from None
+    obj: Any = module
+    for attr in attrs.split("."):
+        try:
+            obj = getattr(obj, attr)
+        except AttributeError:
+            hint = _suggest(attr, obj)
+            raise HandlerLoadError(f"{target!r}: {_describe(obj)} has no attribute {attr!r}{hint}") from None
+    if not callable(obj):
+        raise HandlerLoadError(f"{target!r} is not callable (it is a {type(obj).__name__})")
+    return obj
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, types.ModuleType):
+        return f"module {obj.__name__!r}"
+    return repr(getattr(obj, "__name__", type(obj).__name__))
+
+
+def _suggest(attr: str, obj: Any) -> str:
+    names = [n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None))]
+    matches = difflib.get_close_matches(attr, names, n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""

@@ -1,0 +1,358 @@
+"""The receiver app end to end in-process: what reaches handlers, what is answered, what is reported."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from datetime import datetime
+
+import anyio
+import pytest
+from receiver_samples import event_body, new_secret, signed_headers
+
+from argilla_hooks import create_app, on
+from argilla_hooks.payloads import Dataset, Event, Record, Response
+from argilla_hooks.receiver import HandlerLoadError
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_arguments(secret, deliver):
+    calls = []
+
+    async def on_async(type, timestamp, data, event, dataset, record, response, headers):
+        calls.append(("async", type, timestamp, data, event, dataset, record, response, headers))
+
+    def on_sync(response, record, dataset):
+        calls.append(("sync", threading.get_ident(), response, record, dataset))
+
+    app = create_app(handlers=[on_async, on_sync], secrets=[secret])
+    body = event_body("response.created")
+    answer = await deliver(app, body)
+
+    assert answer.status_code == 200 and answer.json() == {"ok": True}
+    (_, type_, timestamp, data, event, dataset, record, response, headers), sync = calls
+    assert type_ == "response.created"
+    assert isinstance(timestamp, datetime) and timestamp.tzinfo is not None
+    assert data == json.loads(body)["data"]
+    assert isinstance(event, Event) and isinstance(response, Response)
+    assert isinstance(record, Record) and record is response.record
+    assert isinstance(dataset, Dataset) and dataset is response.record.dataset
+    assert headers["webhook-id"].startswith("msg_")
+    assert sync[0] == "sync" and sync[1] != threading.get_ident()  # ran in a worker thread
+    assert isinstance(sync[2], Response) and isinstance(sync[4], Dataset)
+
+
+async def test_the_argilla_sdk_keyword_style_works_unchanged(secret, deliver):
+    seen = []
+
+    async def sdk_style(dataset, type, timestamp):
+        seen.append((dataset.name, type))
+
+    await deliver(create_app(handlers=[sdk_style], secrets=[secret]), event_body("dataset.created"))
+    assert seen == [("reviews", "dataset.created")]
+
+
+async def test_a_sync_handler_does_not_block_other_deliveries(secret, deliver):
+    started, release = threading.Event(), threading.Event()
+
+    @on("dataset.created")
+    def slow():
+        started.set()
+        release.wait(5)
+
+    @on("record.created")
+    async def fast():
+        pass
+
+    app = create_app(handlers=[slow, fast], secrets=[secret])
+    async with anyio.create_task_group() as group:
+        group.start_soon(deliver, app, event_body("dataset.created"))
+        await anyio.to_thread.run_sync(started.wait, 5)
+        with anyio.fail_after(2):
+            assert (await deliver(app, event_body("record.created"))).status_code == 200
+        release.set()
+
+
+async def test_on_filters_events_and_ping_reaches_only_handlers_that_ask(secret, deliver):
+    seen = []
+
+    @on("dataset.*")
+    def datasets(type):
+        seen.append(("datasets", type))
+
+    def everything(type):
+        seen.append(("everything", type))
+
+    @on("ping")
+    def pings(type, data):
+        seen.append(("pings", data["agent"]))
+
+    app = create_app(handlers=[datasets, everything, pings], secrets=[secret])
+    for event_type in ("dataset.published", "record.deleted", "ping"):
+        assert (await deliver(app, event_body(event_type))).status_code == 200
+    assert seen == [
+        ("datasets", "dataset.published"),
+        ("everything", "dataset.published"),
+        ("everything", "record.deleted"),
+        ("pings", "argilla-server"),
+    ]
+
+
+async def test_a_delivery_signed_with_any_rotated_secret_is_accepted(deliver):
+    old, new = new_secret(), new_secret()
+    app = create_app(handlers=[], secrets=[old, new])
+    assert (await deliver(app, event_body(), key=old)).status_code == 200
+    assert (await deliver(app, event_body(), key=new)).status_code == 200
+    assert (await deliver(app, event_body(), key=new_secret())).status_code == 401
+
+
+def malformed(secret: str, body: bytes, change: str) -> dict[str, str]:
+    headers = signed_headers(secret, body)
+    if change.startswith("without "):
+        del headers[change.removeprefix("without ")]
+    elif change == "v1 without comma":
+        headers["webhook-signature"] = "v1"
+    elif change == "bad base64":
+        headers["webhook-signature"] = "v1,%%%not-base64%%%"
+    elif change == "only v2":
+        headers["webhook-signature"] = "v2," + headers["webhook-signature"][3:]
+    elif change == "non-integer timestamp":
+        headers["webhook-timestamp"] = "soon"
+    elif change == "stale":
+        headers = signed_headers(secret, body, timestamp=int(time.time()) - 600)
+    elif change == "future":
+        headers = signed_headers(secret, body, timestamp=int(time.time()) + 600)
+    elif change == "wrong secret":
+        headers = signed_headers(new_secret(), body)
+    return headers
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "without webhook-id",
+        "without webhook-timestamp",
+        "without webhook-signature",
+        "v1 without comma",
+        "bad base64",
+        "only v2",
+        "non-integer timestamp",
+        "stale",
+        "future",
+        "wrong secret",
+    ],
+)
+async def test_bad_signatures_answer_401_and_never_reach_a_handler(secret, request_to, change):
+    calls, reports = [], []
+    app = create_app(handlers=[lambda type: calls.append(type)], secrets=[secret], on_report=reports.append)
+    body = event_body()
+    answer = await request_to(app, "POST", content=body, headers=malformed(secret, body, change))
+    assert answer.status_code == 401
+    assert answer.json()["ok"] is False
+    assert calls == []
+    assert [r.to_json() for r in reports] == [{"kind": "rejected", "status": 401, "reason": answer.json()["error"]}]
+
+
+async def test_a_body_changed_after_signing_answers_401(secret, request_to):
+    calls = []
+    app = create_app(handlers=[lambda: calls.append(1)], secrets=[secret])
+    body = event_body()
+    tampered = body.replace(b'"reviews"', b'"hacked!"')
+    answer = await request_to(app, "POST", content=tampered, headers=signed_headers(secret, body))
+    assert answer.status_code == 401 and calls == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"\xff\xfe{not utf-8", "UTF-8"),
+        (b"not json", "JSON"),
+        (b"[1, 2]", "not an Argilla event"),
+        (b'{"type": "ping", "timestamp": "2026-11-27T21:30:19Z"}', "not an Argilla event"),
+        (b'{"type": 5, "timestamp": "2026-11-27T21:30:19Z", "data": {}}', "not an Argilla event"),
+        (b'{"type": "ping", "timestamp": "noon", "data": {}}', "ISO 8601"),
+        (b"[" * 100_000, "JSON"),
+    ],
+    ids=["non-utf8", "not-json", "list", "no-data", "type-not-str", "bad-timestamp", "deeply-nested"],
+)
+async def test_a_verified_body_that_is_not_an_event_answers_400(secret, deliver, body, reason):
+    calls = []
+    app = create_app(handlers=[lambda: calls.append(1)], secrets=[secret])
+    answer = await deliver(app, body)
+    assert answer.status_code == 400
+    assert reason in answer.json()["error"]
+    assert calls == []
+
+
+async def test_a_body_over_max_body_answers_413_from_its_content_length(secret, deliver):
+    calls = []
+    app = create_app(handlers=[lambda: calls.append(1)], secrets=[secret], max_body=1000)
+    body = event_body("record.created", data={"id": "r", "padding": "x" * 2000})
+    answer = await deliver(app, body)
+    assert answer.status_code == 413 and calls == []
+
+
+async def test_a_streamed_body_over_max_body_answers_413_without_a_content_length(secret):
+    calls, sent = [], []
+    app = create_app(handlers=[lambda: calls.append(1)], secrets=[secret], max_body=1000)
+    chunks = [{"type": "http.request", "body": b"x" * 400, "more_body": True} for _ in range(10)]
+    body_read = []
+
+    async def receive():
+        body_read.append(1)
+        return chunks.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"webhook-id", b"msg_1")]}
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 413
+    assert len(body_read) == 3  # stopped reading as soon as the limit was passed
+    assert calls == []
+
+
+async def test_healthz_other_paths_and_other_methods(secret, request_to):
+    app = create_app(handlers=[], secrets=[secret], path="/hooks")
+    assert (await request_to(app, "GET", "/healthz")).json() == {"status": "ok"}
+    assert (await request_to(app, "POST", "/")).status_code == 404
+    assert (await request_to(app, "POST", "/healthz")).status_code == 404
+    not_allowed = await request_to(app, "GET", "/hooks")
+    assert not_allowed.status_code == 405 and not_allowed.headers["allow"] == "POST"
+    assert (await request_to(app, "PUT", "/hooks/")).status_code == 405
+
+
+async def test_the_path_is_accepted_with_and_without_a_trailing_slash(secret, deliver):
+    app = create_app(handlers=[], secrets=[secret], path="/hooks/")
+    assert (await deliver(app, event_body(), path="/hooks")).status_code == 200
+    assert (await deliver(app, event_body(), path="/hooks/")).status_code == 200
+
+
+async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(secret, deliver):
+    side_effects = {"steady": 0, "flaky": 0}
+    attempts = []
+
+    def steady(type):
+        side_effects["steady"] += 1
+
+    def flaky(type):
+        attempts.append(type)
+        if len(attempts) == 1:
+            raise ConnectionError("database unavailable")
+        side_effects["flaky"] += 1
+
+    reports = []
+    app = create_app(handlers=[steady, flaky], secrets=[secret], on_report=reports.append)
+    body = event_body("record.created")
+
+    first = await deliver(app, body)  # Argilla retries with a new webhook-id and timestamp, same body
+    second = await deliver(app, body)
+    third = await deliver(app, body)
+
+    assert [first.status_code, second.status_code, third.status_code] == [500, 200, 200]
+    assert third.json() == {"ok": True, "duplicate": True}
+    assert side_effects == {"steady": 1, "flaky": 1}
+    failed = reports[0].handlers[1]
+    assert (failed.ok, failed.error) == (False, "ConnectionError: database unavailable")
+    assert isinstance(failed.exception, ConnectionError)
+    assert [h.name.rsplit(".", 1)[-1] for h in reports[1].handlers] == ["flaky"]
+    assert reports[2].duplicate and reports[2].handlers == []
+
+
+async def test_a_handler_error_does_not_stop_the_app_serving(secret, deliver):
+    def boom():
+        raise RuntimeError("boom")
+
+    app = create_app(handlers=[on("dataset.created")(boom)], secrets=[secret])
+    assert (await deliver(app, event_body("dataset.created"))).status_code == 500
+    assert (await deliver(app, event_body("record.created"))).status_code == 200
+
+
+async def test_a_duplicate_after_success_answers_200_without_running_again(secret, deliver):
+    calls = []
+    app = create_app(handlers=[lambda data: calls.append(data["id"])], secrets=[secret])
+    body = event_body("record.created")
+    for _ in range(3):
+        assert (await deliver(app, body)).status_code == 200
+    assert len(calls) == 1
+
+
+async def test_identical_deliveries_in_flight_at_once_run_the_handler_once(secret, deliver):
+    calls = []
+
+    async def slow(type):
+        calls.append(type)
+        await anyio.sleep(0.05)
+
+    app = create_app(handlers=[slow], secrets=[secret])
+    body = event_body("record.updated")
+    answers = []
+
+    async def send_one():
+        answers.append(await deliver(app, body))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(send_one)
+        group.start_soon(send_one)
+    assert calls == ["record.updated"]
+    assert sorted(a.json().get("duplicate", False) for a in answers) == [False, True]
+
+
+async def test_a_payload_that_does_not_match_the_typed_model_fails_only_handlers_that_ask_for_it(secret, deliver):
+    untyped = []
+
+    def wants_dict(data):
+        untyped.append(data)
+
+    def wants_model(dataset):
+        pass
+
+    reports = []
+    app = create_app(handlers=[wants_dict, wants_model], secrets=[secret], on_report=reports.append)
+    answer = await deliver(app, event_body("dataset.created", data={"id": "d1", "name": 5}))
+    assert answer.status_code == 500
+    assert untyped == [{"id": "d1", "name": 5}]
+    assert [h.ok for h in reports[0].handlers] == [True, False]
+    assert "ValidationError" in reports[0].handlers[1].error
+
+
+async def test_without_verification_unsigned_deliveries_reach_handlers_marked_unverified(request_to):
+    calls, reports = [], []
+    app = create_app(handlers=[lambda type: calls.append(type)], verify=False, on_report=reports.append)
+    answer = await request_to(app, "POST", content=event_body("ping"), headers={"content-type": "application/json"})
+    assert answer.status_code == 200
+    assert calls == []  # ping still only reaches handlers that ask for it
+    assert reports[0].verified is False
+
+
+def test_verification_without_a_secret_is_refused():
+    with pytest.raises(ValueError, match="secret"):
+        create_app(handlers=[])
+
+
+async def test_the_report_json_has_exactly_the_documented_keys(secret, deliver):
+    reports = []
+    app = create_app(handlers=[lambda: None], secrets=[secret], on_report=reports.append)
+    body = event_body("record.completed")
+    await deliver(app, body, msg_id="msg_report")
+    report = reports[0].to_json()
+    assert list(report) == ["kind", "webhook_id", "type", "timestamp", "verified", "status", "handlers", "forwards", "data"]
+    assert report["webhook_id"] == "msg_report"
+    assert report["timestamp"] == json.loads(body)["timestamp"]
+    assert list(report["handlers"][0]) == ["name", "ok", "duration_ms", "error"]
+    assert report["data"] == json.loads(body)["data"]
+    json.dumps(report)
+
+
+def test_handlers_can_be_given_as_module_function_strings(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "string_target_hooks", None)
+    del sys.modules["string_target_hooks"]
+    (tmp_path / "string_target_hooks.py").write_text("def handle(type):\n    pass\n\ndef bad(nope):\n    pass\n")
+    app = create_app(handlers=["string_target_hooks:handle"], secrets=[new_secret()], app_dir=str(tmp_path))
+    assert [h.name for h in app.handlers] == ["string_target_hooks:handle"]
+    with pytest.raises(HandlerLoadError, match="'nope'"):
+        create_app(handlers=["string_target_hooks:bad"], secrets=[new_secret()], app_dir=str(tmp_path))

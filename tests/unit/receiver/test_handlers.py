@@ -1,0 +1,139 @@
+"""`on` filters and argument injection by parameter name, checked when the handler is loaded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from receiver_samples import event_body
+
+from argilla_hooks import on
+from argilla_hooks.events import UnknownEventError
+from argilla_hooks.payloads import Dataset, Event, Record, Response
+from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent
+from argilla_hooks.receiver.loader import HandlerLoadError
+
+
+def delivery(event_type: str, **overrides) -> Delivery:
+    return Delivery(event_body(event_type, **overrides), [(b"webhook-id", b"msg_1")])
+
+
+def test_on_expands_patterns_and_undecorated_handlers_get_everything_but_ping():
+    @on("dataset.created", "record.*")
+    def picky():
+        pass
+
+    def everything():
+        pass
+
+    assert Handler(picky).wants("record.completed")
+    assert not Handler(picky).wants("response.created")
+    assert Handler(everything).wants("response.deleted")
+    assert not Handler(everything).wants("ping")
+
+
+def test_ping_reaches_only_handlers_that_ask_for_it():
+    @on("ping")
+    def pinged():
+        pass
+
+    assert Handler(pinged).wants("ping")
+    assert not Handler(pinged).wants("dataset.created")
+
+
+def test_on_rejects_unknown_events_and_an_empty_call():
+    with pytest.raises(UnknownEventError, match="dataset.created"):
+        on("dataset.create")
+    with pytest.raises(TypeError):
+        on()
+
+
+def test_stacked_on_decorators_add_up():
+    @on("dataset.created")
+    @on("ping")
+    def both():
+        pass
+
+    assert Handler(both).wants("ping") and Handler(both).wants("dataset.created")
+
+
+def test_a_parameter_that_cannot_be_injected_is_named_at_load_time():
+    def handler(dataset, payload):
+        pass
+
+    with pytest.raises(HandlerLoadError, match="'payload'"):
+        Handler(handler)
+
+
+def test_unknown_parameters_with_defaults_and_var_keywords_are_allowed():
+    def handler(type, retries=3, *args, **kwargs):
+        pass
+
+    assert Handler(handler).params == ("type",)
+
+
+def test_async_and_sync_handlers_are_told_apart():
+    async def a():
+        pass
+
+    class Callable:
+        async def __call__(self):
+            pass
+
+    assert Handler(a).is_async and Handler(Callable()).is_async
+    assert not Handler(lambda: None).is_async
+
+
+@pytest.mark.parametrize(
+    ("event_type", "dataset", "record", "response"),
+    [
+        ("dataset.updated", True, False, False),
+        ("record.completed", True, True, False),
+        ("response.created", True, True, True),
+        ("ping", False, False, False),
+    ],
+)
+def test_typed_views_follow_the_payload_nesting(event_type, dataset, record, response):
+    view = delivery(event_type)
+    assert isinstance(view.dataset, Dataset) is dataset
+    assert isinstance(view.record, Record) is record
+    assert isinstance(view.response, Response) is response
+
+
+def test_a_responses_record_and_dataset_are_the_nested_objects():
+    view = delivery("response.updated")
+    assert view.record is view.response.record
+    assert view.dataset is view.response.record.dataset
+    assert isinstance(view.event, Event) and view.event.type == "response.updated"
+    assert view.headers == {"webhook-id": "msg_1"}
+
+
+def test_an_argilla_body_is_keyed_from_its_envelope_without_parsing_the_whole_body():
+    body = event_body("record.created")
+    view = Delivery(body, [])
+    raw = json.loads(body)
+    assert view.key == ("record.created", raw["timestamp"], raw["data"]["id"])
+    assert view._raw is None  # nothing needed `data` yet
+    assert view.data == raw["data"]
+
+
+def test_a_body_serialized_differently_gets_the_same_key_from_a_full_parse():
+    body = event_body("response.created")
+    compact = json.dumps(json.loads(body), separators=(",", ":")).encode()
+    assert Delivery(compact, []).key == Delivery(body, []).key
+    assert Delivery(compact, [])._raw is not None
+
+
+def test_a_ping_is_keyed_on_its_timestamp():
+    view = delivery("ping")
+    assert view.key[0] == "ping" and view.key[2] == "None"
+    assert view.timestamp.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\xff", b"{", b"[]", b'{"type": "x", "timestamp": "2026-01-01T00:00:00Z"}', b'{"type": "x", "timestamp": "now", "data": {}}'],
+)
+def test_a_body_that_is_not_an_event_is_refused(body):
+    with pytest.raises(NotAnEvent):
+        Delivery(body, [])

@@ -1,0 +1,110 @@
+"""Standard Webhooks verification: any secret may match, malformed headers are rejected, never raised as a crash."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+from receiver_samples import new_secret
+from standardwebhooks.webhooks import Webhook
+
+from argilla_hooks.receiver.verify import VerificationError, Verifier, decode_secret, sign
+
+BODY = b'{"type":"ping","version":1,"timestamp":"2026-11-27T21:30:19.154092Z","data":{}}'
+
+
+def headers(secret: str, body: bytes = BODY, msg_id: str = "msg_abc", ts: int | None = None) -> tuple[bytes, bytes, bytes]:
+    ts = int(time.time()) if ts is None else ts
+    return msg_id.encode(), str(ts).encode(), sign(secret, msg_id, ts, body).encode()
+
+
+def test_sign_matches_the_standardwebhooks_package_that_argilla_uses():
+    secret = new_secret()
+    ts = int(time.time())
+    expected = Webhook(secret).sign("msg_abc", datetime.fromtimestamp(ts, timezone.utc), BODY.decode())
+    assert sign(secret, "msg_abc", ts, BODY) == expected
+
+
+def test_a_correct_signature_verifies():
+    secret = new_secret()
+    Verifier([secret]).verify(*headers(secret), BODY)
+
+
+def test_any_of_several_secrets_may_match_for_rotation():
+    old, new = new_secret(), new_secret()
+    verifier = Verifier([old, new])
+    verifier.verify(*headers(old), BODY)
+    verifier.verify(*headers(new), BODY)
+    with pytest.raises(VerificationError):
+        verifier.verify(*headers(new_secret()), BODY)
+
+
+def test_whsec_prefixed_secrets_are_accepted():
+    secret = new_secret()
+    Verifier(["whsec_" + secret]).verify(*headers(secret), BODY)
+
+
+def test_one_matching_v1_among_several_signatures_is_enough_and_other_versions_are_ignored():
+    secret = new_secret()
+    msg_id, ts, good = headers(secret)
+    signature = b"v2,abc v1,bm90IGl0 " + good
+    Verifier([secret]).verify(msg_id, ts, signature, BODY)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [b"v1", b"v1,not base64!!", b"v2,c29tZXRoaW5n", b"", b"v1,", b"\xff\xfe"],
+    ids=["no-comma", "bad-base64", "only-v2", "empty", "empty-v1", "non-ascii"],
+)
+def test_malformed_signatures_are_verification_errors(signature):
+    secret = new_secret()
+    msg_id, ts, _ = headers(secret)
+    with pytest.raises(VerificationError):
+        Verifier([secret]).verify(msg_id, ts, signature, BODY)
+
+
+@pytest.mark.parametrize("timestamp", [b"abc", b"-5", b"+1700000000", b"1_700_000_000", b" 1700000000", b"1.5", b"\xd9\xa1"])
+def test_a_timestamp_that_is_not_plain_unix_seconds_is_rejected(timestamp):
+    secret = new_secret()
+    msg_id, _, signature = headers(secret)
+    with pytest.raises(VerificationError, match="not an integer"):
+        Verifier([secret]).verify(msg_id, timestamp, signature, BODY)
+
+
+@pytest.mark.parametrize(("offset", "word"), [(-301, "old"), (301, "future")])
+def test_timestamps_outside_the_tolerance_are_rejected(offset, word):
+    secret = new_secret()
+    with pytest.raises(VerificationError, match=word):
+        Verifier([secret]).verify(*headers(secret, ts=int(time.time()) + offset), BODY)
+
+
+def test_the_tolerance_is_configurable():
+    secret = new_secret()
+    stale = headers(secret, ts=int(time.time()) - 30)
+    Verifier([secret]).verify(*stale, BODY)
+    with pytest.raises(VerificationError):
+        Verifier([secret], tolerance=10).verify(*stale, BODY)
+
+
+def test_a_body_changed_after_signing_fails():
+    secret = new_secret()
+    with pytest.raises(VerificationError, match="matches"):
+        Verifier([secret]).verify(*headers(secret), BODY.replace(b"ping", b"pong"))
+
+
+@pytest.mark.parametrize("missing", [0, 1, 2])
+def test_missing_headers_are_named(missing):
+    secret = new_secret()
+    values = list(headers(secret))
+    values[missing] = None
+    name = ["webhook-id", "webhook-timestamp", "webhook-signature"][missing]
+    with pytest.raises(VerificationError, match=name):
+        Verifier([secret]).verify(*values, BODY)
+
+
+def test_secrets_that_are_not_base64_or_missing_are_refused_up_front():
+    with pytest.raises(ValueError, match="base64"):
+        decode_secret("not a secret!")
+    with pytest.raises(ValueError, match="at least one"):
+        Verifier([])

@@ -1,0 +1,230 @@
+"""`hooks listen` without Argilla: start-up checks, verification end to end with `hooks trigger`, output, lifecycle."""
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import textwrap
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from argilla_hooks.cli.app import app
+from argilla_hooks.events import ALL_EVENTS
+from tests.listener_process import Listener, hooks_executable
+
+runner = CliRunner()
+SECRET = base64.b64encode(b"k" * 64).decode()
+OTHER_SECRET = base64.b64encode(b"o" * 64).decode()
+
+HANDLERS = '''
+import json, os
+from argilla_hooks import on
+
+OUT = os.environ["HANDLER_OUT"]
+
+def record(**fields):
+    with open(OUT, "a") as f:
+        f.write(json.dumps(fields, default=str) + "\\n")
+
+@on("dataset.created")
+def typed(dataset, type, timestamp):
+    print("a handler's print must not reach stdout in --json mode")
+    record(handler="typed", type=type, cls=dataset.__class__.__name__, name=dataset.name)
+
+@on("record.*", "ping")
+async def asynchronous(type, data):
+    record(handler="async", type=type, id=data.get("id"))
+
+@on("response.created")
+def flaky(response):
+    marker = OUT + ".failed-once"
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("first attempt fails")
+    record(handler="flaky", id=str(response.id))
+
+not_callable = 42
+'''
+
+
+@pytest.fixture
+def app_dir(tmp_path, monkeypatch):
+    (tmp_path / "handlers.py").write_text(HANDLERS)
+    (tmp_path / "broken.py").write_text("import module_that_does_not_exist_xyz\n\ndef fn(): pass\n")
+    monkeypatch.setenv("HANDLER_OUT", str(tmp_path / "out.jsonl"))
+    return tmp_path
+
+
+def handled(app_dir):
+    path = app_dir / "out.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def trigger(url, event, secret=SECRET, *extra):
+    return subprocess.run(
+        [hooks_executable(), "trigger", event, "--to", url, "--secret", secret, *extra],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+
+
+def listen(*args):
+    return runner.invoke(app, ["listen", *args])
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("handlers", "must be in the form 'module:function'"),
+        ("no_such_module_xyz:fn", "could not import module 'no_such_module_xyz'"),
+        ("handlers:missing", "has no attribute 'missing'"),
+        ("handlers:not_callable", "is not callable"),
+    ],
+)
+def test_bad_target_is_one_line_exit_2_before_binding(app_dir, target, message):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = listen(target, "--secret", SECRET, "--app-dir", str(app_dir), "--port", str(port))
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    with socket.socket() as probe:  # nothing was bound: the port is still free
+        probe.bind(("127.0.0.1", port))
+
+
+def test_import_error_inside_the_module_shows_its_traceback(app_dir):
+    result = subprocess.run(
+        [hooks_executable(), "listen", "broken:fn", "--secret", SECRET, "--app-dir", str(app_dir)],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "module_that_does_not_exist_xyz" in result.stderr
+
+
+def test_no_secret_refuses_to_start(monkeypatch):
+    monkeypatch.delenv("ARGILLA_WEBHOOK_SECRET", raising=False)
+    result = listen()
+    assert result.exit_code == 2 and "--no-verify" in result.stderr and "--secret" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--no-verify", "--secret", SECRET], "cannot be combined"),
+        (["--webhook", "abc", "--register"], "not both"),
+        (["--secret", SECRET, "-e", "dataset.created"], "--register"),
+        (["--secret", SECRET, "--max-body", "lots"], "is not a size"),
+        (["--secret", SECRET, "--forward-to", "ftp://x"], "--forward-to"),
+        (["--secret", SECRET, "--public-url", "nope"], "--public-url"),
+    ],
+)
+def test_bad_options_exit_2(args, message):
+    result = listen(*args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_port_in_use_is_one_clear_line_exit_1():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        result = listen("--secret", SECRET, "--port", str(busy.getsockname()[1]))
+    assert result.exit_code == 1 and "already in use" in result.stderr
+
+
+def test_trigger_of_every_event_is_accepted_and_wrong_secret_rejected(app_dir):
+    with Listener(["--secret", SECRET]) as listener:
+        for event in ALL_EVENTS:
+            result = trigger(listener.url, event)
+            assert result.returncode == 0, (event, result.stderr)
+            line = listener.next_event()
+            assert line["type"] == event and line["verified"] is True and line["status"] == 200
+        result = trigger(listener.url, "dataset.created", OTHER_SECRET)
+        assert result.returncode == 1
+        rejected = listener.next()
+        assert rejected["kind"] == "rejected" and rejected["status"] == 401
+        assert listener.stop() == 0
+    assert listener.stdout_raw[-1].strip() == json.dumps({"kind": "stopped", "handled": len(ALL_EVENTS)})
+
+
+def test_handlers_get_typed_arguments_and_json_stdout_stays_clean(app_dir):
+    with Listener(["handlers:typed", "handlers:asynchronous", "--secret", SECRET], cwd=app_dir) as listener:
+        assert listener.ready["handlers"] == ["handlers:typed", "handlers:asynchronous"]
+        assert trigger(listener.url, "dataset.created", SECRET, "--data", '{"name": "my-ds"}').returncode == 0
+        assert trigger(listener.url, "record.created").returncode == 0
+        assert trigger(listener.url, "ping").returncode == 0
+        events = [listener.next_event() for _ in range(3)]
+        assert listener.stop() == 0
+    assert [e["handlers"][0]["name"] for e in events] == ["handlers:typed", "handlers:asynchronous", "handlers:asynchronous"]
+    assert handled(app_dir)[0] == {"handler": "typed", "type": "dataset.created", "cls": "Dataset", "name": "my-ds"}
+    assert [h["type"] for h in handled(app_dir)[1:]] == ["record.created", "ping"]
+    assert "a handler's print" in listener.stderr  # went to stderr, and every stdout line parsed as JSON
+
+
+def test_failed_handler_answers_500_and_retry_runs_side_effect_once(app_dir):
+    from argilla_hooks import samples
+
+    body = samples.build_event("response.created")
+    with Listener(["handlers:flaky", "--secret", SECRET], cwd=app_dir) as listener:
+        first = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
+        assert first.status_code == 500
+        assert listener.next_event()["handlers"][0]["ok"] is False
+        # Argilla retries with a new webhook-id and timestamp, same body.
+        second = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
+        third = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
+        assert (second.status_code, third.status_code) == (200, 200)
+        listener.stop()
+    assert [h["handler"] for h in handled(app_dir)] == ["flaky"]
+
+
+def test_no_verify_warns_and_marks_events_unverified():
+    with Listener(["--no-verify"]) as listener:
+        response = httpx.post(listener.url, json={"type": "ping", "version": 1, "timestamp": "2026-11-27T21:30:19.154092Z", "data": {}})
+        assert response.status_code == 200
+        assert listener.next_event()["verified"] is False
+        listener.stop()
+    assert "warning" in listener.stderr and "--no-verify" in listener.stderr
+
+
+def test_exit_after_n_events_exits_0_on_its_own():
+    with Listener(["--secret", SECRET, "--exit-after", "2"]) as listener:
+        trigger(listener.url, "dataset.created")
+        trigger(listener.url, "dataset.updated")
+        assert listener.proc.wait(timeout=30) == 0
+
+
+def test_sigterm_exits_0(app_dir):
+    with Listener(["--secret", SECRET]) as listener:
+        assert listener.stop(signal.SIGTERM) == 0
+    assert json.loads(listener.stdout_raw[-1]) == {"kind": "stopped", "handled": 0}
+
+
+def test_plain_text_output_when_not_a_terminal():
+    proc = subprocess.Popen(
+        [hooks_executable(), "listen", "--secret", SECRET, "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    banner = proc.stdout.readline()
+    assert banner.startswith("hooks listen on http://127.0.0.1:") and "verifying signatures" in banner
+    url = banner.split()[3]
+    for _ in range(2):  # the rest of the banner: events, handlers
+        proc.stdout.readline()
+    assert trigger(url, "record.completed").returncode == 0
+    line = proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()  # not communicate(): readline() may have buffered part of it already
+    proc.wait(timeout=30)
+    assert "record.completed" in line and "verified" in line and "200" in line
+    assert "\x1b[" not in line + rest  # no colour codes in a pipe
+
+
+def test_healthz_and_wrong_path_and_method():
+    with Listener(["--secret", SECRET, "--path", "/argilla"]) as listener:
+        base = listener.url.rsplit("/argilla", 1)[0]
+        assert httpx.get(base + "/healthz").status_code == 200
+        assert httpx.post(base + "/other", content=b"{}").status_code == 404
+        assert httpx.get(listener.url).status_code == 405
+        listener.stop()
