@@ -7,12 +7,8 @@ times without `Z` inside `data`, a `Z` timestamp on the envelope). Works with no
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import difflib
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -30,7 +26,6 @@ from argilla_hooks.settings import DEFAULT_RECEIVER_URL
 DEFAULT_TARGET = DEFAULT_RECEIVER_URL
 DEFAULT_TIMEOUT = 20.0  # what Argilla's worker allows a listener
 ARGILLA_VERSION = "2.8.0"
-SECRET_PREFIX = "whsec_"
 
 
 class SampleError(ValueError):
@@ -257,30 +252,21 @@ def new_msg_id() -> str:
     return f"msg_{secrets.token_urlsafe(16)}"
 
 
-def secret_key(secret: str) -> bytes:
-    """The HMAC key of a webhook secret: base64-decoded, with or without a `whsec_` prefix."""
-    text = secret.strip()
-    if text.startswith(SECRET_PREFIX):
-        text = text[len(SECRET_PREFIX) :]
-    try:
-        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if not key:
-        raise SampleError([("secret", "not a base64 webhook secret (Argilla's are 88 characters of base64)")])
-    return key
-
-
 def sign(secret: str, msg_id: Optional[str], timestamp: Optional[int], body: bytes) -> dict[str, str]:
     """Standard Webhooks headers for `body`; a None `msg_id` / `timestamp` gets a fresh id / the current time."""
+    from argilla_hooks.receiver.verify import sign as signature_header
+
     msg_id = msg_id or new_msg_id()
     timestamp = int(time.time()) if timestamp is None else int(timestamp)
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    signature = base64.b64encode(hmac.new(secret_key(secret), signed, hashlib.sha256).digest()).decode()
+    try:
+        # The receiver's own signing code, so `trigger` and `listen` can never disagree on the scheme.
+        signature = signature_header(secret, msg_id, timestamp, body)
+    except ValueError:
+        raise SampleError([("secret", "not a base64 webhook secret (Argilla's are 88 characters of base64)")]) from None
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": f"v1,{signature}",
+        "webhook-signature": signature,
         "content-type": "application/json",
     }
 

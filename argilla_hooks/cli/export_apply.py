@@ -13,7 +13,7 @@ from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem, classify
 from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
 
 if TYPE_CHECKING:
     from argilla_hooks.declarative import ApplyResult, DesiredWebhook, Plan, SpecError

@@ -8,8 +8,8 @@ import inspect
 import json
 import re
 import sys
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional, TypeVar
 
 import anyio.to_thread
@@ -48,7 +48,8 @@ class NotAnEvent(ValueError):
 # Argilla writes every body with json.dumps: ASCII, default separators, keys in this order, and `data.id` first for
 # dataset, record and response events. Reading type, timestamp and data.id from that prefix lets a delivery skip
 # json.loads of the whole body (the largest cost of a request) when no handler needs `data`; any other body (ping,
-# another serializer) is parsed in full. Only verified bodies get here, so the prefix cannot be forged.
+# another serializer) is parsed in full. A body that only looks right up to that prefix goes unnoticed until something
+# parses it; making one takes the signing secret (or verify=False).
 _ARGILLA_ENVELOPE = re.compile(
     rb'\{"type": "([a-z]+\.[a-z]+)", "version": 1, "timestamp": "([0-9T:.+Z-]{1,40})", "data": \{"id": "([0-9a-f-]{36})", '
 )
