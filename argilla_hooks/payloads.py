@@ -26,7 +26,8 @@ def _server_iso(value: datetime) -> str:
 
 def format_event_timestamp(value: datetime) -> str:
     """An event timestamp as Argilla writes it in the body: `2026-11-27T21:30:19.154092Z`."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime, and this runs for every delivery a listener reports.
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 ServerTime = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(_server_iso, when_used="json")]

@@ -117,8 +117,7 @@ def apply(
 ) -> None:
     """Make the server's webhooks match a file: print the plan, then apply it.
 
-    Webhooks are matched on their URL (then description). `+` creates, `~` updates (field by field,
-    keeping the secret), `-` deletes (only with --prune). An invalid file changes nothing (exit 2).
+    Webhooks are matched on their URL (then description). `+` creates, `~` updates (field by field, keeping the secret), `-` deletes (only with --prune). An invalid file changes nothing (exit 2).
 
     \b
     Examples:

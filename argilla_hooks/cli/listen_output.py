@@ -129,7 +129,9 @@ class Printer:
 
     def delivery(self, report: "DeliveryReport") -> None:
         if self.as_json:
-            self._json(report.to_json())
+            # to_json_line() copies Argilla's `data` text as sent instead of parsing and re-encoding it.
+            self.stream.write(report.to_json_line() + "\n")
+            self.stream.flush()
             return
         now = datetime.now().strftime("%H:%M:%S")
         if report.kind == "rejected":

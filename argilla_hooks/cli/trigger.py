@@ -67,9 +67,7 @@ def trigger(
 ) -> None:
     """Send one signed sample delivery, shaped like Argilla 2.8's, to a receiver.
 
-    Prints the receiver's answer: its body on stdout, its status on stderr. Exits 0 on a 2xx
-    answer, 1 on any other answer or when nothing answers. Nothing is sent when the event,
-    --data or the secret is wrong (exit 2).
+    Prints the receiver's answer: its body on stdout, its status on stderr. Exits 0 on a 2xx answer, 1 on any other answer or when nothing answers. Nothing is sent when the event, --data or the secret is wrong (exit 2).
 
     \b
     Examples:

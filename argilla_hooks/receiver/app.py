@@ -147,7 +147,7 @@ class ReceiverApp:
             try:
                 delivery = Delivery(body, raw_headers)
                 wanted, needs_body = self._handlers_for(delivery.type)
-                if needs_body or self.on_report is not None:
+                if needs_body:
                     delivery.parse()
             except NotAnEvent as exc:
                 raise _Rejected(400, str(exc)) from None
@@ -319,8 +319,8 @@ class ReceiverApp:
             verified=self.verifier is not None,
             handlers=handlers or [],
             forwards=forwards or [],
-            data=delivery.data,
             headers=delivery.headers,
+            delivery=delivery,
             **extra,
         )
 

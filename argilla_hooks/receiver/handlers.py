@@ -1,14 +1,16 @@
-"""Event handlers: the `on` decorator, and calling a handler with the arguments its parameter names ask for."""
+"""Event handlers: the `on` decorator, the Delivery a handler is given, and calling it with what its parameters name."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import json
+import queue
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional, TypeVar
 
@@ -53,8 +55,6 @@ class NotAnEvent(ValueError):
 _ARGILLA_ENVELOPE = re.compile(
     rb'\{"type": "([a-z]+\.[a-z]+)", "version": 1, "timestamp": "([0-9T:.+Z-]{1,40})", "data": \{"id": "([0-9a-f-]{36})", '
 )
-# Threads start on first use; 40 like anyio's default, so slow sync handlers do not queue behind a handful of CPUs.
-_SYNC_HANDLERS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="argilla-hooks-handler")
 # Parameters that need the body parsed; `type`, `timestamp` and `headers` do not.
 _NEEDS_BODY = frozenset({"data", "event", "dataset", "record", "response"})
 
@@ -65,7 +65,7 @@ class Delivery:
     `key` identifies the event across Argilla's retries (which carry new webhook-ids): type, timestamp, data.id.
     """
 
-    __slots__ = ("body", "type", "timestamp", "key", "raw_headers", "_raw", "_headers", "_event", "_payload")
+    __slots__ = ("body", "type", "timestamp", "key", "raw_headers", "_data_at", "_raw", "_headers", "_event", "_payload")
 
     def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
         """Read the envelope of a verified body; NotAnEvent if it is not an Argilla event."""
@@ -75,9 +75,11 @@ class Delivery:
         self._headers: Optional[dict[str, str]] = None
         self._event: Optional[Event] = None
         self._payload: Any = None
+        self._data_at = -1
         match = _ARGILLA_ENVELOPE.match(body)
-        if match is not None and body.isascii() and body.endswith(b"}}"):
+        if match is not None and body.endswith(b"}}") and body.isascii() and b"\n" not in body:
             event_type, stamp, data_id = match[1].decode(), match[2].decode(), match[3].decode()
+            self._data_at = match.start(3) - len(b'{"id": "')
         else:
             raw = self.parse()
             event_type, stamp, data_id = raw["type"], raw["timestamp"], raw["data"].get("id")
@@ -96,6 +98,10 @@ class Delivery:
     @property
     def data(self) -> dict[str, Any]:
         return self.parse()["data"]
+
+    def data_text(self) -> Optional[str]:
+        """The JSON text of `data` exactly as Argilla wrote it (one ASCII line), or None for another kind of body."""
+        return self.body[self._data_at : -1].decode("ascii") if self._data_at >= 0 else None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -201,10 +207,72 @@ class Handler:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not asyncio (trio): anyio knows how
             result = await anyio.to_thread.run_sync(call)
-        else:  # cheaper per call than anyio's worker threads
-            result = await loop.run_in_executor(_SYNC_HANDLERS, call)
+        else:
+            result = await _SYNC_WORKERS.run(loop, call)
         if inspect.isawaitable(result):
             await result
+
+
+class _SyncWorkers:
+    """Threads that run sync handlers, handing finished calls back to their event loop in batches.
+
+    `loop.run_in_executor` costs two futures and one loop wake-up (a self-pipe write) per call, about twice this; here
+    a worker that finishes while the loop has not yet collected earlier results adds to them without a new wake-up.
+    Threads start on demand, up to 40 (anyio's default), so slow handlers do not queue behind a few CPUs.
+    """
+
+    def __init__(self, max_threads: int = 40) -> None:
+        # (loop, future, context runner, call) for each call waiting for a thread
+        self._calls: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = self._idle = 0
+        self._max_threads = max_threads
+        self._finished: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Optional[BaseException]]]] = {}
+
+    def run(self, loop: asyncio.AbstractEventLoop, call: Callable[[], Any]) -> asyncio.Future[Any]:
+        future = loop.create_future()
+        self._calls.put((loop, future, contextvars.copy_context().run, call))
+        with self._lock:
+            if self._idle == 0 and self._threads < self._max_threads:
+                self._threads += 1
+                threading.Thread(target=self._work, name="argilla-hooks-handler", daemon=True).start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            loop, future, run_in_context, call = self._calls.get()
+            with self._lock:
+                self._idle -= 1
+            try:
+                outcome = (future, run_in_context(call), None)
+            except BaseException as exc:  # handed to the awaiting handler call, which reports it
+                outcome = (future, None, exc)
+            with self._lock:
+                batch = self._finished.setdefault(loop, [])
+                batch.append(outcome)
+                if len(batch) > 1:
+                    continue  # the loop is already due to collect this batch
+            try:
+                loop.call_soon_threadsafe(self._collect, loop)
+            except RuntimeError:  # the loop closed meanwhile: nobody waits for these results
+                with self._lock:
+                    self._finished.pop(loop, None)
+
+    def _collect(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            batch = self._finished.pop(loop, [])
+        for future, result, exc in batch:
+            if future.cancelled():
+                continue
+            if exc is None:
+                future.set_result(result)
+            else:
+                future.set_exception(exc)
+
+
+_SYNC_WORKERS = _SyncWorkers()
 
 
 def decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Optional
 
 from argilla_hooks.payloads import format_event_timestamp
+from argilla_hooks.receiver.handlers import Delivery, NotAnEvent
 
 
 @dataclass(slots=True)
@@ -46,7 +48,7 @@ class DeliveryReport:
     """One request's outcome: an accepted `event` (whatever its handlers did) or a `rejected` request.
 
     `duplicate` is True (and `handlers`/`forwards` empty) for an event already handled; `reason` says why a request
-    was rejected or, for an event, why it was not run again.
+    was rejected or, for an event, why it was not run again. `data` is parsed from the body only when read.
     """
 
     kind: Literal["event", "rejected"]
@@ -57,18 +59,43 @@ class DeliveryReport:
     verified: bool = False
     handlers: list[HandlerResult] = field(default_factory=list)
     forwards: list[ForwardResult] = field(default_factory=list)
-    data: Optional[dict[str, Any]] = None
     headers: dict[str, str] = field(default_factory=dict)
     reason: Optional[str] = None
     duplicate: bool = False
+    delivery: Optional[Delivery] = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    @property
+    def data(self) -> Optional[dict[str, Any]]:
+        """The event's `data`; None for a rejected request (or a signed body that turns out not to be JSON)."""
+        if self.delivery is None:
+            return None
+        try:
+            return self.delivery.data
+        except NotAnEvent:
+            return None
+
     def to_json(self) -> dict[str, Any]:
         if self.kind == "rejected":
             return {"kind": "rejected", "status": self.status, "reason": self.reason}
+        return {**self._event_json(), "data": self.data}
+
+    def to_json_line(self) -> str:
+        """`to_json()` as one line of JSON text (no newline).
+
+        A verified body written by Argilla has its `data` copied as sent instead of parsed and encoded again: the
+        largest cost of a JSON-lines listener. Its non-ASCII text then stays \\u-escaped, as Argilla sent it.
+        """
+        raw = self.delivery.data_text() if self.verified and self.delivery is not None else None
+        if raw is None or self.kind != "event":
+            return json.dumps(self.to_json(), ensure_ascii=False, default=str)
+        head = json.dumps(self._event_json(), ensure_ascii=False, default=str)
+        return f'{head[:-1]}, "data": {raw}}}'
+
+    def _event_json(self) -> dict[str, Any]:
         return {
             "kind": "event",
             "webhook_id": self.webhook_id,
@@ -78,7 +105,6 @@ class DeliveryReport:
             "status": self.status,
             "handlers": [h.to_json() for h in self.handlers],
             "forwards": [f.to_json() for f in self.forwards],
-            "data": self.data,
         }
 
 

@@ -26,7 +26,7 @@ async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_argum
         calls.append(("async", type, timestamp, data, event, dataset, record, response, headers))
 
     def on_sync(response, record, dataset):
-        calls.append(("sync", threading.get_ident(), response, record, dataset))
+        calls.append(("sync", threading.current_thread().name, response, record, dataset))
 
     app = create_app(handlers=[on_async, on_sync], secrets=[secret])
     body = event_body("response.created")
@@ -41,7 +41,7 @@ async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_argum
     assert isinstance(record, Record) and record is response.record
     assert isinstance(dataset, Dataset) and dataset is response.record.dataset
     assert headers["webhook-id"].startswith("msg_")
-    assert sync[0] == "sync" and sync[1] != threading.get_ident()  # ran in a worker thread
+    assert sync[0] == "sync" and sync[1] == "argilla-hooks-handler"  # ran in a worker thread, not on the loop
     assert isinstance(sync[2], Response) and isinstance(sync[4], Dataset)
 
 
@@ -262,6 +262,20 @@ async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(se
     assert reports[2].duplicate and reports[2].handlers == []
 
 
+async def test_many_sync_handler_calls_at_once_all_complete_with_their_own_results(secret, deliver):
+    seen = []
+
+    def handler(data):
+        seen.append(data["id"])
+
+    app = create_app(handlers=[handler], secrets=[secret])
+    bodies = [event_body("record.created") for _ in range(50)]
+    async with anyio.create_task_group() as group:
+        for body in bodies:
+            group.start_soon(deliver, app, body)
+    assert sorted(seen) == sorted(json.loads(b)["data"]["id"] for b in bodies)
+
+
 async def test_a_handler_error_does_not_stop_the_app_serving(secret, deliver):
     def boom():
         raise RuntimeError("boom")
@@ -356,3 +370,27 @@ def test_handlers_can_be_given_as_module_function_strings(tmp_path, monkeypatch)
     assert [h.name for h in app.handlers] == ["string_target_hooks:handle"]
     with pytest.raises(HandlerLoadError, match="'nope'"):
         create_app(handlers=["string_target_hooks:bad"], secrets=[new_secret()], app_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize("event_type", ["record.created", "response.updated", "ping"])
+async def test_the_report_json_line_equals_its_json_and_reuses_argillas_data_text(secret, deliver, event_type):
+    reports = []
+    app = create_app(handlers=[lambda type: None], secrets=[secret], on_report=reports.append)
+    body = event_body(event_type)
+    await deliver(app, body)
+    (report,) = reports
+    line = report.to_json_line()
+    assert "\n" not in line
+    if event_type != "ping":  # an Argilla body of a resource event: its data is copied, not parsed
+        assert report.delivery._raw is None
+    assert json.loads(line) == json.loads(json.dumps(report.to_json()))
+    assert json.loads(line)["data"] == json.loads(body)["data"]
+
+
+async def test_an_unverified_delivery_is_never_copied_into_the_json_line_unparsed(request_to):
+    reports = []
+    app = create_app(handlers=[], verify=False, on_report=reports.append)
+    body = event_body("record.created")[:-2] + b', "x": }}'  # Argilla's prefix, broken JSON after it
+    await request_to(app, "POST", content=body)
+    line = reports[0].to_json_line()
+    assert json.loads(line)["data"] is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import time
 from datetime import datetime, timezone
 
@@ -108,3 +110,9 @@ def test_secrets_that_are_not_base64_or_missing_are_refused_up_front():
         decode_secret("not a secret!")
     with pytest.raises(ValueError, match="at least one"):
         Verifier([])
+
+
+@pytest.mark.parametrize("key_length", [16, 64, 65, 200])
+def test_keys_shorter_equal_and_longer_than_the_hash_block_verify_like_the_hmac_module(key_length):
+    secret = base64.b64encode(os.urandom(key_length)).decode()
+    Verifier([secret]).verify(*headers(secret), BODY)  # sign() uses the hmac module itself
