@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ class Printer:
         self.show_data = show_data
         self.terminal = not as_json and stream.isatty()
         self._console = None
+        self._pending: list[str] = []
         if self.terminal:
             from rich.console import Console
 
@@ -129,9 +131,15 @@ class Printer:
 
     def delivery(self, report: "DeliveryReport") -> None:
         if self.as_json:
-            # to_json_line() copies Argilla's `data` text as sent instead of parsing and re-encoding it.
-            self.stream.write(report.to_json_line() + "\n")
-            self.stream.flush()
+            # to_json_line() copies Argilla's `data` text as sent instead of parsing and re-encoding it. Lines of one
+            # event-loop turn go out in one write after the answers: a write per line costs a system call, and
+            # with `def` handlers each call also hands the interpreter lock to a handler thread.
+            self._pending.append(report.to_json_line())
+            if len(self._pending) == 1:
+                try:
+                    asyncio.get_running_loop().call_soon(self._flush_pending)
+                except RuntimeError:  # no loop running (a direct call): write at once
+                    self._flush_pending()
             return
         now = datetime.now().strftime("%H:%M:%S")
         if report.kind == "rejected":
@@ -148,7 +156,7 @@ class Printer:
         style = None if report.ok else "red"
         self._emit("  ".join(p for p in parts if p), style)
         if self.verbose:
-            for name, value in report.headers.items():
+            for name, value in report.all_headers().items():
                 self._emit(f"    {name}: {value}", "dim")
         if (self.verbose or self.show_data) and report.data is not None:
             body = json.dumps(report.data, indent=2, ensure_ascii=False, default=str)
@@ -160,7 +168,14 @@ class Printer:
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    def _flush_pending(self) -> None:
+        if self._pending:
+            lines, self._pending = self._pending, []
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+
     def _json(self, data: dict[str, Any]) -> None:
+        self._flush_pending()
         self.stream.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
         self.stream.flush()
 

@@ -319,7 +319,6 @@ class ReceiverApp:
             verified=self.verifier is not None,
             handlers=handlers or [],
             forwards=forwards or [],
-            headers=delivery.headers,
             delivery=delivery,
             **extra,
         )

@@ -59,6 +59,7 @@ class DeliveryReport:
     verified: bool = False
     handlers: list[HandlerResult] = field(default_factory=list)
     forwards: list[ForwardResult] = field(default_factory=list)
+    # Only for a rejected request; an event's come from `delivery`, decoded when someone asks (see all_headers).
     headers: dict[str, str] = field(default_factory=dict)
     reason: Optional[str] = None
     duplicate: bool = False
@@ -83,6 +84,10 @@ class DeliveryReport:
             return {"kind": "rejected", "status": self.status, "reason": self.reason}
         return {**self._event_json(), "data": self.data}
 
+    def all_headers(self) -> dict[str, str]:
+        """The request's headers; decoding them is left until asked, since only verbose output shows them."""
+        return self.delivery.headers if self.delivery is not None else self.headers
+
     def to_json_line(self) -> str:
         """`to_json()` as one line of JSON text (no newline).
 
@@ -91,8 +96,8 @@ class DeliveryReport:
         """
         raw = self.delivery.data_text() if self.verified and self.delivery is not None else None
         if raw is None or self.kind != "event":
-            return json.dumps(self.to_json(), ensure_ascii=False, default=str)
-        head = json.dumps(self._event_json(), ensure_ascii=False, default=str)
+            return _ENCODER.encode(self.to_json())
+        head = _ENCODER.encode(self._event_json())
         return f'{head[:-1]}, "data": {raw}}}'
 
     def _event_json(self) -> dict[str, Any]:
@@ -106,6 +111,10 @@ class DeliveryReport:
             "handlers": [h.to_json() for h in self.handlers],
             "forwards": [f.to_json() for f in self.forwards],
         }
+
+
+# Made once: json.dumps with options builds a new encoder on every call, a measurable cost per delivery.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def elapsed_ms(started: float) -> float:
