@@ -269,36 +269,41 @@ def _set_enabled(ids: list[str], value: bool, as_json: bool, api_url, api_key, p
             output.success(f"{'enabled' if value else 'disabled'} webhook {webhook.short_id} ({webhook.url})")
 
 
-def enable(
-    webhook_ids: RequiredWebhookIds,
-    as_json: Json = False,
-    api_url: ApiUrl = None,
-    api_key: ApiKey = None,
-    profile: Profile = None,
-) -> None:
+def _enabled_command(value: bool, doc: str):
+    """`enable` and `disable`: one command body, two names and help texts."""
+
+    def command(
+        webhook_ids: RequiredWebhookIds,
+        as_json: Json = False,
+        api_url: ApiUrl = None,
+        api_key: ApiKey = None,
+        profile: Profile = None,
+    ) -> None:
+        _set_enabled(webhook_ids, value, as_json, api_url, api_key, profile)
+
+    command.__name__ = command.__qualname__ = "enable" if value else "disable"
+    command.__doc__ = doc
+    return command
+
+
+enable = _enabled_command(
+    True,
     """Enable webhooks so Argilla delivers to them again.
 
     \b
     Examples:
       hooks enable 3f2a 9b1c
-    """
-    _set_enabled(webhook_ids, True, as_json, api_url, api_key, profile)
-
-
-def disable(
-    webhook_ids: RequiredWebhookIds,
-    as_json: Json = False,
-    api_url: ApiUrl = None,
-    api_key: ApiKey = None,
-    profile: Profile = None,
-) -> None:
+    """,
+)
+disable = _enabled_command(
+    False,
     """Disable webhooks: Argilla keeps them but stops delivering.
 
     \b
     Examples:
       hooks disable 3f2a
-    """
-    _set_enabled(webhook_ids, False, as_json, api_url, api_key, profile)
+    """,
+)
 
 
 def ping(
