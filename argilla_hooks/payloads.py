@@ -19,7 +19,7 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def _server_iso(value: datetime) -> str:
+def server_time_text(value: datetime) -> str:
     # The server's own JSON form (fastapi's jsonable_encoder of a naive datetime): no offset, no `Z`.
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
 
@@ -30,7 +30,7 @@ def format_event_timestamp(value: datetime) -> str:
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-ServerTime = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(_server_iso, when_used="json")]
+ServerTime = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(server_time_text, when_used="json")]
 EventTime = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(format_event_timestamp, when_used="json")]
 
 

@@ -20,7 +20,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ValidationError
 
 from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
-from argilla_hooks.payloads import Event, format_event_timestamp
+from argilla_hooks.payloads import Event, format_event_timestamp, server_time_text
 from argilla_hooks.settings import DEFAULT_RECEIVER_URL
 
 DEFAULT_TARGET = DEFAULT_RECEIVER_URL
@@ -45,8 +45,7 @@ class DeliveryError(Exception):
 
 
 def _now() -> str:
-    # What the server's JSON holds for its naive-UTC columns: jsonable_encoder's `datetime.isoformat()`.
-    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+    return server_time_text(datetime.now(timezone.utc))
 
 
 def _stamps(now: str) -> dict[str, str]:

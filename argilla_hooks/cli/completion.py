@@ -35,14 +35,12 @@ def profile_names(incomplete: str) -> list[str]:
 def webhook_ids(incomplete: str) -> list[tuple[str, str]]:
     """Ids of the configured server's webhooks; quietly nothing when it cannot be reached quickly."""
     from argilla_hooks import settings
+    from argilla_hooks.cli.connect import get_client
 
     try:
-        from argilla_hooks.client import ArgillaClient
-
-        resolved = settings.resolve(
-            os.environ.get(settings.ENV_API_URL), os.environ.get(settings.ENV_API_KEY), os.environ.get(settings.ENV_PROFILE)
-        )
-        with ArgillaClient(resolved.api_url, resolved.api_key, timeout=2.0) as client:
+        # Completion runs before options are parsed, so only the environment and the profile can name the server.
+        env = os.environ.get
+        with get_client(env(settings.ENV_API_URL), env(settings.ENV_API_KEY), env(settings.ENV_PROFILE), timeout=2.0) as client:
             hooks = client.list()
     except Exception:
         return []

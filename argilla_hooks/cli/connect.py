@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from argilla_hooks import settings
 
@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     from argilla_hooks.client import ArgillaClient
 
 
-def get_client(api_url: Optional[str], api_key: Optional[str], profile: Optional[str]) -> "ArgillaClient":
+def get_client(api_url: Optional[str], api_key: Optional[str], profile: Optional[str], **options: Any) -> "ArgillaClient":
+    """A client for flag-or-environment values, completed from the profile; `options` go to ArgillaClient."""
     from argilla_hooks.client import ArgillaClient
 
     resolved = settings.resolve(api_url, api_key, profile)
-    return ArgillaClient(resolved.api_url, resolved.api_key)
+    return ArgillaClient(resolved.api_url, resolved.api_key, **options)

@@ -18,9 +18,9 @@ from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.listen_output import ListenInfo, Printer
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
-from argilla_hooks.events import SUBSCRIBABLE, expand_events
+from argilla_hooks.cli.listen_output import ListenInfo, Printer, http_url
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
+from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_events
 
 if TYPE_CHECKING:
     from argilla_hooks.client import ArgillaClient
@@ -71,12 +71,10 @@ def listen(
     ] = 300,
     event: Annotated[
         Optional[list[str]],
-        typer.Option(
+        event_option(
             "--event",
             "-e",
             help="Events to register for (globs ok) [default: the handlers' @on events, else all].",
-            autocompletion=completion.event_names,
-            show_default=False,
             rich_help_panel="Registration",
         ),
     ] = None,
@@ -150,7 +148,7 @@ def listen(
         path=path,
         verify=not no_verify,
         secrets=0,
-        events=register_events if register else sorted(wanted, key=list(SUBSCRIBABLE + ("ping",)).index),
+        events=register_events if register else [e for e in ALL_EVENTS if e in wanted],
         handlers=[h.name for h in handlers],
         forward_to=list(forward_to or []),
         exit_after=exit_after,
@@ -301,7 +299,7 @@ def _load_handlers(targets: list[str], app_dir: str) -> list:
 
 
 def _handler_events(handlers: list) -> set[str]:
-    """The union of the handlers' @on(...) events; empty when any handler takes everything (or there is none)."""
+    """The union of the handlers' @on(...) events; every subscribable event when one takes everything, or none is given."""
     wanted: set[str] = set()
     for handler in handlers:
         if handler.events is None:
@@ -329,9 +327,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _reachable_url(host: str, port: int, path: str) -> str:
     # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
-    if host in ("0.0.0.0", "", "::"):
-        host = "127.0.0.1"
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
+    return http_url("127.0.0.1" if host in ("0.0.0.0", "", "::") else host, port, path)
 
 
 def _warn_if_elsewhere(webhook_url: str, listen_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Optional
 
@@ -30,12 +30,10 @@ class ListenInfo:
     webhook_id: Optional[str] = None
     registered: bool = False
     exit_after: Optional[int] = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{self.path}"
+        return http_url(self.host, self.port, self.path)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +49,11 @@ class ListenInfo:
             "webhook_id": self.webhook_id,
             "registered": self.registered,
         }
+
+
+def http_url(host: str, port: int, path: str) -> str:
+    """`http://host:port/path`, with an IPv6 host in brackets."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
 
 
 def describe_resource(event_type: Optional[str], data: Optional[dict[str, Any]]) -> str:

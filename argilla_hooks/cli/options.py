@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -54,13 +54,14 @@ RequiredWebhookIds = Annotated[
     list[str],
     typer.Argument(help="Webhook ids: full UUIDs or unique prefixes.", autocompletion=completion.webhook_ids, show_default=False),
 ]
+
+
+def event_option(*names: str, help: str, **options: Any) -> Any:
+    """An option that takes event names (repeats, comma lists, globs), completing them on <TAB>."""
+    return typer.Option(*names, help=help, autocompletion=completion.event_names, show_default=False, **options)
+
+
 Events = Annotated[
     Optional[list[str]],
-    typer.Option(
-        "--event",
-        "-e",
-        help="Event to subscribe to; repeat it, or give a comma list or a glob (dataset.*, *).",
-        autocompletion=completion.event_names,
-        show_default=False,
-    ),
+    event_option("--event", "-e", help="Event to subscribe to; repeat it, or give a comma list or a glob (dataset.*, *)."),
 ]

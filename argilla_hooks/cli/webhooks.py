@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from argilla_hooks.cli import completion, output
+from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events
 
 if TYPE_CHECKING:
@@ -74,16 +74,7 @@ def create(
 
 def list_(
     as_json: Json = False,
-    event: Annotated[
-        Optional[str],
-        typer.Option(
-            "--event",
-            "-e",
-            help="Only webhooks subscribed to this event (globs work).",
-            autocompletion=completion.event_names,
-            show_default=False,
-        ),
-    ] = None,
+    event: Annotated[Optional[str], event_option("--event", "-e", help="Only webhooks subscribed to this event (globs work).")] = None,
     enabled: Annotated[
         Optional[bool], typer.Option("--enabled/--disabled", help="Only enabled, or only disabled, webhooks.", show_default=False)
     ] = None,
@@ -140,25 +131,10 @@ def update(
     webhook_id: WebhookId,
     url: Annotated[Optional[str], typer.Option("--url", help="New URL.", show_default=False)] = None,
     event: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--event",
-            "-e",
-            help="Replace the events (repeatable, comma lists and globs).",
-            autocompletion=completion.event_names,
-            show_default=False,
-        ),
+        Optional[list[str]], event_option("--event", "-e", help="Replace the events (repeatable, comma lists and globs).")
     ] = None,
-    add_event: Annotated[
-        Optional[list[str]],
-        typer.Option("--add-event", help="Subscribe to more events.", autocompletion=completion.event_names, show_default=False),
-    ] = None,
-    remove_event: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--remove-event", help="Unsubscribe from events.", autocompletion=completion.event_names, show_default=False
-        ),
-    ] = None,
+    add_event: Annotated[Optional[list[str]], event_option("--add-event", help="Subscribe to more events.")] = None,
+    remove_event: Annotated[Optional[list[str]], event_option("--remove-event", help="Unsubscribe from events.")] = None,
     description: Annotated[Optional[str], typer.Option("--description", "-d", help="New description.", show_default=False)] = None,
     clear_description: Annotated[bool, typer.Option("--clear-description", help="Remove the description.")] = False,
     enabled: Annotated[
