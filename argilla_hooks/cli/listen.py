@@ -219,6 +219,7 @@ def _serve(sock: socket.socket, handlers: list, secrets: list[str], info: Listen
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # the receiver never reads the client address or scheme
         timeout_graceful_shutdown=30,  # Argilla waits 20 s for an answer; let in-flight deliveries finish
     )
     server = _server_class()(config, on_ready=lambda: printer.ready(info))

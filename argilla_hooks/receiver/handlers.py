@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import inspect
 import json
-import queue
 import re
 import sys
-import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional, TypeVar
 
@@ -19,6 +16,7 @@ import anyio.to_thread
 from argilla_hooks.events import expand_events
 from argilla_hooks.payloads import Dataset, Event, Record, Response, parse_data
 from argilla_hooks.receiver.loader import HandlerLoadError
+from argilla_hooks.receiver.workers import SYNC_WORKERS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,7 +63,7 @@ class Delivery:
     `key` identifies the event across Argilla's retries (which carry new webhook-ids): type, timestamp, data.id.
     """
 
-    __slots__ = ("body", "type", "timestamp", "key", "raw_headers", "_data_at", "_raw", "_headers", "_event", "_payload")
+    __slots__ = ("body", "type", "timestamp", "stamp", "key", "raw_headers", "_data_at", "_raw", "_headers", "_event", "_payload")
 
     def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
         """Read the envelope of a verified body; NotAnEvent if it is not an Argilla event."""
@@ -86,6 +84,7 @@ class Delivery:
             if not isinstance(data_id, str):
                 data_id = repr(data_id)  # ping has no id; keep the key hashable whatever a sender put there
         self.type: str = event_type
+        self.stamp: str = stamp  # the timestamp as the body writes it
         self.key = (event_type, stamp, data_id)
         self.timestamp = _parse_timestamp(stamp)
 
@@ -208,71 +207,9 @@ class Handler:
         except RuntimeError:  # not asyncio (trio): anyio knows how
             result = await anyio.to_thread.run_sync(call)
         else:
-            result = await _SYNC_WORKERS.run(loop, call)
+            result = await SYNC_WORKERS.run(loop, call)
         if inspect.isawaitable(result):
             await result
-
-
-class _SyncWorkers:
-    """Threads that run sync handlers, handing finished calls back to their event loop in batches.
-
-    `loop.run_in_executor` costs two futures and one loop wake-up (a self-pipe write) per call, about twice this; here
-    a worker that finishes while the loop has not yet collected earlier results adds to them without a new wake-up.
-    Threads start on demand, up to 40 (anyio's default), so slow handlers do not queue behind a few CPUs.
-    """
-
-    def __init__(self, max_threads: int = 40) -> None:
-        # (loop, future, context runner, call) for each call waiting for a thread
-        self._calls: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._threads = self._idle = 0
-        self._max_threads = max_threads
-        self._finished: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, Optional[BaseException]]]] = {}
-
-    def run(self, loop: asyncio.AbstractEventLoop, call: Callable[[], Any]) -> asyncio.Future[Any]:
-        future = loop.create_future()
-        self._calls.put((loop, future, contextvars.copy_context().run, call))
-        with self._lock:
-            if self._idle == 0 and self._threads < self._max_threads:
-                self._threads += 1
-                threading.Thread(target=self._work, name="argilla-hooks-handler", daemon=True).start()
-        return future
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._idle += 1
-            loop, future, run_in_context, call = self._calls.get()
-            with self._lock:
-                self._idle -= 1
-            try:
-                outcome = (future, run_in_context(call), None)
-            except BaseException as exc:  # handed to the awaiting handler call, which reports it
-                outcome = (future, None, exc)
-            with self._lock:
-                batch = self._finished.setdefault(loop, [])
-                batch.append(outcome)
-                if len(batch) > 1:
-                    continue  # the loop is already due to collect this batch
-            try:
-                loop.call_soon_threadsafe(self._collect, loop)
-            except RuntimeError:  # the loop closed meanwhile: nobody waits for these results
-                with self._lock:
-                    self._finished.pop(loop, None)
-
-    def _collect(self, loop: asyncio.AbstractEventLoop) -> None:
-        with self._lock:
-            batch = self._finished.pop(loop, [])
-        for future, result, exc in batch:
-            if future.cancelled():
-                continue
-            if exc is None:
-                future.set_result(result)
-            else:
-                future.set_exception(exc)
-
-
-_SYNC_WORKERS = _SyncWorkers()
 
 
 def decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:

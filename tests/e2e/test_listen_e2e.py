@@ -60,7 +60,7 @@ def test_register_receives_dataset_created_and_cleans_up(app_dir, env, server_we
         assert "temporary" in webhook["description"] and str(listener.proc.pid) in webhook["description"]
         dataset = create_dataset()
         line = listener.next_event(timeout=60)
-        assert line["type"] == "dataset.created" and line["verified"] is True and line["status"] == 200
+        assert line["type"] == "dataset.created" and line["verified"] is True and line["status"] == 204
         assert line["data"]["id"] == dataset["id"] and line["handlers"][0]["ok"] is True
         assert listener.stop(stop_signal) == 0
     assert handled(env) == [{"type": "dataset.created", "id": dataset["id"], "name": dataset["name"], "ts": handled(env)[0]["ts"]}]
@@ -113,7 +113,7 @@ def test_forward_to_resends_the_same_signed_delivery(env, server_webhooks, creat
         secret = server_webhooks()[0]["secret"]
         dataset = create_dataset()
         line = listener.next_event(timeout=60)
-        assert line["forwards"][0]["status"] == 204 and line["status"] == 200
+        assert line["forwards"][0]["status"] == 204 and line["status"] == 204
         forwarded = webhook_receiver.next(timeout=10)
         listener.stop()
     # The target verifies with the same secret: same body bytes, same webhook-* headers.

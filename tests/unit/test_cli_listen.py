@@ -139,7 +139,7 @@ def test_trigger_of_every_event_is_accepted_and_wrong_secret_rejected(app_dir):
             result = trigger(listener.url, event)
             assert result.returncode == 0, (event, result.stderr)
             line = listener.next_event()
-            assert line["type"] == event and line["verified"] is True and line["status"] == 200
+            assert line["type"] == event and line["verified"] is True and line["status"] == 204
         result = trigger(listener.url, "dataset.created", OTHER_SECRET)
         assert result.returncode == 1
         rejected = listener.next()
@@ -173,7 +173,7 @@ def test_failed_handler_answers_500_and_retry_runs_side_effect_once(app_dir):
         # Argilla retries with a new webhook-id and timestamp, same body.
         second = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
         third = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
-        assert (second.status_code, third.status_code) == (200, 200)
+        assert (second.status_code, third.status_code) == (204, 200)
         listener.stop()
     assert [h["handler"] for h in handled(app_dir)] == ["flaky"]
 
@@ -181,7 +181,7 @@ def test_failed_handler_answers_500_and_retry_runs_side_effect_once(app_dir):
 def test_no_verify_warns_and_marks_events_unverified():
     with Listener(["--no-verify"]) as listener:
         response = httpx.post(listener.url, json={"type": "ping", "version": 1, "timestamp": "2026-11-27T21:30:19.154092Z", "data": {}})
-        assert response.status_code == 200
+        assert response.status_code == 204
         assert listener.next_event()["verified"] is False
         listener.stop()
     assert "warning" in listener.stderr and "--no-verify" in listener.stderr
@@ -216,7 +216,7 @@ def test_plain_text_output_when_not_a_terminal():
     proc.send_signal(signal.SIGINT)
     rest = proc.stdout.read()  # not communicate(): readline() may have buffered part of it already
     proc.wait(timeout=30)
-    assert "record.completed" in line and "verified" in line and "200" in line
+    assert "record.completed" in line and "verified" in line and "204" in line
     assert "\x1b[" not in line + rest  # no colour codes in a pipe
 
 

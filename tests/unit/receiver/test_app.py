@@ -32,7 +32,7 @@ async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_argum
     body = event_body("response.created")
     answer = await deliver(app, body)
 
-    assert answer.status_code == 200 and answer.json() == {"ok": True}
+    assert answer.status_code == 204 and answer.content == b""
     (_, type_, timestamp, data, event, dataset, record, response, headers), sync = calls
     assert type_ == "response.created"
     assert isinstance(timestamp, datetime) and timestamp.tzinfo is not None
@@ -72,7 +72,7 @@ async def test_a_sync_handler_does_not_block_other_deliveries(secret, deliver):
         group.start_soon(deliver, app, event_body("dataset.created"))
         await anyio.to_thread.run_sync(started.wait, 5)
         with anyio.fail_after(2):
-            assert (await deliver(app, event_body("record.created"))).status_code == 200
+            assert (await deliver(app, event_body("record.created"))).status_code == 204
         release.set()
 
 
@@ -92,7 +92,7 @@ async def test_on_filters_events_and_ping_reaches_only_handlers_that_ask(secret,
 
     app = create_app(handlers=[datasets, everything, pings], secrets=[secret])
     for event_type in ("dataset.published", "record.deleted", "ping"):
-        assert (await deliver(app, event_body(event_type))).status_code == 200
+        assert (await deliver(app, event_body(event_type))).status_code == 204
     assert seen == [
         ("datasets", "dataset.published"),
         ("everything", "dataset.published"),
@@ -104,8 +104,8 @@ async def test_on_filters_events_and_ping_reaches_only_handlers_that_ask(secret,
 async def test_a_delivery_signed_with_any_rotated_secret_is_accepted(deliver):
     old, new = new_secret(), new_secret()
     app = create_app(handlers=[], secrets=[old, new])
-    assert (await deliver(app, event_body(), key=old)).status_code == 200
-    assert (await deliver(app, event_body(), key=new)).status_code == 200
+    assert (await deliver(app, event_body(), key=old)).status_code == 204
+    assert (await deliver(app, event_body(), key=new)).status_code == 204
     assert (await deliver(app, event_body(), key=new_secret())).status_code == 401
 
 
@@ -227,8 +227,8 @@ async def test_healthz_other_paths_and_other_methods(secret, request_to):
 
 async def test_the_path_is_accepted_with_and_without_a_trailing_slash(secret, deliver):
     app = create_app(handlers=[], secrets=[secret], path="/hooks/")
-    assert (await deliver(app, event_body(), path="/hooks")).status_code == 200
-    assert (await deliver(app, event_body(), path="/hooks/")).status_code == 200
+    assert (await deliver(app, event_body(), path="/hooks")).status_code == 204
+    assert (await deliver(app, event_body(), path="/hooks/")).status_code == 204
 
 
 async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(secret, deliver):
@@ -252,7 +252,7 @@ async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(se
     second = await deliver(app, body)
     third = await deliver(app, body)
 
-    assert [first.status_code, second.status_code, third.status_code] == [500, 200, 200]
+    assert [first.status_code, second.status_code, third.status_code] == [500, 204, 200]
     assert third.json() == {"ok": True, "duplicate": True}
     assert side_effects == {"steady": 1, "flaky": 1}
     failed = reports[0].handlers[1]
@@ -282,15 +282,16 @@ async def test_a_handler_error_does_not_stop_the_app_serving(secret, deliver):
 
     app = create_app(handlers=[on("dataset.created")(boom)], secrets=[secret])
     assert (await deliver(app, event_body("dataset.created"))).status_code == 500
-    assert (await deliver(app, event_body("record.created"))).status_code == 200
+    assert (await deliver(app, event_body("record.created"))).status_code == 204
 
 
 async def test_a_duplicate_after_success_answers_200_without_running_again(secret, deliver):
     calls = []
     app = create_app(handlers=[lambda data: calls.append(data["id"])], secrets=[secret])
     body = event_body("record.created")
-    for _ in range(3):
-        assert (await deliver(app, body)).status_code == 200
+    answers = [await deliver(app, body) for _ in range(3)]
+    assert [a.status_code for a in answers] == [204, 200, 200]
+    assert answers[1].json() == answers[2].json() == {"ok": True, "duplicate": True}
     assert len(calls) == 1
 
 
@@ -312,7 +313,7 @@ async def test_identical_deliveries_in_flight_at_once_run_the_handler_once(secre
         group.start_soon(send_one)
         group.start_soon(send_one)
     assert calls == ["record.updated"]
-    assert sorted(a.json().get("duplicate", False) for a in answers) == [False, True]
+    assert sorted(a.status_code for a in answers) == [200, 204] and {"ok": True, "duplicate": True} in [a.json() for a in answers if a.content]
 
 
 async def test_a_payload_that_does_not_match_the_typed_model_fails_only_handlers_that_ask_for_it(secret, deliver):
@@ -337,7 +338,7 @@ async def test_without_verification_unsigned_deliveries_reach_handlers_marked_un
     calls, reports = [], []
     app = create_app(handlers=[lambda type: calls.append(type)], verify=False, on_report=reports.append)
     answer = await request_to(app, "POST", content=event_body("ping"), headers={"content-type": "application/json"})
-    assert answer.status_code == 200
+    assert answer.status_code == 204
     assert calls == []  # ping still only reaches handlers that ask for it
     assert reports[0].verified is False
 

@@ -35,7 +35,7 @@ async def test_a_verified_delivery_is_forwarded_with_the_same_bytes_and_signatur
     app = create_app(handlers=[], secrets=[secret], forward_to=[TARGET], forward_transport=target.transport())
     body = event_body("record.created")
     answer = await deliver(app, body, msg_id="msg_forwarded")
-    assert answer.status_code == 200
+    assert answer.status_code == 204
     (request,) = target.requests
     assert str(request.url) == TARGET and request.method == "POST"
     assert request.content == body
@@ -51,7 +51,7 @@ async def test_the_forward_target_can_verify_the_delivery_itself(secret, deliver
     app = create_app(
         handlers=[], secrets=[secret], forward_to=["http://downstream.test/"], forward_transport=httpx.ASGITransport(app=downstream)
     )
-    assert (await deliver(app, event_body("dataset.deleted"))).status_code == 200
+    assert (await deliver(app, event_body("dataset.deleted"))).status_code == 204
     assert received == ["dataset.deleted"]
     await app.aclose()
 
@@ -75,7 +75,7 @@ async def test_a_failing_target_answers_502_and_a_retry_forwards_again_without_r
     )
     body = event_body("response.created")
     assert (await deliver(app, body)).status_code == 502
-    assert (await deliver(app, body)).status_code == 200
+    assert (await deliver(app, body)).status_code == 204
     assert (await deliver(app, body)).status_code == 200  # duplicate: not forwarded a third time
     assert calls == [1]
     assert len(target.requests) == 2
