@@ -201,16 +201,8 @@ class ReceiverApp:
         self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]
     ) -> tuple[Optional[bytes], bytes]:
         """The webhook-id and body of a delivery that passed the size and signature checks, else _Rejected."""
-        msg_id = timestamp = signature = length = None
-        for name, value in raw_headers:
-            if name == b"webhook-id":
-                msg_id = value
-            elif name == b"webhook-timestamp":
-                timestamp = value
-            elif name == b"webhook-signature":
-                signature = value
-            elif name == b"content-length":
-                length = value
+        headers = dict(raw_headers)  # a repeated header counts once, with its last value
+        msg_id, length = headers.get(b"webhook-id"), headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             raise _Rejected(413, f"body of {int(length)} bytes exceeds the {self.max_body}-byte limit")
         message = await receive()
@@ -223,7 +215,7 @@ class ReceiverApp:
             raise _Rejected(413, f"body exceeds the {self.max_body}-byte limit")
         if self.verifier is not None:
             try:
-                self.verifier.verify(msg_id, timestamp, signature, body)
+                self.verifier.verify(msg_id, headers.get(b"webhook-timestamp"), headers.get(b"webhook-signature"), body)
             except VerificationError as exc:
                 raise _Rejected(401, str(exc)) from None
         return msg_id, body

@@ -132,7 +132,7 @@ _string = json.encoder.encode_basestring  # a str as JSON text, like _ENCODER (e
 
 def elapsed_ms(started: float) -> float:
     """Milliseconds since a `time.perf_counter()` reading, to the microsecond."""
-    return round((time.perf_counter() - started) * 1000, 3)
+    return int((time.perf_counter() - started) * 1e6) / 1000  # int() is several times cheaper than round()
 
 
 def describe_error(exc: BaseException) -> str:

@@ -44,17 +44,20 @@ class SyncWorkers:
     def _submit(self, loop: asyncio.AbstractEventLoop) -> None:
         self._offer(loop, self._gathering.pop(loop))
 
-    def _offer(self, loop: asyncio.AbstractEventLoop, batch: deque[_Call]) -> None:
+    def _offer(self, loop: asyncio.AbstractEventLoop, batch: deque[_Call], again: bool = False) -> None:
         if not batch:
             return
-        self._offered.put((loop, batch))
         with self._lock:
             start = self._idle == 0 and self._threads < self._max_threads
             if start:
                 self._threads += 1
+            # Offered again only when a thread can take it: while every thread is busy, the queue must not grow.
+            offer = not again or start or self._idle > 0
+        if offer:
+            self._offered.put((loop, batch))
         if start:
             threading.Thread(target=self._work, name="argilla-hooks-handler", daemon=True).start()
-        loop.call_later(OFFER_AGAIN_AFTER, self._offer, loop, batch)
+        loop.call_later(OFFER_AGAIN_AFTER, self._offer, loop, batch, True)
 
     def _work(self) -> None:
         while True:
