@@ -1,8 +1,8 @@
 """The receiver: a plain ASGI app that verifies Argilla deliveries, then runs handlers and forwards each event once.
 
 No web framework: any ASGI server (uvicorn, hypercorn, several workers or replicas) can serve `create_app(...)`.
-Answers: 200 once every handler and forward succeeded (or the event was already handled), 401 signature, 400 not an
-event, 413 too large, 404/405 wrong path/method, 500 a handler raised, 502 a forward failed; `GET /healthz` -> 200.
+Answers: 204 (no body) once every handler and forward succeeded, 200 for an event already handled, 401 signature, 400
+not an event, 413 too large, 404/405 wrong path/method, 500 a handler raised, 502 a forward failed; `GET /healthz` -> 200.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ HEALTH_PATH = "/healthz"
 
 logger = logging.getLogger("argilla_hooks.receiver")
 
-_OK = b'{"ok":true}'
 _DUPLICATE = b'{"ok":true,"duplicate":true}'
 _HEALTHY = b'{"status":"ok"}'
 

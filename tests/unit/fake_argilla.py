@@ -6,7 +6,7 @@ import base64
 import json
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 import httpx
 import respx
@@ -27,7 +27,7 @@ class FakeArgilla:
         router.route(host="argilla.test").mock(side_effect=self.handle)
 
     def add(self, url="http://127.0.0.1:8000/", events=("dataset.created",), description=None, enabled=True, id=None):
-        now = datetime.utcnow().isoformat()
+        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
         hook = {
             "id": str(id or uuid.uuid4()),
             "url": url,
@@ -73,7 +73,7 @@ class FakeArgilla:
             return httpx.Response(204)
         if request.method == "PATCH":
             hook.update(json.loads(request.content))
-            hook["updated_at"] = datetime.utcnow().isoformat()
+            hook["updated_at"] = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
             return httpx.Response(200, json=hook)
         if request.method == "DELETE":
             self.webhooks.remove(hook)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 from pydantic import HttpUrl, TypeAdapter
@@ -63,7 +63,7 @@ class FakeArgilla:
 
 
 def make_webhook(url: str, events=("dataset.created",), enabled=True, description=None) -> Webhook:
-    now = datetime.utcnow()
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     return Webhook(
         id=uuid.uuid4(), url=url, secret="c2VjcmV0" * 11, events=list(events), enabled=enabled,
         description=description, inserted_at=now, updated_at=now,
