@@ -1,0 +1,67 @@
+"""The receiver served on trio (e.g. by hypercorn): `def` handlers go through anyio's threads, the rest is the same."""
+
+from __future__ import annotations
+
+import threading
+
+import anyio
+import pytest
+import trio
+from receiver_samples import event_body
+
+from argilla_hooks import create_app
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "trio"
+
+
+async def test_sync_and_async_handlers_run_and_a_retry_after_failure_runs_only_what_failed(secret, deliver):
+    calls = []
+    attempts = iter([RuntimeError("flaky"), None])
+
+    def sync_handler(record):
+        thread = threading.current_thread()
+        calls.append(("sync", thread is not threading.main_thread() and thread.name != "argilla-hooks-handler", record.dataset.name))
+
+    async def flaky(type):
+        trio.lowlevel.current_task()  # raises unless this really runs on trio
+        calls.append(("async", type))
+        failure = next(attempts)
+        if failure:
+            raise failure
+
+    app = create_app(handlers=[sync_handler, flaky], secrets=[secret])
+    body = event_body("record.created")
+    answers = [await deliver(app, body) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [500, 204, 200]
+    assert calls == [
+        ("sync", True, "reviews"),  # in trio's worker thread (ours serve asyncio), once: it succeeded the first time
+        ("async", "record.created"),
+        ("async", "record.created"),
+    ]
+
+
+async def test_identical_deliveries_in_flight_at_once_run_the_handler_once(secret, deliver):
+    calls = []
+
+    async def slow(type):
+        calls.append(type)
+        await anyio.sleep(0.05)
+
+    app = create_app(handlers=[slow], secrets=[secret])
+    body = event_body("dataset.updated")
+    answers = []
+
+    async def send_one():
+        answers.append(await deliver(app, body))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(send_one)
+        group.start_soon(send_one)
+    assert calls == ["dataset.updated"]
+    assert sorted(a.status_code for a in answers) == [200, 204]
