@@ -295,6 +295,7 @@ async def test_a_duplicate_after_success_answers_200_without_running_again(secre
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_identical_deliveries_in_flight_at_once_run_the_handler_once(secret, deliver):
     calls = []
 

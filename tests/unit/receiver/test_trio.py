@@ -1,10 +1,12 @@
-"""The receiver served on trio (e.g. by hypercorn): `def` handlers go through anyio's threads, the rest is the same."""
+"""The receiver served on trio (e.g. by hypercorn): `def` handlers go through anyio's threads, the rest is the same.
+
+In-flight de-duplication on trio is checked in test_app.py.
+"""
 
 from __future__ import annotations
 
 import threading
 
-import anyio
 import pytest
 import trio
 from receiver_samples import event_body
@@ -45,23 +47,3 @@ async def test_sync_and_async_handlers_run_and_a_retry_after_failure_runs_only_w
         ("async", "record.created"),
     ]
 
-
-async def test_identical_deliveries_in_flight_at_once_run_the_handler_once(secret, deliver):
-    calls = []
-
-    async def slow(type):
-        calls.append(type)
-        await anyio.sleep(0.05)
-
-    app = create_app(handlers=[slow], secrets=[secret])
-    body = event_body("dataset.updated")
-    answers = []
-
-    async def send_one():
-        answers.append(await deliver(app, body))
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(send_one)
-        group.start_soon(send_one)
-    assert calls == ["dataset.updated"]
-    assert sorted(a.status_code for a in answers) == [200, 204]
