@@ -7,19 +7,14 @@ from typing import Annotated
 import typer
 
 from argilla_hooks import settings
-from argilla_hooks.cli import completion, output
+from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile, profile_option
 
 
 def login(
-    profile: Annotated[
-        str,
-        typer.Option(
-            "--profile", help="Name to save the credentials under.", envvar=settings.ENV_PROFILE, autocompletion=completion.profile_names
-        ),
-    ] = settings.DEFAULT_PROFILE,
+    profile: Annotated[str, profile_option("Name to save the credentials under.")] = settings.DEFAULT_PROFILE,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
 ) -> None:
@@ -52,12 +47,7 @@ def login(
 
 
 def logout(
-    profile: Annotated[
-        str,
-        typer.Option(
-            "--profile", help="Profile to forget.", envvar=settings.ENV_PROFILE, autocompletion=completion.profile_names
-        ),
-    ] = settings.DEFAULT_PROFILE,
+    profile: Annotated[str, profile_option("Profile to forget.")] = settings.DEFAULT_PROFILE,
 ) -> None:
     """Forget a saved profile and its API key.
 

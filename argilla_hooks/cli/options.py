@@ -30,16 +30,16 @@ ApiKey = Annotated[
         rich_help_panel="Connection",
     ),
 ]
+
+
+def profile_option(help: str, **options: Any) -> Any:
+    """`--profile` (or ARGILLA_HOOKS_PROFILE), completing saved profile names on <TAB>."""
+    return typer.Option("--profile", help=help, envvar=settings.ENV_PROFILE, autocompletion=completion.profile_names, **options)
+
+
 Profile = Annotated[
     Optional[str],
-    typer.Option(
-        "--profile",
-        envvar=settings.ENV_PROFILE,
-        help="Profile saved by `hooks login` \\[default: 'default'].",
-        show_default=False,
-        autocompletion=completion.profile_names,
-        rich_help_panel="Connection",
-    ),
+    profile_option("Profile saved by `hooks login` \\[default: 'default'].", show_default=False, rich_help_panel="Connection"),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (stable, for scripts).")]
 WebhookId = Annotated[
