@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -128,7 +129,9 @@ def _format_of(source: str, text: str) -> str:
 def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[DesiredWebhook]:
     """Validate the text of a webhooks file (`format` "toml" or "json"); see load_file."""
     try:
-        document = json.loads(text) if format == "json" else tomllib.loads(text)
+        document = json.loads(text, object_pairs_hook=_unique_keys) if format == "json" else tomllib.loads(text)
+    except _DuplicateKey as exc:
+        raise SpecError(source, [f"invalid JSON: key {exc.args[0]!r} appears twice in one object"]) from None
     except json.JSONDecodeError as exc:
         raise SpecError(source, [f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -158,6 +161,21 @@ def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[D
     if problems:
         raise SpecError(source, problems)
     return desired
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys; TOML refuses them, and so do we: `"webhooks"` twice would silently
+    # drop the first list (and --prune then delete its webhooks).
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document
 
 
 def _parse_entry(raw: Any, number: int, source: str) -> tuple[Optional[DesiredWebhook], list[str]]:
@@ -223,20 +241,37 @@ def _check(fail, field_name: str, check, value):
 
 
 def _duplicate_problems(desired: list[DesiredWebhook]) -> list[str]:
-    # Two entries with the same URL and description could never be told apart on the server.
-    first_seen: dict[tuple[str, Optional[str]], DesiredWebhook] = {}
+    # Entries that differ in anything (events, say) are distinct webhooks, as Argilla allows; identical ones are a
+    # mistake that would double every delivery.
+    first_seen: dict[tuple[Any, ...], DesiredWebhook] = {}
     problems = []
     for webhook in desired:
-        key = (webhook.normalized_url, webhook.description)
+        key = _identity(webhook.normalized_url, webhook.events, webhook.enabled, webhook.description)
         if key in first_seen:
-            same = "no description" if webhook.description is None else f"description {webhook.description!r}"
             problems.append(
-                f"{webhook.where}: url: duplicate of entry {first_seen[key].entry} (same URL and {same}); "
-                "give them different descriptions or merge their events"
+                f"{webhook.where}: url: duplicate of entry {first_seen[key].entry} (same URL, events, enabled and "
+                "description); remove one, or give them different descriptions"
             )
         else:
             first_seen[key] = webhook
     return problems
+
+
+def identical_webhooks(webhooks: list[Webhook]) -> list[tuple[Webhook, Webhook]]:
+    """Pairs of server webhooks an exported file cannot tell apart (`apply` refuses such duplicate entries)."""
+    first_seen: dict[tuple[Any, ...], Webhook] = {}
+    pairs = []
+    for webhook in webhooks:
+        key = _identity(normalize_url(webhook.url), webhook.events, webhook.enabled, webhook.description)
+        if key in first_seen:
+            pairs.append((first_seen[key], webhook))
+        else:
+            first_seen[key] = webhook
+    return pairs
+
+
+def _identity(normalized_url: str, events: Iterable[str], enabled: bool, description: Optional[str]) -> tuple[Any, ...]:
+    return normalized_url, frozenset(events), enabled, description
 
 
 def dump(webhooks: list[Webhook], format: str = "toml") -> str:
@@ -381,25 +416,23 @@ class Plan:
 def plan(desired: list[DesiredWebhook], current: list[Webhook], prune: bool = False) -> Plan:
     """Diff the file against the server; raises SpecError when the result would exceed the webhook limit.
 
-    Matching: on the normalized URL; where several webhooks share a URL, equal descriptions pair first,
-    then the rest pair in file / server order (so an edited description is an update that keeps the
+    Matching is on the normalized URL; where several webhooks share a URL, identical ones pair first, then those with
+    equal descriptions, then the rest in file / server order (so an edited description is an update that keeps the
     webhook's secret, not a delete and a create). Events compare as sets: the server keeps any order.
     """
     result = Plan(prune=prune)
     remaining = list(current)
     matches: dict[int, Webhook] = {}
-    for by_description in (True, False):
+    rules: tuple[Callable[[Webhook, DesiredWebhook], bool], ...] = (
+        lambda webhook, wanted: not _diffs(wanted, webhook),
+        lambda webhook, wanted: webhook.description == wanted.description,
+        lambda webhook, wanted: True,
+    )
+    for rule in rules:
         for index, wanted in enumerate(desired):
             if index in matches:
                 continue
-            match = next(
-                (
-                    w
-                    for w in remaining
-                    if _same_url(w, wanted) and (not by_description or w.description == wanted.description)
-                ),
-                None,
-            )
+            match = next((w for w in remaining if _same_url(w, wanted) and rule(w, wanted)), None)
             if match is not None:
                 remaining.remove(match)
                 matches[index] = match

@@ -20,7 +20,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ValidationError
 
 from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
-from argilla_hooks.payloads import Event, format_event_timestamp, server_time_text
+from argilla_hooks.payloads import data_model, format_event_timestamp, server_time_text
 from argilla_hooks.settings import DEFAULT_RECEIVER_URL
 
 DEFAULT_TARGET = DEFAULT_RECEIVER_URL
@@ -209,7 +209,9 @@ def build_event(event_type: str, overrides: Optional[dict[str, Any]] = None) -> 
     if overrides:
         body["data"] = deep_merge(body["data"], overrides)
     try:
-        data = Event.model_validate(body).parsed_data()
+        # Strictly, from the JSON text that is sent: what passes is what goes out, as Argilla would write it, so
+        # "3" is no count, "true" no boolean and 0 no time (lax validation would pass them and send them as given).
+        data = data_model(event_type).model_validate_json(json.dumps(body["data"]), strict=True)
     except ValidationError as exc:
         # Only `data` can be wrong (the envelope is ours), and its errors are located relative to it.
         raise SampleError([(_path("data", error["loc"]), error["msg"]) for error in exc.errors()]) from None

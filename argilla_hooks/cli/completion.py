@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import typer
 
 from argilla_hooks.events import ALL_EVENTS, EVENT_DESCRIPTIONS
 
@@ -32,15 +32,18 @@ def profile_names(incomplete: str) -> list[str]:
         return []
 
 
-def webhook_ids(incomplete: str) -> list[tuple[str, str]]:
-    """Ids of the configured server's webhooks; quietly nothing when it cannot be reached quickly."""
-    from argilla_hooks import settings
+def webhook_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Ids of the server's webhooks; quietly nothing when it cannot be reached within about 2 seconds.
+
+    The server is the one the command would use: `--api-url`, `--api-key` and `--profile` already on the line (click
+    has parsed them, with their environment variables, into ctx.params), else the profile.
+    """
     from argilla_hooks.cli.connect import get_client
 
+    params = ctx.params
     try:
-        # Completion runs before options are parsed, so only the environment and the profile can name the server.
-        env = os.environ.get
-        with get_client(env(settings.ENV_API_URL), env(settings.ENV_API_KEY), env(settings.ENV_PROFILE), timeout=2.0) as client:
+        # One attempt, 1 s per phase: the shell waits for us on every Tab.
+        with get_client(params.get("api_url"), params.get("api_key"), params.get("profile"), timeout=1.0, connect_retries=0) as client:
             hooks = client.list()
     except Exception:
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from enum import Enum
 from pathlib import Path
@@ -54,13 +55,18 @@ def export(
       hooks export -o webhooks.json
       hooks export --profile prod -o prod.toml && hooks apply --profile staging -f prod.toml --dry-run
     """
-    from argilla_hooks.declarative import dump
+    from argilla_hooks.declarative import dump, identical_webhooks
 
     to_stdout = output_file is None or str(output_file) == "-"
     chosen = _export_format(None if to_stdout else output_file, file_format)
     with get_client(api_url, api_key, profile) as client:
         webhooks = client.list()
     text = dump(webhooks, chosen)
+    for first, second in identical_webhooks(webhooks):
+        output.warn(
+            f"webhooks {str(first.id)[:8]} and {str(second.id)[:8]} are identical ({first.url}); `hooks apply` refuses "
+            f"duplicate entries: delete one (`hooks delete {str(second.id)[:8]}`) or give them different descriptions"
+        )
     if to_stdout:
         output.print_line(text.rstrip("\n"))
         return
@@ -154,7 +160,7 @@ def apply(
     else:
         _print_result(result, show_secrets=show_secrets)
     if not result.ok:
-        _fail(result, rerun=f"hooks apply -f {file}")
+        _fail(result, rerun=_rerun_command(source, prune))
     _finish(the_plan, exit_code)
 
 
@@ -235,9 +241,16 @@ def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
     total = len(result.outcomes)
     raise CommandError(
         f"apply stopped: {len(result.done)} of {total} changes applied, 1 failed, {len(result.not_attempted)} not attempted; "
-        f"fix the cause and run `{rerun}` again to finish",
+        f"fix the cause and run {rerun} again to finish",
         code,
     )
+
+
+def _rerun_command(source: str, prune: bool) -> str:
+    # Without --prune the plan would count the webhooks it deleted as still there, so the hint must keep it.
+    if source == "<stdin>":
+        return "the same `hooks apply -f -`" + (" (with --prune)" if prune else "")
+    return f"`hooks apply -f {shlex.quote(source)}{' --prune' if prune else ''}`"
 
 
 def _finish(the_plan: "Plan", exit_code: bool) -> None:

@@ -53,6 +53,7 @@ class ArgillaClient:
         api_key: Optional[str],
         *,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        connect_retries: int = CONNECT_RETRIES,
         transport: Optional[httpx.BaseTransport] = None,
     ) -> None:
         self.api_url = check_api_url(api_url)
@@ -60,6 +61,7 @@ class ArgillaClient:
             raise ConfigurationError(
                 "no API key: set ARGILLA_API_KEY, pass --api-key, or run `hooks login`"
             )
+        self.connect_retries = connect_retries
         self._http = httpx.Client(
             base_url=f"{self.api_url}/api/v1",
             headers={"X-Argilla-Api-Key": api_key, "User-Agent": USER_AGENT},
@@ -153,7 +155,7 @@ class ArgillaClient:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         # Retry only when no connection was made; a POST is never retried (it could create twice).
-        attempts = 1 if method == "POST" else 1 + CONNECT_RETRIES
+        attempts = 1 if method == "POST" else 1 + self.connect_retries
         for attempt in range(attempts):
             try:
                 return self._http.request(method, path, **kwargs)

@@ -107,6 +107,17 @@ def test_export_to_a_missing_directory_fails_cleanly(fake_argilla, tmp_path):
     assert result.stderr.startswith("error: cannot write") and len(result.stderr.splitlines()) == 1
 
 
+def test_export_warns_about_identical_webhooks_that_apply_would_refuse(fake_argilla):
+    first = fake_argilla.add(url="http://a.test/", events=["dataset.created"])
+    second = fake_argilla.add(url="http://a.test/", events=["dataset.created"])
+    result = hooks("export")
+    assert result.exit_code == 0 and result.stdout.count("[[webhooks]]") == 2
+    assert result.stderr == (
+        f"warning: webhooks {first['id'][:8]} and {second['id'][:8]} are identical (http://a.test/); `hooks apply` "
+        f"refuses duplicate entries: delete one (`hooks delete {second['id'][:8]}`) or give them different descriptions\n"
+    )
+
+
 def test_exported_file_applies_as_a_no_op(fake_argilla, tmp_path):
     fake_argilla.add(url="http://a.test/", events=["dataset.created"], description="bot")
     fake_argilla.add(url="http://b.test/", events=list(SUBSCRIBABLE), enabled=False)
@@ -337,9 +348,21 @@ def test_failure_half_way_reports_what_was_applied_and_exits_with_its_code(
     assert errors[1].startswith("not attempted: + http://new.test/2 ")
     assert errors[2] == (
         "error: apply stopped: 2 of 4 changes applied, 1 failed, 1 not attempted; "
-        f"fix the cause and run `hooks apply -f {path}` again to finish"
+        f"fix the cause and run `hooks apply -f {path} --prune` again to finish"  # --prune kept: the hint must work
     )
     assert [h["url"] for h in fake_argilla.webhooks] == ["http://new.test/0"]
+
+
+@pytest.mark.parametrize("args, rerun", [
+    (["-f", "{path}"], "`hooks apply -f {path}`"),
+    (["-f", "-"], "the same `hooks apply -f -`"),  # the file came on stdin: there is no path to name
+])
+def test_failure_hint_repeats_the_command_that_finishes_the_job(fake_argilla, wanted, args, rerun):
+    fake_argilla.fail_on = {"POST": 1}
+    args = [a.format(path=wanted) for a in args]
+    result = hooks("apply", *args, input=wanted.read_text() if "-" in args else None)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].endswith(f"run {rerun.format(path=wanted)} again to finish")
 
 
 def test_failure_half_way_in_json_still_prints_the_document(fake_argilla, wanted):

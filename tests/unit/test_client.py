@@ -100,6 +100,10 @@ def test_connection_refused_is_retried_for_get_but_never_for_post():
         with pytest.raises(errors.ConnectionFailed):
             client().create(WebhookCreate(url="http://127.0.0.1:9000/", events=["dataset.created"]))
         assert route.call_count == 1
+        route.reset()
+        with pytest.raises(errors.ConnectionFailed):  # shell completion asks for no retry: the shell waits
+            ArgillaClient("http://argilla.test", "key", connect_retries=0).list()
+        assert route.call_count == 1
 
 
 def test_read_timeout_is_connection_failure_not_retried():

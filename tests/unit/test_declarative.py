@@ -16,6 +16,7 @@ from argilla_hooks.declarative import (
     SpecError,
     dump,
     execute,
+    identical_webhooks,
     load_file,
     normalize_url,
     parse,
@@ -168,11 +169,22 @@ def test_wrong_types(tmp_path):
     assert "entry 2: expected a table" in message
 
 
-def test_duplicate_normalized_url_and_description(tmp_path):
-    text = '[[webhooks]]\nurl = "http://H:80"\nevents = ["*"]\n[[webhooks]]\nurl = "http://h/"\nevents = ["record.*"]\n'
-    assert "entry 2 (url http://h/): url: duplicate of entry 1 (same URL and no description)" in spec_error(tmp_path, text)
-    # the same URL with different descriptions is two webhooks
-    assert len(parse(text.replace('events = ["record.*"]', 'events = ["record.*"]\ndescription = "b"'))) == 2
+def test_identical_entries_are_duplicates(tmp_path):
+    text = '[[webhooks]]\nurl = "http://H:80"\nevents = ["*"]\n[[webhooks]]\nurl = "http://h/"\nevents = ["*"]\n'
+    assert (
+        "entry 2 (url http://h/): url: duplicate of entry 1 (same URL, events, enabled and description)"
+        in spec_error(tmp_path, text)
+    )
+    # the same URL with other events, or another description, is another webhook (Argilla allows both)
+    assert len(parse(text.replace('events = ["*"]\n', 'events = ["record.*"]\n', 1))) == 2
+    assert len(parse(text + 'description = "b"\n')) == 2
+
+
+def test_duplicate_keys_in_json_are_refused_not_merged(tmp_path):
+    entry = '{"url": "http://h/", "events": ["*"]}'
+    # json.loads alone would keep the second, empty list: with --prune, a plan to delete every webhook
+    assert "key 'webhooks' appears twice" in spec_error(tmp_path, f'{{"webhooks": [{entry}], "webhooks": []}}', "h.json")
+    assert "key 'url' appears twice" in spec_error(tmp_path, '{"webhooks": [{"url": "http://a/", "url": "http://b/"}]}', "h.json")
 
 
 def test_more_entries_than_the_server_limit(tmp_path):
@@ -223,6 +235,24 @@ def test_export_then_apply_plans_nothing(tmp_path, fmt):
 
 
 # --- planning --------------------------------------------------------------------------------------------
+
+
+def test_export_then_apply_plans_nothing_when_webhooks_share_a_url_and_description(tmp_path):
+    server = [make_webhook("http://h/", ["record.created"]), make_webhook("http://h/", ["dataset.created"])]
+    loaded = load_file(write(tmp_path, dump(server[::-1])))  # the file lists them in the other order
+    assert plan(loaded, server, prune=True).is_empty
+    assert identical_webhooks(server) == []
+
+
+def test_identical_webhooks_on_the_server_are_named():
+    a, b = make_webhook("http://h/"), make_webhook("HTTP://h:80/")
+    assert identical_webhooks([a, make_webhook("http://h/", enabled=False), b]) == [(a, b)]
+
+
+def test_shared_url_and_description_match_the_identical_webhook_first():
+    a, b = make_webhook("http://h/", ["record.created"]), make_webhook("http://h/", ["dataset.created"])
+    result = plan([desired("http://h/", ["dataset.created"]), desired("http://h/", ["response.created"], entry=2)], [a, b])
+    assert [u.current for u in result.unchanged] == [b] and [u.current for u in result.updates] == [a]
 
 
 def test_plan_matches_on_the_normalized_url():

@@ -124,6 +124,12 @@ def test_overrides_are_merged_into_data():
         ("dataset.updated", {"questions": [{"name": "q"}]}, "data.questions[0].id"),
         ("response.deleted", {"user": {"role": "boss"}}, "data.user.role"),
         ("ping", {"version": 2}, "data.version"),
+        # values a lax check would convert, and then send as given: Argilla would never write them so
+        ("dataset.created", {"allow_extra_metadata": "true"}, "data.allow_extra_metadata"),
+        ("dataset.created", {"distribution": {"min_submitted": "3"}}, "data.distribution.min_submitted"),
+        ("dataset.created", {"distribution": {"min_submitted": 1.0}}, "data.distribution.min_submitted"),
+        ("dataset.created", {"inserted_at": 0}, "data.inserted_at"),
+        ("record.updated", {"updated_at": "2020-01-01"}, "data.updated_at"),
     ],
 )
 def test_an_override_that_does_not_fit_the_model_is_refused_with_its_path(event_type, overrides, path):
