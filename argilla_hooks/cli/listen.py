@@ -346,8 +346,12 @@ def _register(client: "ArgillaClient", url: str, events: list[str]) -> "Webhook"
 
 
 def _unregister(client: "ArgillaClient", webhook: "Webhook") -> None:
+    from argilla_hooks.client.errors import WebhookNotFound
+
     try:
         client.delete(webhook.id)
+    except WebhookNotFound:  # someone deleted it meanwhile (`hooks delete`): what we wanted
+        output.info(f"the temporary webhook {webhook.id} was already deleted")
     except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C lands here too
         output.error(f"could not delete the temporary webhook {webhook.id} ({exc or type(exc).__name__}); run: hooks delete {webhook.id}")
         raise CommandError(f"temporary webhook {webhook.id} was left on the server", ExitCode.ERROR) from None

@@ -75,9 +75,8 @@ def create(
 def list_(
     as_json: Json = False,
     event: Annotated[Optional[str], event_option("--event", "-e", help="Only webhooks subscribed to this event (globs work).")] = None,
-    enabled: Annotated[
-        Optional[bool], typer.Option("--enabled/--disabled", help="Only enabled, or only disabled, webhooks.", show_default=False)
-    ] = None,
+    only_enabled: Annotated[bool, typer.Option("--enabled", help="Only enabled webhooks.")] = False,
+    only_disabled: Annotated[bool, typer.Option("--disabled", help="Only disabled webhooks.")] = False,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include signing secrets.")] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
@@ -91,6 +90,7 @@ def list_(
       hooks list --event 'record.*' --enabled
       hooks list --json | jq -r '.[].url'
     """
+    enabled = _flag_pair(only_enabled, only_disabled, "--enabled", "--disabled")
     wanted = set(expand_events([event])) if event else None
     with get_client(api_url, api_key, profile) as client:
         webhooks = client.list()
@@ -105,6 +105,13 @@ def list_(
         output.webhook_table(webhooks, show_secrets=show_secrets)
     else:
         output.info("no webhooks" + (" match" if wanted is not None or enabled is not None else " yet: create one with `hooks create URL -e EVENT`"))
+
+
+def _flag_pair(on: bool, off: bool, on_name: str, off_name: str) -> Optional[bool]:
+    """True, False, or None for neither, from two opposite flags; both is a usage error, not "the last one wins"."""
+    if on and off:
+        raise UsageProblem(f"give either {on_name} or {off_name}, not both")
+    return True if on else False if off else None
 
 
 def show(
@@ -137,9 +144,8 @@ def update(
     remove_event: Annotated[Optional[list[str]], event_option("--remove-event", help="Unsubscribe from events.")] = None,
     description: Annotated[Optional[str], typer.Option("--description", "-d", help="New description.", show_default=False)] = None,
     clear_description: Annotated[bool, typer.Option("--clear-description", help="Remove the description.")] = False,
-    enabled: Annotated[
-        Optional[bool], typer.Option("--enable/--disable", help="Enable or disable deliveries.", show_default=False)
-    ] = None,
+    enable: Annotated[bool, typer.Option("--enable", help="Enable deliveries.")] = False,
+    disable: Annotated[bool, typer.Option("--disable", help="Disable deliveries (the webhook and its secret stay).")] = False,
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
@@ -157,6 +163,7 @@ def update(
 
     if description is not None and clear_description:
         raise UsageProblem("give either --description or --clear-description, not both")
+    enabled = _flag_pair(enable, disable, "--enable", "--disable")
     fields: dict[str, Any] = {}
     if url is not None:
         fields["url"] = url

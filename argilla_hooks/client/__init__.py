@@ -14,6 +14,7 @@ from argilla_hooks.client.errors import (
     ArgillaError,
     ConfigurationError,
     ConnectionFailed,
+    NotArgilla,
     NotFoundError,
     WebhookNotFound,
     error_for_status,
@@ -82,8 +83,10 @@ class ArgillaClient:
 
     def list(self) -> list[Webhook]:
         """Every webhook on the server, oldest first (disabled ones included)."""
-        items = self._request("GET", "/webhooks").json()["items"]
-        return [Webhook.model_validate(item) for item in items]
+        body = self._request_json("GET", "/webhooks")
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise self._not_argilla("GET /api/v1/webhooks answered without a list of items")
+        return [Webhook.model_validate(item) for item in body["items"]]
 
     def get(self, id_or_prefix: str | UUID) -> Webhook:
         """One webhook by full id or unique prefix (Argilla has no GET by id, so this lists)."""
@@ -97,19 +100,16 @@ class ArgillaClient:
             return self.get(id_or_prefix).id
 
     def create(self, body: WebhookCreate) -> Webhook:
-        response = self._request("POST", "/webhooks", json=body.model_dump(mode="json", exclude_none=True))
-        return Webhook.model_validate(response.json())
+        return Webhook.model_validate(self._request_json("POST", "/webhooks", json=body.model_dump(mode="json", exclude_none=True)))
 
     def update(self, webhook_id: str | UUID, body: WebhookUpdate) -> Webhook:
         """PATCH only the fields set on `body`."""
         webhook_id = self.resolve_id(webhook_id)
-        response = self._request("PATCH", f"/webhooks/{webhook_id}", json=body.body(), webhook_id=webhook_id)
-        return Webhook.model_validate(response.json())
+        return Webhook.model_validate(self._request_json("PATCH", f"/webhooks/{webhook_id}", json=body.body(), webhook_id=webhook_id))
 
     def delete(self, webhook_id: str | UUID) -> Webhook:
         webhook_id = self.resolve_id(webhook_id)
-        response = self._request("DELETE", f"/webhooks/{webhook_id}", webhook_id=webhook_id)
-        return Webhook.model_validate(response.json())
+        return Webhook.model_validate(self._request_json("DELETE", f"/webhooks/{webhook_id}", webhook_id=webhook_id))
 
     def ping(self, webhook_id: str | UUID) -> None:
         """Ask Argilla to send a `ping` event; raises ServerError when Argilla could not reach the URL."""
@@ -119,10 +119,10 @@ class ArgillaClient:
     # --- server ---------------------------------------------------------------------------
 
     def me(self) -> User:
-        return User.model_validate(self._request("GET", "/me").json())
+        return User.model_validate(self._request_json("GET", "/me"))
 
     def server_version(self) -> str:
-        return str(self._request("GET", "/version").json().get("version", "unknown"))
+        return str(self._request_json("GET", "/version").get("version", "unknown"))
 
     # --- internals ------------------------------------------------------------------------
 
@@ -145,13 +145,30 @@ class ArgillaClient:
         if response.is_success:
             return response
         try:
-            detail = response.json().get("detail")
+            body = response.json()
+            detail = body.get("detail") if isinstance(body, dict) else body
         except ValueError:
             detail = response.text.strip() or response.reason_phrase
         error = error_for_status(response.status_code, detail, api_url=self.api_url)
-        if isinstance(error, NotFoundError) and webhook_id is not None:
-            raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url} (see `hooks list`)")
+        if isinstance(error, NotFoundError):
+            if webhook_id is not None:
+                raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url} (see `hooks list`)")
+            # /webhooks, /me and /version always exist on Argilla: the URL points somewhere else.
+            raise self._not_argilla(f"{method} /api/v1{path} answered 404")
         raise error
+
+    def _request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise self._not_argilla(f"{method} /api/v1{path} answered {response.status_code} with no JSON") from None
+
+    def _not_argilla(self, what: str) -> NotArgilla:
+        return NotArgilla(
+            f"no Argilla API at {self.api_url} ({what}): give the server's base URL, e.g. http://localhost:6900, "
+            "without /api/v1"
+        )
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         # Retry only when no connection was made; a POST is never retried (it could create twice).

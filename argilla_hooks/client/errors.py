@@ -3,6 +3,7 @@
     ArgillaError                      anything the client could not do
     ├── ConfigurationError            bad or missing settings, found before any request
     ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout
+    │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path)
     ├── WebhookNotFound               no webhook has that id, or no id starts with that prefix
     ├── AmbiguousWebhookId            a prefix matches several webhooks (`.candidates`)
     └── APIStatusError                Argilla answered with an error status (`.status_code`, `.detail`)
@@ -29,6 +30,10 @@ class ConfigurationError(ArgillaError):
 
 
 class ConnectionFailed(ArgillaError):
+    pass
+
+
+class NotArgilla(ConnectionFailed):
     pass
 
 

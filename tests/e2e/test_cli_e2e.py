@@ -167,6 +167,14 @@ def test_unresponsive_server_exits_6_within_10_seconds(hooks):
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.parametrize("suffix", ["/api/v1", "/favicon.ico"])  # Argilla's own 404, then its HTML UI
+def test_an_api_url_that_is_not_argillas_api_exits_6_and_says_what_to_give(hooks, argilla, suffix):
+    result = hooks("list", "--json", "--api-url", argilla.api_url + suffix)
+    assert result.returncode == 6 and result.stdout == ""
+    assert result.stderr.startswith(f"error: no Argilla API at {argilla.api_url}{suffix} (GET /api/v1/webhooks answered ")
+    assert "without /api/v1" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
 def test_ping_delivers_to_a_listener(hooks, webhook_receiver):
     created = create(hooks, webhook_receiver.url, "-e", "dataset.created")
     result = hooks("ping", created["id"][:8])

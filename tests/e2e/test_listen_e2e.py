@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from tests.e2e.conftest import _create_user
 from tests.listener_process import Listener, hooks_executable
 
 HANDLERS = '''
@@ -143,9 +144,24 @@ def test_no_target_printer_shows_events(env, server_webhooks, create_dataset):
 
 
 def test_failed_cleanup_prints_the_delete_command(app_dir, env, argilla, server_webhooks):
+    with argilla.http() as owner:
+        user = _create_user(owner, "owner")  # a key that stops working while the listener runs
+        try:
+            with Listener(["mod:on_dataset", "--register"], cwd=app_dir, env={**env, "ARGILLA_API_KEY": user["api_key"]}) as listener:
+                webhook_id = listener.ready["webhook_id"]
+                owner.delete(f"/api/v1/users/{user['id']}").raise_for_status()
+                assert listener.stop() == 1
+        finally:
+            owner.delete(f"/api/v1/users/{user['id']}")  # already gone unless the listener failed to start
+    assert f"hooks delete {webhook_id}" in listener.stderr
+    assert [w["id"] for w in server_webhooks()] == [webhook_id]  # really left behind, as the message says
+
+
+def test_cleanup_of_a_webhook_deleted_meanwhile_is_not_a_failure(app_dir, env, argilla, server_webhooks):
     with Listener(["mod:on_dataset", "--register"], cwd=app_dir, env=env) as listener:
         webhook_id = listener.ready["webhook_id"]
-        with argilla.http() as owner:  # someone deletes it under our feet
+        with argilla.http() as owner:  # someone deletes it under our feet: the cleanup has nothing left to do
             owner.delete(f"/api/v1/webhooks/{webhook_id}").raise_for_status()
-        assert listener.stop() == 1
-    assert f"hooks delete {webhook_id}" in listener.stderr
+        assert listener.stop() == 0
+    assert f"the temporary webhook {webhook_id} was already deleted" in listener.stderr
+    assert "hooks delete" not in listener.stderr and server_webhooks() == []

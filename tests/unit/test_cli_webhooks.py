@@ -64,6 +64,13 @@ def test_list_filters_by_event_glob_and_state(fake_argilla):
     fake_argilla.add(url="http://b.test/", events=["dataset.created"], enabled=False)
     assert [w["url"] for w in json.loads(hooks("list", "--json", "--event", "record.*").stdout)] == ["http://a.test/"]
     assert [w["url"] for w in json.loads(hooks("list", "--json", "--disabled").stdout)] == ["http://b.test/"]
+    assert [w["url"] for w in json.loads(hooks("list", "--json", "--enabled").stdout)] == ["http://a.test/"]
+
+
+def test_list_enabled_and_disabled_together_is_a_usage_error(fake_argilla):
+    result = hooks("list", "--enabled", "--disabled", "--json")
+    assert result.exit_code == 2 and "give either --enabled or --disabled, not both" in result.stderr
+    assert result.stdout == "" and fake_argilla.requests == []
 
 
 def test_list_plain_text_when_not_a_terminal(fake_argilla):
@@ -115,6 +122,7 @@ def test_update_remove_event_and_clear_description(fake_argilla):
         (["--url", "nope"], "not an http(s) URL"),
         (["-e", "dataset.create"], "did you mean"),
         (["-d", "x", "--clear-description"], "not both"),
+        (["--enable", "--disable"], "give either --enable or --disable, not both"),  # not "the last one wins"
         (["-d", "x" * 1001], "1 to 1000"),
     ],
 )

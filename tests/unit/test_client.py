@@ -140,3 +140,21 @@ def test_status_to_error_mapping():
              422: errors.UnprocessableEntity, 500: errors.ServerError, 409: errors.APIStatusError}
     for status, kind in cases.items():
         assert type(errors.error_for_status(status, "x", api_url=API)) is kind
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(404, json={"detail": "Not Found"}),  # e.g. --api-url http://host:6900/api/v1
+        httpx.Response(200, html="<html>some other app</html>"),
+        httpx.Response(200, json=["not", "argilla"]),
+    ],
+)
+def test_a_url_that_is_not_argillas_api_says_so(response):
+    with respx.mock() as router:
+        router.get(url__startswith="http://argilla.test/").mock(return_value=response)
+        with pytest.raises(errors.NotArgilla) as info:
+            client().list()
+    assert str(info.value).startswith(f"no Argilla API at {API} (GET /api/v1/webhooks answered ")
+    assert "without /api/v1" in str(info.value)
+    assert isinstance(info.value, errors.ConnectionFailed)  # exit 6, like a server that is not there
