@@ -30,6 +30,7 @@ _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, 
 
 
 def listen(
+    ctx: typer.Context,
     targets: Annotated[
         Optional[list[str]],
         typer.Argument(help="Handlers as module:function (several allowed); none: print each event.", show_default=False),
@@ -112,7 +113,10 @@ def listen(
       hooks listen --secret "$SECRET" --forward-to http://127.0.0.1:3000/hooks --json | jq .type
     """
     from argilla_hooks.client.models import check_url
+    from argilla_hooks.receiver.verify import decode_secret
 
+    if no_verify and secret and ctx.get_parameter_source("secret").name == "ENVIRONMENT":
+        secret = None  # --no-verify on the line outranks a secret left in the environment
     if no_verify and (secret or webhook or register):
         raise UsageProblem("--no-verify cannot be combined with --secret, --webhook or --register")
     if webhook and register:
@@ -130,57 +134,70 @@ def listen(
         _check(check_url, public_url, "--public-url")
     for url in forward_to or []:
         _check(check_url, url, "--forward-to")
+    for value in secret or []:
+        _check(decode_secret, value, "--secret")  # now, not once the port is bound and a webhook registered
 
-    handlers = _load_handlers(targets or [], app_dir)
-    wanted = _handler_events(handlers)
-    register_events = expand_events(event) if event else [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
+    with _stdout_for_json_only(as_json) as json_out:
+        handlers = _load_handlers(targets or [], app_dir)
+        wanted = _handler_events(handlers)
+        register_events = expand_events(event) if event else [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
+        printer = Printer(json_out, as_json=as_json, verbose=verbose, show_data=not handlers)
+        sock = _bind(host, port)
+        bound_port = sock.getsockname()[1]
+        info = ListenInfo(
+            host=host,
+            port=bound_port,
+            path=path,
+            verify=not no_verify,
+            secrets=0,
+            events=register_events if register else [e for e in ALL_EVENTS if e in wanted],
+            handlers=[h.name for h in handlers],
+            forward_to=list(forward_to or []),
+            exit_after=exit_after,
+        )
+        listen_url = _reachable_url(host, bound_port, path)
+        secrets = list(secret or [])
+        registered: Optional["Webhook"] = None
+        client: Optional["ArgillaClient"] = None
+        left_behind = False
+        try:
+            if webhook or register:
+                client = get_client(api_url, api_key, profile)
+                if webhook:
+                    found = client.get(webhook)
+                    secrets.append(found.secret)
+                    info.webhook_id = str(found.id)
+                    _warn_if_elsewhere(found.url, public_url or listen_url)
+                else:
+                    registered = _register(client, public_url or listen_url, register_events)
+                    secrets.append(registered.secret)
+                    info.webhook_id, info.registered = str(registered.id), True
+            info.secrets = len(secrets)
+            if no_verify:
+                output.warn("--no-verify: anyone who can reach this port can send events; every event is marked unverified")
+            handled = _serve(sock, handlers, secrets, info, printer, limit=limit, tolerance=tolerance, verify=not no_verify)
+        finally:
+            sock.close()
+            if registered is not None and client is not None:
+                left_behind = not _unregister(client, registered)
+            if client is not None:
+                client.close()
+        printer.stopped(handled)
+        if left_behind:
+            raise CommandError(f"temporary webhook {registered.id} was left on the server", ExitCode.ERROR)
 
+
+@contextlib.contextmanager
+def _stdout_for_json_only(as_json: bool) -> Iterator[Any]:
+    """The real stdout; with --json, sys.stdout is stderr meanwhile, so that anything a handler module prints (when
+    it is imported, or later) stays out of the JSON lines."""
     json_out = sys.stdout
     if as_json:
-        # stdout carries only our JSON lines: a handler's print() goes to stderr.
         sys.stdout = sys.stderr
-    printer = Printer(json_out, as_json=as_json, verbose=verbose, show_data=not handlers)
-    sock = _bind(host, port)
-    bound_port = sock.getsockname()[1]
-    info = ListenInfo(
-        host=host,
-        port=bound_port,
-        path=path,
-        verify=not no_verify,
-        secrets=0,
-        events=register_events if register else [e for e in ALL_EVENTS if e in wanted],
-        handlers=[h.name for h in handlers],
-        forward_to=list(forward_to or []),
-        exit_after=exit_after,
-    )
-    listen_url = _reachable_url(host, bound_port, path)
-    secrets = list(secret or [])
-    registered: Optional["Webhook"] = None
-    client: Optional["ArgillaClient"] = None
     try:
-        if webhook or register:
-            client = get_client(api_url, api_key, profile)
-            if webhook:
-                found = client.get(webhook)
-                secrets.append(found.secret)
-                info.webhook_id = str(found.id)
-                _warn_if_elsewhere(found.url, public_url or listen_url)
-            else:
-                registered = _register(client, public_url or listen_url, register_events)
-                secrets.append(registered.secret)
-                info.webhook_id, info.registered = str(registered.id), True
-        info.secrets = len(secrets)
-        if no_verify:
-            output.warn("--no-verify: anyone who can reach this port can send events; every event is marked unverified")
-        handled = _serve(sock, handlers, secrets, info, printer, limit=limit, tolerance=tolerance, verify=not no_verify)
+        yield json_out
     finally:
-        sock.close()
         sys.stdout = json_out
-        if registered is not None and client is not None:
-            _unregister(client, registered)
-        if client is not None:
-            client.close()
-    printer.stopped(handled)
 
 
 def _serve(sock: socket.socket, handlers: list, secrets: list[str], info: ListenInfo, printer: Printer, **options: Any) -> int:
@@ -195,7 +212,8 @@ def _serve(sock: socket.socket, handlers: list, secrets: list[str], info: Listen
     def on_report(report) -> None:
         nonlocal handled
         printer.delivery(report)
-        if report.kind == "event" and report.ok and not report.duplicate:
+        # Handled: answered 2xx, new, and run by a handler or forward (with no target, the printer takes every event).
+        if report.kind == "event" and report.ok and not report.duplicate and (report.handlers or report.forwards or not handlers):
             handled += 1
             if info.exit_after and handled >= info.exit_after and server is not None:
                 server.should_exit = True
@@ -345,7 +363,8 @@ def _register(client: "ArgillaClient", url: str, events: list[str]) -> "Webhook"
     return client.create(WebhookCreate(url=url, events=events, description=description[:1000]))
 
 
-def _unregister(client: "ArgillaClient", webhook: "Webhook") -> None:
+def _unregister(client: "ArgillaClient", webhook: "Webhook") -> bool:
+    """Delete the session's webhook; False (after saying what to run) when it is still on the server."""
     from argilla_hooks.client.errors import WebhookNotFound
 
     try:
@@ -354,5 +373,7 @@ def _unregister(client: "ArgillaClient", webhook: "Webhook") -> None:
         output.info(f"the temporary webhook {webhook.id} was already deleted")
     except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C lands here too
         output.error(f"could not delete the temporary webhook {webhook.id} ({exc or type(exc).__name__}); run: hooks delete {webhook.id}")
-        raise CommandError(f"temporary webhook {webhook.id} was left on the server", ExitCode.ERROR) from None
-    output.info(f"deleted the temporary webhook {webhook.short_id}")
+        return False
+    else:
+        output.info(f"deleted the temporary webhook {webhook.short_id}")
+    return True

@@ -95,7 +95,7 @@ class Printer:
         if self.terminal:
             from rich.console import Console
 
-            self._console = Console(file=stream, highlight=False, soft_wrap=True)
+            self._console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
 
     # --- lifecycle ----------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ def _console(stderr: bool) -> "Console":
     from rich.console import Console
 
     # rich honours NO_COLOR and turns colour off when the stream is not a terminal.
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stdout_is_terminal() -> bool:

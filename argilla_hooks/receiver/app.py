@@ -144,7 +144,7 @@ class ReceiverApp:
                 raise self._refused_route(scope)
             msg_id, body = await self._read_verified(receive, raw_headers)
             try:
-                delivery = Delivery(body, raw_headers)
+                delivery = Delivery(body, raw_headers, signed=self.verifier is not None)
                 wanted, needs_body = self._handlers_for(delivery.type)
                 if needs_body:
                     delivery.parse()
@@ -255,7 +255,7 @@ class ReceiverApp:
             started = time.perf_counter()
             try:
                 await handler(delivery)
-            except Exception as exc:
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # a handler's sys.exit() fails that delivery only
                 ok = False
                 results.append(HandlerResult(handler.name, False, elapsed_ms(started), describe_error(exc), exc))
                 if self.on_report is None:

@@ -48,8 +48,9 @@ class NotAnEvent(ValueError):
 # Argilla writes every body with json.dumps: ASCII, default separators, keys in this order, and `data.id` first for
 # dataset, record and response events. Reading type, timestamp and data.id from that prefix lets a delivery skip
 # json.loads of the whole body (the largest cost of a request) when no handler needs `data`; any other body (ping,
-# another serializer) is parsed in full. A body that only looks right up to that prefix goes unnoticed until something
-# parses it; making one takes the signing secret (or verify=False).
+# another serializer) is parsed in full. Only a signed body takes that shortcut: one that looks right up to the prefix
+# but is not JSON after it goes unnoticed until something parses it, so making one must take the signing secret.
+# Unsigned bodies (verify=False) are always parsed.
 _ARGILLA_ENVELOPE = re.compile(
     rb'\{"type": "([a-z]+\.[a-z]+)", "version": 1, "timestamp": "([0-9T:.+Z-]{1,40})", "data": \{"id": "([0-9a-f-]{36})", '
 )
@@ -65,8 +66,8 @@ class Delivery:
 
     __slots__ = ("body", "type", "timestamp", "stamp", "key", "raw_headers", "_data_at", "_raw", "_headers", "_event", "_payload")
 
-    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
-        """Read the envelope of a verified body; NotAnEvent if it is not an Argilla event."""
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]], signed: bool = False) -> None:
+        """Read the envelope of an accepted body (`signed`: its signature was checked); NotAnEvent if it is not an event."""
         self.body = body
         self.raw_headers = raw_headers
         self._raw: Optional[dict[str, Any]] = None
@@ -74,7 +75,7 @@ class Delivery:
         self._event: Optional[Event] = None
         self._payload: Any = None
         self._data_at = -1
-        match = _ARGILLA_ENVELOPE.match(body)
+        match = _ARGILLA_ENVELOPE.match(body) if signed else None
         if match is not None and body.endswith(b"}}") and body.isascii() and b"\n" not in body:
             event_type, stamp, data_id = match[1].decode(), match[2].decode(), match[3].decode()
             self._data_at = match.start(3) - len(b'{"id": "')
@@ -172,9 +173,10 @@ def _parse_event(body: bytes) -> dict[str, Any]:
 def _parse_timestamp(value: str) -> datetime:
     try:
         timestamp = _fromisoformat(value)
-    except ValueError:
-        raise NotAnEvent(f"event timestamp {value[:40]!r} is not ISO 8601") from None
-    return timestamp.replace(tzinfo=timezone.utc) if timestamp.tzinfo is None else timestamp
+        # In UTC (naive means UTC, as Argilla writes it), which also refuses a time that has none (0001-01-01 at +01:00).
+        return timestamp.replace(tzinfo=timezone.utc) if timestamp.tzinfo is None else timestamp.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise NotAnEvent(f"event timestamp {value[:40]!r} is not an ISO 8601 time") from None
 
 
 class Handler:

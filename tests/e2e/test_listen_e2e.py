@@ -155,6 +155,7 @@ def test_failed_cleanup_prints_the_delete_command(app_dir, env, argilla, server_
             owner.delete(f"/api/v1/users/{user['id']}")  # already gone unless the listener failed to start
     assert f"hooks delete {webhook_id}" in listener.stderr
     assert [w["id"] for w in server_webhooks()] == [webhook_id]  # really left behind, as the message says
+    assert json.loads(listener.stdout_raw[-1])["kind"] == "stopped"  # the JSON stream still ends as documented
 
 
 def test_cleanup_of_a_webhook_deleted_meanwhile_is_not_a_failure(app_dir, env, argilla, server_webhooks):

@@ -49,11 +49,22 @@ def flaky(response):
 not_callable = 42
 '''
 
+NOISY = '''
+print("printed while the module is imported")
+
+def quits(type):
+    raise SystemExit(3)
+
+def after(type):
+    print("the handler after it still runs")
+'''
+
 
 @pytest.fixture
 def app_dir(tmp_path, monkeypatch):
     (tmp_path / "handlers.py").write_text(HANDLERS)
     (tmp_path / "broken.py").write_text("import module_that_does_not_exist_xyz\n\ndef fn(): pass\n")
+    (tmp_path / "noisy.py").write_text(NOISY)
     monkeypatch.setenv("HANDLER_OUT", str(tmp_path / "out.jsonl"))
     return tmp_path
 
@@ -78,6 +89,7 @@ def listen(*args):
     ("target", "message"),
     [
         ("handlers", "must be in the form 'module:function'"),
+        ("a:b:c", "handler 'a:b:c' must be"),  # shown as typed: rich would turn ':b:' into an emoji
         ("no_such_module_xyz:fn", "could not import module 'no_such_module_xyz'"),
         ("handlers:missing", "has no attribute 'missing'"),
         ("handlers:not_callable", "is not callable"),
@@ -118,6 +130,7 @@ def test_no_secret_refuses_to_start(monkeypatch):
         (["--secret", SECRET, "--max-body", "lots"], "is not a size"),
         (["--secret", SECRET, "--forward-to", "ftp://x"], "--forward-to"),
         (["--secret", SECRET, "--public-url", "nope"], "--public-url"),
+        (["--secret", "not base64!"], "--secret: a webhook secret must be base64"),  # before binding or registering
     ],
 )
 def test_bad_options_exit_2(args, message):
@@ -176,6 +189,34 @@ def test_failed_handler_answers_500_and_retry_runs_side_effect_once(app_dir):
         assert (second.status_code, third.status_code) == (204, 200)
         listener.stop()
     assert [h["handler"] for h in handled(app_dir)] == ["flaky"]
+
+
+def test_json_stdout_stays_clean_of_prints_at_import_and_a_handler_exiting_fails_only_its_delivery(app_dir):
+    with Listener(["noisy:quits", "noisy:after", "--secret", SECRET], cwd=app_dir) as listener:
+        assert trigger(listener.url, "dataset.created").returncode == 1  # answered 500
+        event = listener.next_event()
+        assert trigger(listener.url, "ping").returncode == 0  # still serving
+        assert listener.stop() == 0
+    assert event["status"] == 500 and [h["ok"] for h in event["handlers"]] == [False, True]
+    assert event["handlers"][0]["error"] == "SystemExit: 3"
+    assert "printed while the module is imported" in listener.stderr  # and every stdout line parsed as JSON
+
+
+def test_no_verify_outranks_a_secret_in_the_environment():
+    with Listener(["--no-verify"], env={"ARGILLA_WEBHOOK_SECRET": SECRET}) as listener:
+        assert listener.ready["verify"] is False
+        assert httpx.post(listener.url, json={"type": "ping", "version": 1, "timestamp": "2026-11-27T21:30:19Z", "data": {}}).status_code == 204
+        listener.stop()
+
+
+def test_exit_after_counts_only_events_that_reached_a_handler(app_dir):
+    with Listener(["handlers:typed", "--secret", SECRET, "--exit-after", "1"], cwd=app_dir) as listener:
+        trigger(listener.url, "ping")  # answered, but no handler wants it
+        trigger(listener.url, "record.created")  # nor this one
+        assert listener.proc.poll() is None
+        assert trigger(listener.url, "dataset.created").returncode == 0  # refused, had either counted
+        assert listener.proc.wait(timeout=30) == 0
+    assert [h["type"] for h in handled(app_dir)] == ["dataset.created"]
 
 
 def test_no_verify_warns_and_marks_events_unverified():

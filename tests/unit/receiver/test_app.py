@@ -389,10 +389,21 @@ async def test_the_report_json_line_equals_its_json_and_reuses_argillas_data_tex
     assert json.loads(line)["data"] == json.loads(body)["data"]
 
 
-async def test_an_unverified_delivery_is_never_copied_into_the_json_line_unparsed(request_to):
+async def test_an_unsigned_body_is_always_parsed_so_a_fake_argilla_prefix_gets_400(request_to):
+    reports, seen = [], []
+    app = create_app(handlers=[lambda type: seen.append(type)], verify=False, on_report=reports.append)
+    body = event_body("record.created")[:-2] + b', "x": }}'  # Argilla's prefix, broken JSON after it
+    response = await request_to(app, "POST", content=body)
+    assert response.status_code == 400 and seen == []
+    assert json.loads(reports[0].to_json_line())["kind"] == "rejected"
+
+
+async def test_an_unsigned_body_cannot_write_its_own_keys_into_the_json_line(request_to):
     reports = []
     app = create_app(handlers=[], verify=False, on_report=reports.append)
-    body = event_body("record.created")[:-2] + b', "x": }}'  # Argilla's prefix, broken JSON after it
-    await request_to(app, "POST", content=body)
-    line = reports[0].to_json_line()
-    assert json.loads(line)["data"] is None
+    # valid JSON, Argilla's prefix, then top-level keys that a copy of the text after "data" would carry along
+    body = event_body("record.created")[:-2] + b'}, "kind": "rejected", "status": 401, "x": {}}'
+    assert (await request_to(app, "POST", content=body)).status_code == 204
+    line = json.loads(reports[0].to_json_line())
+    assert line["kind"] == "event" and line["status"] == 204 and line["verified"] is False
+    assert line["data"] == json.loads(body)["data"]

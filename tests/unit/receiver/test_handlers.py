@@ -108,9 +108,10 @@ def test_a_responses_record_and_dataset_are_the_nested_objects():
     assert view.headers == {"webhook-id": "msg_1"}
 
 
-def test_an_argilla_body_is_keyed_from_its_envelope_without_parsing_the_whole_body():
+def test_a_signed_argilla_body_is_keyed_from_its_envelope_without_parsing_the_whole_body():
     body = event_body("record.created")
-    view = Delivery(body, [])
+    assert Delivery(body, [])._raw is not None  # unsigned: always parsed
+    view = Delivery(body, [], signed=True)
     raw = json.loads(body)
     assert view.key == ("record.created", raw["timestamp"], raw["data"]["id"])
     assert view._raw is None  # nothing needed `data` yet
@@ -120,8 +121,8 @@ def test_an_argilla_body_is_keyed_from_its_envelope_without_parsing_the_whole_bo
 def test_a_body_serialized_differently_gets_the_same_key_from_a_full_parse():
     body = event_body("response.created")
     compact = json.dumps(json.loads(body), separators=(",", ":")).encode()
-    assert Delivery(compact, []).key == Delivery(body, []).key
-    assert Delivery(compact, [])._raw is not None
+    assert Delivery(compact, [], signed=True).key == Delivery(body, [], signed=True).key
+    assert Delivery(compact, [], signed=True)._raw is not None
 
 
 def test_a_ping_is_keyed_on_its_timestamp():
@@ -132,7 +133,10 @@ def test_a_ping_is_keyed_on_its_timestamp():
 
 @pytest.mark.parametrize(
     "body",
-    [b"\xff", b"{", b"[]", b'{"type": "x", "timestamp": "2026-01-01T00:00:00Z"}', b'{"type": "x", "timestamp": "now", "data": {}}'],
+    [
+        b"\xff", b"{", b"[]", b'{"type": "x", "timestamp": "2026-01-01T00:00:00Z"}', b'{"type": "x", "timestamp": "now", "data": {}}',
+        b'{"type": "x", "timestamp": "0001-01-01T00:00:00+01:00", "data": {}}',  # before year 1 in UTC
+    ],
 )
 def test_a_body_that_is_not_an_event_is_refused(body):
     with pytest.raises(NotAnEvent):
