@@ -318,13 +318,12 @@ def _load_handlers(targets: list[str], app_dir: str) -> list:
 
 
 def _handler_events(handlers: list) -> set[str]:
-    """The union of the handlers' @on(...) events; every subscribable event when one takes everything, or none is given."""
-    wanted: set[str] = set()
+    """The union of the handlers' events: their @on(...) ones, every subscribable event for a handler without @on
+    (or when there is no handler at all); `ping` only when some handler names it."""
+    wanted: set[str] = set() if handlers else set(SUBSCRIBABLE)
     for handler in handlers:
-        if handler.events is None:
-            return set(SUBSCRIBABLE)
-        wanted |= handler.events
-    return wanted or set(SUBSCRIBABLE)
+        wanted |= set(SUBSCRIBABLE) if handler.events is None else handler.events
+    return wanted
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -202,6 +202,12 @@ def test_json_stdout_stays_clean_of_prints_at_import_and_a_handler_exiting_fails
     assert "printed while the module is imported" in listener.stderr  # and every stdout line parsed as JSON
 
 
+def test_ready_lists_every_event_the_handlers_take_ping_included(app_dir):
+    with Listener(["noisy:after", "handlers:asynchronous", "--secret", SECRET], cwd=app_dir) as listener:
+        listener.stop()
+    assert listener.ready["events"] == list(ALL_EVENTS)  # noisy:after takes the 11, asynchronous asks for ping too
+
+
 def test_no_verify_outranks_a_secret_in_the_environment():
     with Listener(["--no-verify"], env={"ARGILLA_WEBHOOK_SECRET": SECRET}) as listener:
         assert listener.ready["verify"] is False
