@@ -179,7 +179,9 @@ def test_delete_needs_ids_or_all(fake_argilla, args):
 
 def test_ping_success_and_failure(fake_argilla):
     hook = fake_argilla.add(url="http://127.0.0.1:9/")
-    assert hooks("ping", hook["id"][:8]).exit_code == 0
+    result = hooks("ping", hook["id"][:8])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "delivered a ping to http://127.0.0.1:9/ (it does not say what the receiver answered)" in result.stderr
     fake_argilla.ping_error = "[Errno 111] Connection refused"
     result = hooks("ping", hook["id"][:8])
     assert result.exit_code == 1
