@@ -10,11 +10,11 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Optional, Protocol
+from typing import Any, Literal, Optional, Protocol, TypeVar
 from uuid import UUID
 
 from argilla_hooks.client.models import (
@@ -243,35 +243,34 @@ def _check(fail, field_name: str, check, value):
 def _duplicate_problems(desired: list[DesiredWebhook]) -> list[str]:
     # Entries that differ in anything (events, say) are distinct webhooks, as Argilla allows; identical ones are a
     # mistake that would double every delivery.
-    first_seen: dict[tuple[Any, ...], DesiredWebhook] = {}
-    problems = []
-    for webhook in desired:
-        key = _identity(webhook.normalized_url, webhook.events, webhook.enabled, webhook.description)
-        if key in first_seen:
-            problems.append(
-                f"{webhook.where}: url: duplicate of entry {first_seen[key].entry} (same URL, events, enabled and "
-                "description); remove one, or give them different descriptions"
-            )
-        else:
-            first_seen[key] = webhook
-    return problems
+    return [
+        f"{later.where}: url: duplicate of entry {first.entry} (same URL, events, enabled and description); "
+        "remove one, or give them different descriptions"
+        for first, later in _repeats(desired, lambda w: (w.normalized_url, w.events, w.enabled, w.description))
+    ]
 
 
 def identical_webhooks(webhooks: list[Webhook]) -> list[tuple[Webhook, Webhook]]:
     """Pairs of server webhooks an exported file cannot tell apart (`apply` refuses such duplicate entries)."""
-    first_seen: dict[tuple[Any, ...], Webhook] = {}
+    return _repeats(webhooks, lambda w: (normalize_url(w.url), w.events, w.enabled, w.description))
+
+
+T = TypeVar("T")
+
+
+def _repeats(items: list[T], fields: Callable[[T], tuple[Any, Any, Any, Any]]) -> list[tuple[T, T]]:
+    """(first, later) for each item identical to an earlier one: same normalized URL, events (as a set), enabled and
+    description, which `fields` gives in that order."""
+    first_seen: dict[tuple[Any, ...], T] = {}
     pairs = []
-    for webhook in webhooks:
-        key = _identity(normalize_url(webhook.url), webhook.events, webhook.enabled, webhook.description)
+    for item in items:
+        url, events, enabled, description = fields(item)
+        key = (url, frozenset(events), enabled, description)
         if key in first_seen:
-            pairs.append((first_seen[key], webhook))
+            pairs.append((first_seen[key], item))
         else:
-            first_seen[key] = webhook
+            first_seen[key] = item
     return pairs
-
-
-def _identity(normalized_url: str, events: Iterable[str], enabled: bool, description: Optional[str]) -> tuple[Any, ...]:
-    return normalized_url, frozenset(events), enabled, description
 
 
 def dump(webhooks: list[Webhook], format: str = "toml") -> str:
