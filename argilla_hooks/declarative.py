@@ -7,7 +7,6 @@ Nothing here prints: the CLI renders `Plan.lines()`, `Plan.to_json()` and `Apply
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from argilla_hooks.client.models import (
     check_url,
 )
 from argilla_hooks.events import UnknownEventError, expand_events
+from argilla_hooks.hints import did_you_mean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -190,9 +190,7 @@ def _parse_entry(raw: Any, number: int, source: str) -> tuple[Optional[DesiredWe
 
     for key in raw:
         if key not in KEYS:
-            close = difflib.get_close_matches(str(key), KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            fail(str(key), f"unknown key{hint}; valid keys: {', '.join(KEYS)}")
+            fail(str(key), f"unknown key{did_you_mean(str(key), KEYS)}; valid keys: {', '.join(KEYS)}")
 
     if url is None:
         fail("url", "missing (e.g. url = \"http://127.0.0.1:8000/\")")

@@ -6,9 +6,10 @@ names without loading them.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from enum import Enum
+
+from argilla_hooks.hints import did_you_mean
 
 
 class EventName(str, Enum):
@@ -55,12 +56,6 @@ class UnknownEventError(ValueError):
     """An event name or pattern that matches no event; the message says what would."""
 
 
-def closest_event(name: str, choices: tuple[str, ...] = ALL_EVENTS) -> str | None:
-    """The catalogue name closest to a misspelt one (`dataset.create` -> `dataset.created`)."""
-    matches = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
 def expand_events(values: list[str] | tuple[str, ...], *, allow_ping: bool = False) -> list[str]:
     """Expand repeated, comma-separated and glob event arguments into unique names, in catalogue order.
 
@@ -88,6 +83,4 @@ def expand_events(values: list[str] | tuple[str, ...], *, allow_ping: bool = Fal
 def _unknown_message(name: str, choices: tuple[str, ...]) -> str:
     if name == "ping" and "ping" not in choices:
         return "'ping' cannot be subscribed to; Argilla sends it only for `hooks ping`"
-    suggestion = closest_event(name, choices)
-    hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-    return f"unknown event {name!r}{hint}; valid events: {', '.join(choices)}"
+    return f"unknown event {name!r}{did_you_mean(name, choices)}; valid events: {', '.join(choices)}"

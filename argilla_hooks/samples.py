@@ -8,7 +8,6 @@ times without `Z` inside `data`, a `Z` timestamp on the envelope). Works with no
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import secrets
 import time
@@ -20,6 +19,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ValidationError
 
 from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
+from argilla_hooks.hints import did_you_mean
 from argilla_hooks.payloads import data_model, format_event_timestamp, server_time_text
 from argilla_hooks.settings import DEFAULT_RECEIVER_URL
 
@@ -241,8 +241,7 @@ def _reject_unknown_keys(model: BaseModel, path: str) -> None:
 
 
 def _did_you_mean(key: str, fields: list[str]) -> str:
-    close = difflib.get_close_matches(key, fields, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f"; keys: {', '.join(fields)}"
+    return did_you_mean(key, fields) or f"; keys: {', '.join(fields)}"
 
 
 # --- signing and sending -----------------------------------------------------------------------

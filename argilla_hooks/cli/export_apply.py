@@ -64,8 +64,8 @@ def export(
     text = dump(webhooks, chosen)
     for first, second in identical_webhooks(webhooks):
         output.warn(
-            f"webhooks {str(first.id)[:8]} and {str(second.id)[:8]} are identical ({first.url}); `hooks apply` refuses "
-            f"duplicate entries: delete one (`hooks delete {str(second.id)[:8]}`) or give them different descriptions"
+            f"webhooks {first.short_id} and {second.short_id} are identical ({first.url}); `hooks apply` refuses "
+            f"duplicate entries: delete one (`hooks delete {second.short_id}`) or give them different descriptions"
         )
     if to_stdout:
         output.print_line(text.rstrip("\n"))

@@ -18,11 +18,11 @@ from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.listen_output import ListenInfo, Printer, http_url
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_events
 
 if TYPE_CHECKING:
+    from argilla_hooks.cli.listen_output import ListenInfo, Printer
     from argilla_hooks.client import ArgillaClient
     from argilla_hooks.client.models import Webhook
 
@@ -112,6 +112,8 @@ def listen(
       hooks listen app.hooks:notify --webhook 3f2a --port 9000 --path /argilla
       hooks listen --secret "$SECRET" --forward-to http://127.0.0.1:3000/hooks --json | jq .type
     """
+    # Imported here, not at the top: `hooks --help` and the other commands need none of it (listen_output loads asyncio).
+    from argilla_hooks.cli.listen_output import ListenInfo, Printer
     from argilla_hooks.client.models import check_url
     from argilla_hooks.receiver.verify import decode_secret
 
@@ -318,12 +320,10 @@ def _load_handlers(targets: list[str], app_dir: str) -> list:
 
 
 def _handler_events(handlers: list) -> set[str]:
-    """The union of the handlers' events: their @on(...) ones, every subscribable event for a handler without @on
-    (or when there is no handler at all); `ping` only when some handler names it."""
-    wanted: set[str] = set() if handlers else set(SUBSCRIBABLE)
-    for handler in handlers:
-        wanted |= set(SUBSCRIBABLE) if handler.events is None else handler.events
-    return wanted
+    """Every event some handler takes (as `Handler.wants` decides); with no handler, the printer takes the 11."""
+    if not handlers:
+        return set(SUBSCRIBABLE)
+    return {event for event in ALL_EVENTS if any(handler.wants(event) for handler in handlers)}
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -344,6 +344,8 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _reachable_url(host: str, port: int, path: str) -> str:
+    from argilla_hooks.cli.listen_output import http_url
+
     # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
     return http_url("127.0.0.1" if host in ("0.0.0.0", "", "::") else host, port, path)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Optional
 
-from argilla_hooks.cli.output import short_events
+from argilla_hooks.cli.output import new_console, short_events
 
 if TYPE_CHECKING:
     from argilla_hooks.receiver.report import DeliveryReport
@@ -93,9 +93,7 @@ class Printer:
         self._console = None
         self._pending: list[str] = []
         if self.terminal:
-            from rich.console import Console
-
-            self._console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
+            self._console = new_console(file=stream)
 
     # --- lifecycle ----------------------------------------------------------------------------
 

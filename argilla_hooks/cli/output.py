@@ -15,12 +15,18 @@ if TYPE_CHECKING:
     from argilla_hooks.client.models import Webhook
 
 
-@lru_cache(maxsize=None)
-def _console(stderr: bool) -> "Console":
+def new_console(**where: Any) -> "Console":
+    """A rich Console for `stderr=True` or `file=stream`, set up as all our output is: text shown as given (no
+    highlighting, no `:name:` emoji), long lines not wrapped. rich honours NO_COLOR and turns colour off when the
+    stream is not a terminal."""
     from rich.console import Console
 
-    # rich honours NO_COLOR and turns colour off when the stream is not a terminal.
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+    return Console(highlight=False, soft_wrap=True, emoji=False, **where)
+
+
+@lru_cache(maxsize=None)
+def _console(stderr: bool) -> "Console":
+    return new_console(stderr=stderr)
 
 
 def stdout_is_terminal() -> bool:

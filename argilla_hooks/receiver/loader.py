@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import sys
 import types
 from typing import Any, Callable, Optional
+
+from argilla_hooks.hints import did_you_mean
 
 
 class HandlerLoadError(Exception):
@@ -41,8 +42,10 @@ def load_handler(target: str, app_dir: Optional[str] = ".") -> Callable[..., Any
         try:
             obj = getattr(obj, attr)
         except AttributeError:
-            hint = _suggest(attr, obj)
-            raise HandlerLoadError(f"{target!r}: {_describe(obj)} has no attribute {attr!r}{hint}") from None
+            callables = [n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None))]
+            raise HandlerLoadError(
+                f"{target!r}: {_describe(obj)} has no attribute {attr!r}{did_you_mean(attr, callables)}"
+            ) from None
     if not callable(obj):
         raise HandlerLoadError(f"{target!r} is not callable (it is a {type(obj).__name__})")
     return obj
@@ -53,8 +56,3 @@ def _describe(obj: Any) -> str:
         return f"module {obj.__name__!r}"
     return repr(getattr(obj, "__name__", type(obj).__name__))
 
-
-def _suggest(attr: str, obj: Any) -> str:
-    names = [n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n, None))]
-    matches = difflib.get_close_matches(attr, names, n=1, cutoff=0.6)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""

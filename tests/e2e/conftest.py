@@ -9,9 +9,7 @@ import json
 import os
 import queue
 import secrets
-import shutil
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.listener_process import hooks_executable
 
 from .local_server import LocalArgillaServer
 
@@ -155,11 +155,7 @@ class HooksCLI:
 
 @pytest.fixture
 def hooks(argilla, tmp_path) -> HooksCLI:
-    # The console script installed next to this interpreter, so the test covers the packaging too.
-    beside = Path(sys.executable).parent / "hooks"
-    executable = str(beside) if beside.exists() else shutil.which("hooks")
-    if not executable:
-        pytest.fail("no `hooks` executable: install the project (scripts/test does) before running e2e tests")
+    executable = hooks_executable()
     # No inherited ARGILLA_HOOKS_* (profile, config) so a developer's own setup never leaks in.
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARGILLA_HOOKS_")}
     config_path = tmp_path / "hooks-config.toml"
