@@ -146,10 +146,18 @@ class Delivery:
 
 if sys.version_info >= (3, 11):
     _fromisoformat = datetime.fromisoformat
-else:  # Python 3.10's fromisoformat does not read Argilla's trailing Z
+else:  # Python 3.10's fromisoformat reads only what isoformat writes: no Z, 3 or 6 fraction digits, +HH:MM offsets
+    _TIME_TAIL = re.compile(r"(?:[.,]([0-9]+))?(?:([+-])([0-9]{2}):?([0-9]{2})?)?$")
+
+    def _fix_time_tail(match: re.Match) -> str:
+        fraction, sign, hours, minutes = match.groups()
+        return (f".{fraction[:6].ljust(6, '0')}" if fraction else "") + (f"{sign}{hours}:{minutes or '00'}" if sign else "")
 
     def _fromisoformat(value: str) -> datetime:
-        return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        if value.endswith("Z"):
+            value = value[:-1] + "+00:00"
+        # Only the time part (after YYYY-MM-DDT) is rewritten, so a date's own hyphens are never read as an offset.
+        return datetime.fromisoformat(value[:11] + _TIME_TAIL.sub(_fix_time_tail, value[11:], count=1))
 
 
 def _parse_event(body: bytes) -> dict[str, Any]:

@@ -24,6 +24,12 @@ SUBSCRIBABLE_EVENTS = list(SUBSCRIBABLE)
 needs_installed = pytest.mark.skipif(not (BIN / "hooks").exists(), reason="the project is not installed in this venv")
 
 
+# typer detects the shell from the parent processes and ignores `--show-completion bash` / `--install-completion bash`
+# unless this is set; with it, those options take the shell as their value, so the tests do not depend on the shell
+# that started pytest (from zsh or fish they used to get that shell's script).
+NAMED_SHELL = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+
+
 def shell_env(**extra: str) -> dict[str, str]:
     # No server: `webhook_ids` must answer nothing, fast. NO_COLOR etc. come from the unit conftest.
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ARGILLA_API_URL": "http://127.0.0.1:9", **extra}
@@ -52,7 +58,10 @@ def test_scripts_cover_every_console_script():
 
 @needs_installed
 def test_show_completion_prints_the_committed_bash_script():
-    result = subprocess.run([str(BIN / "hooks"), "--show-completion", "bash"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [str(BIN / "hooks"), "--show-completion", "bash"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (COMPLETIONS / "hooks.bash").read_text().strip()
 
@@ -61,7 +70,7 @@ def test_show_completion_prints_the_committed_bash_script():
 def test_install_completion_works_without_a_terminal(tmp_path):
     result = subprocess.run(
         [str(BIN / "hooks"), "--install-completion", "bash"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(tmp_path)},
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL, "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     installed = tmp_path / ".bash_completions" / "hooks.sh"
@@ -70,6 +79,17 @@ def test_install_completion_works_without_a_terminal(tmp_path):
 
 
 # --- real bash -----------------------------------------------------------------------------------
+
+
+@needs_installed
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_show_completion_names_the_program_it_was_called_as(program):
+    result = subprocess.run(
+        [str(BIN / program), "--show-completion", "bash"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (COMPLETIONS / f"{program}.bash").read_text().strip()
 
 
 @needs_installed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 from receiver_samples import event_body
@@ -129,6 +130,18 @@ def test_a_ping_is_keyed_on_its_timestamp():
     view = delivery("ping")
     assert view.key[0] == "ping" and view.key[2] == "None"
     assert view.timestamp.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("stamp", "microsecond"),
+    [("2026-11-27T21:30:19.154092Z", 154092), ("2026-11-27T21:30:19.15Z", 150000), ("2026-11-27T21:30:19.1540921Z", 154092),
+     ("2026-11-27T21:30:19,15Z", 150000), ("2026-11-27T21:30:19+0000", 0), ("2026-11-27T21:30:19+00", 0),
+     ("2026-11-27T22:30:19.15+01:00", 150000), ("2026-11-27T21:30:19.15", 150000)],
+)
+def test_rfc_3339_timestamps_read_the_same_on_every_python(stamp, microsecond):
+    # Python 3.10's fromisoformat refuses most of these unaided; 3.11+ reads them all.
+    body = json.dumps({"type": "ping", "version": 1, "timestamp": stamp, "data": {}}).encode()
+    assert Delivery(body, []).timestamp == datetime(2026, 11, 27, 21, 30, 19, microsecond, tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize(
