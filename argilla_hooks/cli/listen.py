@@ -22,6 +22,8 @@ from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_events
 
 if TYPE_CHECKING:
+    import logging
+
     from argilla_hooks.cli.listen_output import ListenInfo, Printer
     from argilla_hooks.client import ArgillaClient
     from argilla_hooks.client.models import Webhook
@@ -139,7 +141,7 @@ def listen(
     for value in secret or []:
         _check(decode_secret, value, "--secret")  # now, not once the port is bound and a webhook registered
 
-    with _stdout_for_json_only(as_json) as json_out:
+    with _stdout_for_json_only(as_json) as json_out, _sigterm_interrupts():
         handlers = _load_handlers(targets or [], app_dir)
         wanted = _handler_events(handlers)
         register_events = expand_events(event) if event else [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
@@ -171,13 +173,14 @@ def listen(
                     info.webhook_id = str(found.id)
                     _warn_if_elsewhere(found.url, public_url or listen_url)
                 else:
-                    registered = _register(client, public_url or listen_url, register_events)
+                    with _signals_deferred():  # a Ctrl-C now must not lose the id of a webhook just created
+                        registered = _register(client, public_url or listen_url, register_events)
                     secrets.append(registered.secret)
                     info.webhook_id, info.registered = str(registered.id), True
             info.secrets = len(secrets)
             if no_verify:
                 output.warn("--no-verify: anyone who can reach this port can send events; every event is marked unverified")
-            handled = _serve(sock, handlers, secrets, info, printer, limit=limit, tolerance=tolerance, verify=not no_verify)
+            handled, cut_short = _serve(sock, handlers, secrets, info, printer, limit=limit, tolerance=tolerance, verify=not no_verify)
         finally:
             sock.close()
             if registered is not None and client is not None:
@@ -187,23 +190,77 @@ def listen(
         printer.stopped(handled)
         if left_behind:
             raise CommandError(f"temporary webhook {registered.id} was left on the server", ExitCode.ERROR)
+        if cut_short:
+            raise CommandError(
+                f"stopped before {cut_short} in-flight deliver{'y' if cut_short == 1 else 'ies'} finished (Argilla retries them)",
+                ExitCode.INTERRUPTED,
+            )
+        if printer.closed:
+            raise typer.Exit(ExitCode.ERROR)  # like every command whose reader went away: quietly, exit 1
 
 
 @contextlib.contextmanager
 def _stdout_for_json_only(as_json: bool) -> Iterator[Any]:
-    """The real stdout; with --json, sys.stdout is stderr meanwhile, so that anything a handler module prints (when
-    it is imported, or later) stays out of the JSON lines."""
-    json_out = sys.stdout
-    if as_json:
-        sys.stdout = sys.stderr
+    """The stream for listen's output. With --json, everything else written to stdout goes to stderr meanwhile, so
+    that only JSON lines reach stdout: `print` in a handler module (sys.stdout), and, when stdout is the process's
+    file descriptor 1, child processes and C code too (the JSON lines then go out through a copy of it)."""
+    original = sys.stdout
+    if not as_json:
+        yield original
+        return
+    try:
+        own_fd = original.fileno() == 1
+    except (AttributeError, ValueError, OSError):  # a stream with no descriptor (a test runner's capture)
+        own_fd = False
+    json_out, saved_fd = original, None
+    if own_fd:
+        original.flush()
+        saved_fd = os.dup(1)
+        os.dup2(2, 1)
+        json_out = open(saved_fd, "w", encoding=original.encoding, errors=original.errors, closefd=False)
+    sys.stdout = sys.stderr
     try:
         yield json_out
     finally:
-        sys.stdout = json_out
+        sys.stdout = original
+        if saved_fd is not None:
+            with contextlib.suppress(OSError):
+                json_out.close()  # flushes; a reader that went away has been handled by the printer
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
 
 
-def _serve(sock: socket.socket, handlers: list, secrets: list[str], info: ListenInfo, printer: Printer, **options: Any) -> int:
-    """Run uvicorn on the bound socket until Ctrl-C, SIGTERM or --exit-after; return the number of handled events."""
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, from the start: a `kill` while the listener starts up then
+    still runs the clean-up (deleting a registered webhook) instead of ending the process on the spot."""
+    try:
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread (e.g. called from a thread by a test runner): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done; they are delivered when it ends."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
+def _serve(
+    sock: socket.socket, handlers: list, secrets: list[str], info: ListenInfo, printer: Printer, **options: Any
+) -> tuple[int, int]:
+    """Run uvicorn on the bound socket until Ctrl-C, SIGTERM, --exit-after or a closed stdout; return the number of
+    handled events and of deliveries cut short (a second Ctrl-C, or still running after the grace period)."""
     import uvicorn
 
     from argilla_hooks.receiver import create_app
@@ -242,9 +299,23 @@ def _serve(sock: socket.socket, handlers: list, secrets: list[str], info: Listen
         proxy_headers=False,  # the receiver never reads the client address or scheme
         timeout_graceful_shutdown=30,  # Argilla waits 20 s for an answer; let in-flight deliveries finish
     )
+    if not settings.debug_enabled():
+        import logging
+
+        logging.getLogger("uvicorn.error").addFilter(_no_cancellation_noise)
     server = _server_class()(config, on_ready=lambda: printer.ready(info))
+    printer.on_closed = server.stop
     server.run(sockets=[sock])
-    return handled
+    return handled, server.cut_short
+
+
+def _no_cancellation_noise(record: "logging.LogRecord") -> bool:
+    """Drop uvicorn's tracebacks of deliveries cancelled at shutdown: `listen` reports how many were cut short."""
+    import asyncio
+
+    if record.exc_info and record.exc_info[0] is not None and issubclass(record.exc_info[0], asyncio.CancelledError):
+        return False
+    return not record.getMessage().endswith("timeout graceful shutdown exceeded")
 
 
 @functools.lru_cache(maxsize=None)
@@ -256,11 +327,24 @@ def _server_class() -> type:
         def __init__(self, config: "uvicorn.Config", on_ready: Callable[[], None]) -> None:
             super().__init__(config)
             self._on_ready = on_ready
+            self.cut_short = 0  # deliveries still running when the shutdown ended
+
+        def stop(self) -> None:
+            self.should_exit = True
 
         async def startup(self, sockets: Optional[list[socket.socket]] = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
                 self._on_ready()
+
+        async def shutdown(self, sockets: Optional[list[socket.socket]] = None) -> None:
+            running = len(self.server_state.tasks)
+            if running and not self.force_exit:
+                grace = self.config.timeout_graceful_shutdown
+                output.info(f"stopping: waiting up to {grace} s for {running} in-flight deliver{'y' if running == 1 else 'ies'} (Ctrl-C again to stop now)")
+            await super().shutdown(sockets=sockets)
+            # Those left were cancelled at the end of the grace period, or are abandoned after a second Ctrl-C.
+            self.cut_short = len(self.server_state.tasks)
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any, Optional
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
 from argilla_hooks.cli.output import new_console, short_events
 
@@ -90,6 +92,8 @@ class Printer:
         self.verbose = verbose
         self.show_data = show_data
         self.terminal = not as_json and stream.isatty()
+        self.closed = False  # the reader of stdout went away (`hooks listen --json | head -1`)
+        self.on_closed: Optional[Callable[[], None]] = None
         self._console = None
         self._pending: list[str] = []
         if self.terminal:
@@ -172,13 +176,11 @@ class Printer:
     def _flush_pending(self) -> None:
         if self._pending:
             lines, self._pending = self._pending, []
-            self.stream.write("\n".join(lines) + "\n")
-            self.stream.flush()
+            self._write("\n".join(lines) + "\n")
 
     def _json(self, data: dict[str, Any]) -> None:
         self._flush_pending()
-        self.stream.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
-        self.stream.flush()
+        self._write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
     def _emit(self, text: str, style: Optional[str]) -> None:
         if self._console is not None:
@@ -187,8 +189,24 @@ class Printer:
             self._lines([text])
 
     def _lines(self, lines: list[str]) -> None:
-        self.stream.write("".join(line + "\n" for line in lines))
-        self.stream.flush()
+        self._write("".join(line + "\n" for line in lines))
+
+    def _write(self, text: str) -> None:
+        """Write and flush; once the reader is gone, stop writing and tell `on_closed` (the listener then stops)."""
+        if self.closed:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:
+            self.closed = True
+            # The buffered rest would fail again when Python flushes at exit, with a traceback: send it to /dev/null.
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self.stream.fileno())
+                os.close(devnull)
+            if self.on_closed is not None:
+                self.on_closed()
 
     @staticmethod
     def _traceback(exc: BaseException) -> None:

@@ -50,6 +50,8 @@ not_callable = 42
 '''
 
 NOISY = '''
+import os
+
 print("printed while the module is imported")
 
 def quits(type):
@@ -57,6 +59,25 @@ def quits(type):
 
 def after(type):
     print("the handler after it still runs")
+
+def child(type):
+    import os, subprocess
+    subprocess.run(["echo", "printed by a child process"], check=True)
+    os.write(1, b"written to descriptor 1\\n")
+
+async def hangs(type):
+    import asyncio
+    open(os.environ["HANDLER_OUT"] + ".started", "w").close()
+    await asyncio.sleep(3600)
+'''
+
+SLOW_IMPORT = '''
+import os, time
+open(os.environ["HANDLER_OUT"] + ".importing", "w").close()
+time.sleep(60)
+
+def fn(type):
+    pass
 '''
 
 
@@ -65,6 +86,7 @@ def app_dir(tmp_path, monkeypatch):
     (tmp_path / "handlers.py").write_text(HANDLERS)
     (tmp_path / "broken.py").write_text("import module_that_does_not_exist_xyz\n\ndef fn(): pass\n")
     (tmp_path / "noisy.py").write_text(NOISY)
+    (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
     monkeypatch.setenv("HANDLER_OUT", str(tmp_path / "out.jsonl"))
     return tmp_path
 
@@ -274,3 +296,73 @@ def test_healthz_and_wrong_path_and_method():
         assert httpx.post(base + "/other", content=b"{}").status_code == 404
         assert httpx.get(listener.url).status_code == 405
         listener.stop()
+
+
+def test_json_stdout_stays_clean_of_child_processes_and_raw_writes(app_dir):
+    with Listener(["noisy:child", "--secret", SECRET], cwd=app_dir) as listener:
+        assert trigger(listener.url, "dataset.created").returncode == 0
+        assert listener.next_event()["status"] == 204
+        assert listener.stop() == 0
+    # Every stdout line parsed as JSON (Listener checks); what bypassed sys.stdout went to stderr.
+    assert "printed by a child process" in listener.stderr and "written to descriptor 1" in listener.stderr
+
+
+def test_reader_of_stdout_going_away_stops_the_listener_quietly():
+    proc = subprocess.Popen(
+        [hooks_executable(), "listen", "--secret", SECRET, "--port", "0", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )
+    url = json.loads(proc.stdout.readline())["url"]
+    proc.stdout.close()  # like `hooks listen --json | head -1`
+    trigger(url, "dataset.created")
+    assert proc.wait(timeout=30) == 1
+    assert proc.stderr.read() == ""  # no traceback, no message: the reader chose to stop reading
+    assert trigger(url, "dataset.created").returncode == 1  # no longer listening
+
+
+def test_ctrl_c_waits_for_in_flight_and_a_second_one_stops_now_with_exit_130(app_dir):
+    started = app_dir / "out.jsonl.started"
+    with Listener(["noisy:hangs", "--secret", SECRET], cwd=app_dir) as listener:
+        sender = subprocess.Popen(
+            [hooks_executable(), "trigger", "dataset.created", "--to", listener.url, "--secret", SECRET],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )
+        _wait_for(started.exists)
+        listener.proc.send_signal(signal.SIGINT)
+        _wait_for(lambda: "in-flight" in listener.stderr)
+        assert "waiting up to 30 s for 1 in-flight delivery" in listener.stderr
+        assert listener.stop(signal.SIGINT) == 130
+        sender.wait(timeout=30)
+    assert "stopped before 1 in-flight delivery finished" in listener.stderr
+    assert "Traceback" not in listener.stderr and "CancelledError" not in listener.stderr
+
+
+def test_sigterm_while_starting_up_still_exits_through_the_clean_up(app_dir):
+    proc = subprocess.Popen(
+        [hooks_executable(), "listen", "slow_import:fn", "--secret", SECRET, "--port", "0", "--json"],
+        cwd=app_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )
+    _wait_for((app_dir / "out.jsonl.importing").exists)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 130  # as for Ctrl-C, not killed by the signal (-15) before any `finally` ran
+    assert proc.stdout.read() == "" and "Traceback" not in proc.stderr.read()
+
+
+def test_signals_deferred_holds_ctrl_c_until_the_block_ends():
+    from argilla_hooks.cli.listen import _signals_deferred
+
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt):
+        with _signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached_end = True  # e.g. the id of the webhook just created is stored
+    assert reached_end
+
+
+def _wait_for(condition, timeout=30.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
