@@ -7,6 +7,7 @@ not an event, 413 too large, 404/405 wrong path/method, 500 a handler raised, 50
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -255,7 +256,9 @@ class ReceiverApp:
             started = time.perf_counter()
             try:
                 await handler(delivery)
-            except (Exception, SystemExit, KeyboardInterrupt) as exc:  # a handler's sys.exit() fails that delivery only
+            except BaseException as exc:  # sys.exit() or any BaseException fails that delivery only, bar a real cancel
+                if _is_cancellation(exc):
+                    raise
                 ok = False
                 results.append(HandlerResult(handler.name, False, elapsed_ms(started), describe_error(exc), exc))
                 if self.on_report is None:
@@ -313,6 +316,23 @@ class ReceiverApp:
             delivery=delivery,
             **extra,
         )
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    """Whether `exc`, caught around a handler, is the delivery's task being cancelled, which must propagate.
+
+    On asyncio a handler can raise CancelledError itself (or let one through from a future someone else cancelled):
+    from Python 3.11 the task's `cancelling()` count tells that apart from a cancellation of the task itself (server
+    shutdown, an anyio cancel scope). On Python 3.10, which has no such count, and on trio, whose Cancelled only the
+    scheduler raises, an exception of the backend's cancellation class counts as a real one.
+    """
+    cancelled = anyio.get_cancelled_exc_class()
+    if not isinstance(exc, cancelled):
+        return False
+    if cancelled is not asyncio.CancelledError:  # trio
+        return True
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    return cancelling is None or cancelling() > 0
 
 
 async def _respond(send: Send, status: int, body: bytes, allow_post: bool = False) -> None:

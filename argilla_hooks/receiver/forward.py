@@ -5,18 +5,24 @@ from __future__ import annotations
 import time
 from typing import Optional
 
+import anyio
 import httpx
 
 from argilla_hooks.receiver.report import ForwardResult, describe_error, elapsed_ms
 
-# Below Argilla's own 20 s delivery timeout, so that a slow target still gets us an answer back to Argilla in time.
+# The most one forward may take, from connecting to the last byte of the answer: below Argilla's own 20 s delivery
+# timeout, so that a slow target still gets us an answer back to Argilla in time.
 FORWARD_TIMEOUT = 15.0
 # The headers a target needs to verify the delivery itself.
 FORWARDED_HEADERS = frozenset({b"content-type", b"webhook-id", b"webhook-timestamp", b"webhook-signature"})
 
 
 class Forwarder:
-    """One shared httpx.AsyncClient, created on first use and closed by `aclose` (the app's lifespan shutdown)."""
+    """One shared httpx.AsyncClient, created on first use and closed by `aclose` (the app's lifespan shutdown).
+
+    `timeout` is a deadline for each forward as a whole (connect, send, the whole answer), not per read: a target that
+    answers a byte at a time cannot keep the delivery waiting past it.
+    """
 
     def __init__(self, transport: Optional[httpx.AsyncBaseTransport] = None, timeout: float = FORWARD_TIMEOUT) -> None:
         self._transport = transport
@@ -25,12 +31,17 @@ class Forwarder:
 
     async def send(self, url: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> ForwardResult:
         if self._client is None:
-            self._client = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
+            # No per-operation timeouts: the deadline below covers the whole exchange.
+            self._client = httpx.AsyncClient(transport=self._transport, timeout=None)
         started = time.perf_counter()
+        response = None
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            with anyio.move_on_after(self._timeout):
+                response = await self._client.post(url, content=body, headers=headers)  # reads the whole answer
         except httpx.HTTPError as exc:
             return ForwardResult(url, None, False, elapsed_ms(started), describe_error(exc))
+        if response is None:
+            return ForwardResult(url, None, False, elapsed_ms(started), f"no complete answer within {self._timeout:g} s")
         ok = response.is_success
         return ForwardResult(url, response.status_code, ok, elapsed_ms(started), None if ok else f"answered {response.status_code}")
 
