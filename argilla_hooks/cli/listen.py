@@ -287,6 +287,7 @@ def _serve(
             max_body=options["limit"],
             forward_to=info.forward_to,
             on_report=on_report,
+            max_events=info.exit_after,  # exactly N, however many arrive before the server stops accepting
         )
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None

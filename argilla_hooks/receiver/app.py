@@ -2,7 +2,8 @@
 
 No web framework: any ASGI server (uvicorn, hypercorn, several workers or replicas) can serve `create_app(...)`.
 Answers: 204 (no body) once every handler and forward succeeded, 200 for an event already handled, 401 signature, 400
-not an event, 413 too large, 404/405 wrong path/method, 500 a handler raised, 502 a forward failed; `GET /healthz` -> 200.
+not an event, 413 too large, 404/405 wrong path/method, 500 a handler raised, 502 a forward failed, 503 past
+`max_events`; `GET /healthz` -> 200.
 """
 
 from __future__ import annotations
@@ -53,13 +54,18 @@ def create_app(
     app_dir: Optional[str] = ".",
     forward_transport: Optional[httpx.AsyncBaseTransport] = None,
     dedup_capacity: int = DEFAULT_CAPACITY,
+    max_events: Optional[int] = None,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`).
 
+    `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
+    there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
     if max_body < 1:
         raise ValueError("max_body must be a positive number of bytes")
+    if max_events is not None and max_events < 1:
+        raise ValueError("max_events must be a positive number")
     return ReceiverApp(
         [Handler(load_handler(h, app_dir) if isinstance(h, str) else h) for h in handlers],
         Verifier(list(secrets), tolerance) if verify else None,
@@ -69,6 +75,7 @@ def create_app(
         on_report=on_report,
         forwarder=Forwarder(forward_transport),
         log=DeliveryLog(dedup_capacity),
+        max_events=max_events,
     )
 
 
@@ -98,6 +105,7 @@ class ReceiverApp:
         on_report: Optional[Reporter],
         forwarder: Forwarder,
         log: DeliveryLog,
+        max_events: Optional[int] = None,
     ) -> None:
         self.handlers = handlers
         self.verifier = verifier
@@ -110,6 +118,9 @@ class ReceiverApp:
         # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
         self._paths = frozenset({root, root.rstrip("/") + "/"})
         self._by_type: dict[str, tuple[list[tuple[int, Handler]], bool]] = {}
+        # Events that may still start (None: no limit). Taken when one starts, given back when it fails, so that
+        # exactly `max_events` succeed however many arrive at once.
+        self._slots = max_events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -152,12 +163,7 @@ class ReceiverApp:
             except NotAnEvent as exc:
                 raise _Rejected(400, str(exc)) from None
         except _Rejected as rejected:
-            await _respond(send, rejected.status, _error_body(rejected.reason), rejected.status == 405)
-            if self.on_report is not None:
-                headers = decode_headers(raw_headers)
-                self.on_report(
-                    DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=rejected.reason)
-                )
+            await self._refuse(send, raw_headers, rejected)
             return
         except _Disconnected:
             return
@@ -172,6 +178,13 @@ class ReceiverApp:
                 self.on_report(self._event_report(200, msg_id, delivery, reason="already handled", duplicate=True))
             return
 
+        counted = self._slots is not None and bool(wanted or self.forward_to or not self.handlers)
+        if counted:
+            if self._slots <= 0:
+                self.log.end(key, done, False)
+                await self._refuse(send, raw_headers, _Rejected(503, "this receiver has handled all the events it was asked to"))
+                return
+            self._slots -= 1
         succeeded = set(done)
         handler_results: list[HandlerResult] = []
         forward_results: list[ForwardResult] = []
@@ -181,6 +194,8 @@ class ReceiverApp:
             forwards_ok = not self.forward_to or await self._run_forwards(body, raw_headers, succeeded, forward_results)
         finally:
             self.log.end(key, frozenset(succeeded), handlers_ok and forwards_ok)
+            if counted and not (handlers_ok and forwards_ok):
+                self._slots += 1
 
         if not handlers_ok:
             status, answer = 500, _error_body("a handler failed")
@@ -191,6 +206,12 @@ class ReceiverApp:
         await _respond(send, status, answer)
         if self.on_report is not None:
             self.on_report(self._event_report(status, msg_id, delivery, handler_results, forward_results))
+
+    async def _refuse(self, send: Send, raw_headers: list[tuple[bytes, bytes]], rejected: _Rejected) -> None:
+        await _respond(send, rejected.status, _error_body(rejected.reason), rejected.status == 405)
+        if self.on_report is not None:
+            headers = decode_headers(raw_headers)
+            self.on_report(DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=rejected.reason))
 
     def _refused_route(self, scope: Scope) -> _Rejected:
         if scope["path"] not in self._paths:

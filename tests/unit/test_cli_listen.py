@@ -1,5 +1,6 @@
 """`hooks listen` without Argilla: start-up checks, verification end to end with `hooks trigger`, output, lifecycle."""
 
+import asyncio
 import base64
 import json
 import os
@@ -366,3 +367,24 @@ def _wait_for(condition, timeout=30.0):
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_exit_after_handles_exactly_n_of_many_concurrent_deliveries(app_dir):
+    from argilla_hooks import samples
+
+    with Listener(["noisy:after", "--secret", SECRET, "--exit-after", "2"], cwd=app_dir) as listener:
+        bodies = [samples.build_event("dataset.created") for _ in range(8)]
+
+        async def send_all():
+            async with httpx.AsyncClient() as client:
+                return await asyncio.gather(
+                    *(client.post(listener.url, content=b, headers=samples.sign(SECRET, None, None, b)) for b in bodies),
+                    return_exceptions=True,
+                )
+
+        answers = asyncio.run(send_all())
+        assert listener.proc.wait(timeout=30) == 0
+    statuses = sorted(a.status_code if isinstance(a, httpx.Response) else "refused" for a in answers)
+    assert statuses.count(204) == 2 and set(statuses) - {204} <= {503, "refused"}
+    assert listener.stderr.count("the handler after it still runs") == 2
+    assert json.loads(listener.stdout_raw[-1]) == {"kind": "stopped", "handled": 2}

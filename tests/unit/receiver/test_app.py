@@ -407,3 +407,27 @@ async def test_an_unsigned_body_cannot_write_its_own_keys_into_the_json_line(req
     line = json.loads(reports[0].to_json_line())
     assert line["kind"] == "event" and line["status"] == 204 and line["verified"] is False
     assert line["data"] == json.loads(body)["data"]
+
+
+async def test_max_events_answers_503_once_reached_and_a_failed_event_gives_its_slot_back(secret, deliver):
+    outcomes = iter([RuntimeError("first attempt fails"), None, None])
+
+    def handler(type):
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+
+    reports = []
+    app = create_app(handlers=[handler], secrets=[secret], max_events=2, on_report=reports.append)
+    assert (await deliver(app, event_body("dataset.created"))).status_code == 500  # failed: does not count
+    assert (await deliver(app, event_body("dataset.updated"))).status_code == 204
+    assert (await deliver(app, event_body("dataset.deleted"))).status_code == 204
+    refused = await deliver(app, event_body("dataset.published"))
+    assert refused.status_code == 503 and "handled all the events" in refused.json()["error"]
+    assert reports[-1].kind == "rejected" and reports[-1].status == 503
+    assert len(app.log) == 2  # the refused event is not recorded as handled (nor is the failed one)
+
+
+def test_max_events_must_be_positive(secret):
+    with pytest.raises(ValueError, match="max_events"):
+        create_app(secrets=[secret], max_events=0)

@@ -99,19 +99,6 @@ async def test_a_handler_raising_cancelled_error_itself_fails_only_that_handler(
     assert [(h.ok, h.error) for h in reports[0].handlers] == [(False, "CancelledError"), (True, None)]
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 11), reason="from Python 3.11 the task's cancelling() count decides")
-async def test_on_python_3_10_a_cancelled_error_from_a_handler_counts_as_a_cancellation(secret):
-    async def raiser(type):
-        raise asyncio.CancelledError()
-
-    reports = []
-    app = create_app(handlers=[raiser], secrets=[secret], on_report=reports.append)
-    sent = []
-    with pytest.raises(asyncio.CancelledError):
-        await call_app(app, secret, event_body(), sent)
-    assert sent == [] and reports == []
-
-
 @pytest.mark.parametrize("anyio_backend", ["trio"])
 async def test_on_trio_asyncios_cancelled_error_from_a_handler_is_just_an_exception(secret, deliver):
     async def raiser(type):
