@@ -491,11 +491,18 @@ class Outcome:
     error: Optional[BaseException] = None
     note: Optional[str] = None
 
+    @property
+    def created(self) -> bool:
+        """This step made a new webhook: the only kind whose secret `--show-secrets` shows (an updated or deleted
+        webhook's secret is no news)."""
+        return self.action.kind == "create" and self.webhook is not None
+
     def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
+        """`with_secret` includes the secret of a created webhook only, as the text output does."""
         data = {**self.action.to_json(), "status": self.status}
         if self.webhook is not None:
             data["id"] = str(self.webhook.id)
-            data["webhook"] = self.webhook.to_json(with_secret=with_secret)
+            data["webhook"] = self.webhook.to_json(with_secret=with_secret and self.created)
         if self.error is not None:
             data["error"] = {"type": type(self.error).__name__, "message": str(self.error)}
         if self.note is not None:
@@ -527,6 +534,7 @@ class ApplyResult:
         return not self.failed
 
     def to_json(self, *, with_secrets: bool = False) -> dict[str, Any]:
+        """`with_secrets` adds the secrets of created webhooks."""
         return {
             "ok": self.ok,
             "done": [o.to_json(with_secret=with_secrets) for o in self.done],
@@ -536,7 +544,11 @@ class ApplyResult:
 
 
 def execute(plan: Plan, client: WebhookClient) -> ApplyResult:
-    """Apply the plan's actions in order, stopping at the first failure; never raises a client error."""
+    """Apply the plan's actions in order, stopping at the first failure; never raises a client error.
+
+    Ctrl-C during a step stops it too: that step is reported failed with the KeyboardInterrupt as its error, so the
+    caller can still say what was and was not applied.
+    """
     outcomes: list[Outcome] = []
     actions = plan.actions
     for index, action in enumerate(actions):
@@ -562,6 +574,11 @@ def _run(action: Action, client: WebhookClient) -> Outcome:
             return Outcome(action, "done", created)
         # Argilla ignores `enabled` on create: a disabled webhook is a create, then a PATCH.
         return Outcome(action, "done", client.update(created.id, WebhookUpdate(enabled=False)))
-    except Exception as exc:  # the client's errors are opaque: report whatever stopped this step
-        note = None if created is None else f"created as {created.id}, but it is still enabled: disabling it failed"
+    except (Exception, KeyboardInterrupt) as exc:  # the client's errors are opaque: report whatever stopped this step
+        note = None
+        if created is not None:
+            # A failed PATCH left it enabled; an interrupted one may or may not have reached the server.
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            state, disabling = ("may still be", "was interrupted") if interrupted else ("is still", "failed")
+            note = f"created as {created.id}, but it {state} enabled: disabling it {disabling}"
         return Outcome(action, "failed", created, exc, note)

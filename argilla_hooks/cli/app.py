@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from typing import Annotated, Optional
 
 import typer
@@ -16,16 +17,20 @@ from argilla_hooks.cli.exit_codes import ExitCode
 
 
 class HooksGroup(TyperGroup):
-    """Runs a command and turns a known failure into one line on stderr and its exit code."""
+    """Runs a command and turns a known failure into one line on stderr and its exit code (with ARGILLA_HOOKS_DEBUG=1,
+    its traceback first)."""
 
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except Exception as exc:
             known = classify(exc)
-            if known is None or settings.debug_enabled():
+            if known is None:
                 raise
             message, code = known
+            if settings.debug_enabled():
+                # The traceback is only added: the message and the exit code stay what scripts rely on.
+                traceback.print_exc()
             output.error(message)
             raise typer.Exit(int(code)) from None
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import typer
-
 from argilla_hooks import settings
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
@@ -32,11 +30,11 @@ def login(
     interactive = output.stdin_is_terminal()
     if not api_url:
         existing = settings.profiles().get(profile, {}).get("api_url")
-        api_url = typer.prompt("Argilla API URL", default=existing or settings.DEFAULT_API_URL, err=True) if interactive else existing or settings.DEFAULT_API_URL
+        api_url = output.prompt("Argilla API URL", default=existing or settings.DEFAULT_API_URL) if interactive else existing or settings.DEFAULT_API_URL
     if not api_key:
         if not interactive:
             raise UsageProblem("no API key: pass --api-key or set ARGILLA_API_KEY (stdin is not a terminal, so no prompt)")
-        api_key = typer.prompt("Argilla API key", hide_input=True, err=True)
+        api_key = output.prompt("Argilla API key", hide_input=True)
     api_url = check_api_url(api_url)
     with get_client(api_url, api_key, None) as client:
         user = client.me()
@@ -81,6 +79,6 @@ def whoami(
     if as_json:
         output.print_json({"username": user.username, "role": user.role, "api_url": url, "server_version": version})
         return
-    output.print_line(f"{user.username} ({user.role}) on {url}, Argilla {version}")
+    output.print_line(output.visible(f"{user.username} ({user.role}) on {url}, Argilla {version}"))  # server text
     if user.role != "owner":
         output.warn("only owners can manage webhooks")

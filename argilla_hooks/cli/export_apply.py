@@ -186,7 +186,7 @@ def _print_plan(the_plan: "Plan", source: str) -> None:
         output.print_line(f"no changes: the server matches {source}")
         return
     for line in the_plan.lines():
-        output.print_line(line)
+        output.print_line(output.visible(line))  # it shows the server's URLs, events and descriptions
 
 
 def _mention_unmanaged(the_plan: "Plan", source: str) -> None:
@@ -203,7 +203,7 @@ def _confirm_deletes(the_plan: "Plan", source: str, api_url: str, *, can_ask: bo
     what = f"{count} webhook{'s' * (count != 1)} not in {source}"
     if not can_ask:
         raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when not on a terminal. Nothing was changed")
-    if not typer.confirm(f"Apply these changes to {api_url}, deleting {what}?", err=True):
+    if not output.confirm(f"Apply these changes to {api_url}, deleting {what}?"):
         raise CommandError("nothing was changed", ExitCode.ERROR)
 
 
@@ -214,12 +214,12 @@ def _print_result(result: "ApplyResult", *, show_secrets: bool) -> None:
     for outcome in result.done:
         webhook = outcome.webhook
         line = f"{_PAST[outcome.action.kind]} {webhook.url} (id {webhook.short_id})"
-        if show_secrets and outcome.action.kind == "create":
+        if show_secrets and outcome.created:
             line += f" secret {webhook.secret}"
-        output.print_line(line)
+        output.print_line(output.visible(line))
     if result.ok and result.done:
         output.success(_summary(result))
-        if not show_secrets and any(o.action.kind == "create" for o in result.done):
+        if not show_secrets and any(o.created for o in result.done):
             output.info("new webhooks' secrets are not shown: see one with `hooks show ID --show-secret`")
 
 
@@ -229,19 +229,25 @@ def _summary(result: "ApplyResult") -> str:
 
 
 def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
-    """Say what was and was not applied, and exit with the code of the failure that stopped it."""
+    """Say what was and was not applied, and exit with the code of what stopped it: the failure's, or 130 for Ctrl-C."""
     [failed] = result.failed
-    known = classify(failed.error)
-    message, code = known if known is not None else (f"{type(failed.error).__name__}: {failed.error}", ExitCode.ERROR)
-    output.error(f"failed: {failed.action.line()}: {message}")
+    if isinstance(failed.error, KeyboardInterrupt):
+        # The step's request may have reached Argilla before Ctrl-C; running apply again is safe either way.
+        what, message, code = "interrupted", "Argilla may or may not have made this change", ExitCode.INTERRUPTED
+        advice = "run"
+    else:
+        known = classify(failed.error)
+        message, code = known if known is not None else (f"{type(failed.error).__name__}: {failed.error}", ExitCode.ERROR)
+        what, advice = "failed", "fix the cause and run"
+    output.error(f"{what}: {failed.action.line()}: {message}")
     if failed.note:
         output.warn(failed.note)
     for outcome in result.not_attempted:
         output.info(f"not attempted: {outcome.action.line()}")
     total = len(result.outcomes)
     raise CommandError(
-        f"apply stopped: {len(result.done)} of {total} changes applied, 1 failed, {len(result.not_attempted)} not attempted; "
-        f"fix the cause and run {rerun} again to finish",
+        f"apply stopped: {len(result.done)} of {total} changes applied, 1 {what}, {len(result.not_attempted)} not attempted; "
+        f"{advice} {rerun} again to finish",
         code,
     )
 

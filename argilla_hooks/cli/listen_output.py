@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
-from argilla_hooks.cli.output import new_console, short_events
+from argilla_hooks.cli.output import new_console, short_events, visible
 
 if TYPE_CHECKING:
     from argilla_hooks.receiver.report import DeliveryReport
@@ -183,6 +183,7 @@ class Printer:
         self._write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
 
     def _emit(self, text: str, style: Optional[str]) -> None:
+        text = visible(text, multiline=True)  # names, reasons and headers come from whoever sent the request
         if self._console is not None:
             self._console.print(text, style=style, markup=False)
         else:

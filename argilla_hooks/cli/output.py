@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
+import typer
+
+from argilla_hooks.cli.errors import UsageProblem
+from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.events import SUBSCRIBABLE
 
 if TYPE_CHECKING:
@@ -37,30 +42,83 @@ def stdin_is_terminal() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+# Control characters: C0, DEL and C1 (Unicode category Cc). On a terminal they move the cursor, retitle the window,
+# clear the screen... so text someone else wrote must never reach it raw.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def visible(text: str, *, multiline: bool = False) -> str:
+    """`text` from a server or a receiver made safe to show a person: every control character becomes an escape
+    (`\\x1b`, `\\n`...), so what is printed is exactly what was sent, and it cannot act on the terminal.
+
+    `multiline` keeps line breaks as line breaks (a body a person reads); any other control character is still
+    escaped. For text output only: JSON escapes control characters itself, and exported files must stay exact.
+    """
+    if multiline:
+        return "\n".join(visible(line) for line in text.splitlines())
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+
+
+# --- questions (on stderr, only ever asked when stdin is a terminal) ---------------------------------
+
+
+def prompt(question: str, *, default: Optional[str] = None, hide_input: bool = False) -> str:
+    """Ask for a value. Ctrl-C exits 130; end of input (Ctrl-D) is a usage error, as a missing value is."""
+    answer = _ask(lambda: typer.prompt(question, default=default, hide_input=hide_input, err=True), hidden=hide_input)
+    if answer is None:
+        raise UsageProblem(f"no answer to {question!r} (end of input); nothing was done")
+    return answer
+
+
+def confirm(question: str) -> bool:
+    """Ask yes or no (default no). Ctrl-C exits 130; end of input (Ctrl-D) means no: nothing is done without a yes."""
+    return bool(_ask(lambda: typer.confirm(question, err=True), hidden=False))
+
+
+def _ask(ask: Callable[[], Any], *, hidden: bool) -> Any:
+    """`ask()`'s answer, or None at end of input; Ctrl-C exits 130 quietly (the user knows they pressed it).
+
+    typer's prompts turn both Ctrl-C and end of input into Abort ("Aborted.", exit 1); the KeyboardInterrupt or
+    EOFError it replaced is still its __context__.
+    """
+    try:
+        return ask()
+    except typer.Abort as abort:
+        if not hidden:  # end the prompt's line, as a hidden prompt already does itself
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        return None
+
+
 # --- messages (stderr) ---------------------------------------------------------------------
+# Messages are for people and often carry server text (URLs, descriptions, error reasons): all go through visible().
 
 
 def info(message: str) -> None:
-    _console(True).print(message, markup=False)
+    _console(True).print(visible(message), markup=False)
 
 
 def success(message: str) -> None:
-    _console(True).print(f"[green]✓[/green] {_escape(message)}")
+    _console(True).print(f"[green]✓[/green] {_plain(message)}")
 
 
 def warn(message: str) -> None:
-    _console(True).print(f"[yellow]warning:[/yellow] {_escape(message)}")
+    _console(True).print(f"[yellow]warning:[/yellow] {_plain(message)}")
 
 
 def error(message: str) -> None:
     # One line, even when a server message contains newlines.
-    _console(True).print(f"[red]error:[/red] {_escape(' '.join(message.split()))}")
+    _console(True).print(f"[red]error:[/red] {_plain(' '.join(message.split()))}")
 
 
-def _escape(text: str) -> str:
+def _plain(text: str) -> str:
+    """`text` inside a rich markup string, shown as written: no [markup], no control characters."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(visible(text))
 
 
 # --- data (stdout) -------------------------------------------------------------------------
@@ -103,6 +161,8 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
         + ([w.secret] if show_secrets else [])
         for w in webhooks
     ]
+    # Server text; visible() also keeps a tab or newline in a description from breaking the tab-separated lines.
+    rows = [[visible(cell) for cell in row] for row in rows]
     if not stdout_is_terminal():
         # Plain tab-separated text for pipes; `--json` is the stable machine format.
         for row in [headers, *rows]:
@@ -132,4 +192,4 @@ def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:
         fields.insert(3, ("secret", webhook.secret))
     width = max(len(name) for name, _ in fields)
     for name, value in fields:
-        print_line(f"{name + ':':<{width + 1}} {value}")
+        print_line(f"{name + ':':<{width + 1}} {visible(value)}")

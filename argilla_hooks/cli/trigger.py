@@ -112,7 +112,7 @@ def trigger(
     if as_json:
         output.print_json({"status": status, "body": text, "webhook_id": headers["webhook-id"], "type": event, "url": to})
     elif text:
-        output.print_line(text.rstrip("\n"))
+        output.print_line(output.visible(text, multiline=True))  # the receiver's text, kept off the terminal's controls
     answer = f"{to} answered {status} {_phrase(status)} to {event} ({headers['webhook-id']})"
     if not 200 <= status < 300:
         raise CommandError(answer, ExitCode.ERROR)

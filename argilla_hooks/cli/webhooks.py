@@ -219,7 +219,7 @@ def delete(
     with get_client(api_url, api_key, profile) as client:
         if all_:
             targets = client.list()
-            if targets and not yes and not typer.confirm(f"Delete all {len(targets)} webhooks on {client.api_url}?", err=True):
+            if targets and not yes and not output.confirm(f"Delete all {len(targets)} webhooks on {client.api_url}?"):
                 raise CommandError("nothing deleted", ExitCode.ERROR)
             ids = [w.id for w in targets]
         else:

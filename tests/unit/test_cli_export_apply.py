@@ -208,6 +208,14 @@ def test_apply_json_show_secrets(fake_argilla, wanted):
     assert {o["webhook"]["secret"] for o in data["result"]["done"]} == {h["secret"] for h in fake_argilla.webhooks}
 
 
+def test_apply_json_show_secrets_shows_only_the_created_webhooks_secrets(fake_argilla, wanted):
+    updated = fake_argilla.add(url="http://a.test/hook", events=["record.created"])
+    data = json.loads(hooks("apply", "-f", str(wanted), "--json", "--show-secrets").stdout)
+    webhooks = {o["action"]: o["webhook"] for o in data["result"]["done"]}
+    assert "secret" not in webhooks["update"] and updated["secret"] not in json.dumps(data)
+    assert webhooks["create"]["secret"] == fake_argilla.webhooks[1]["secret"]
+
+
 # --- apply --exit-code ----------------------------------------------------------------------
 
 
@@ -373,3 +381,52 @@ def test_failure_half_way_in_json_still_prints_the_document(fake_argilla, wanted
     assert data["ok"] is False
     assert [len(data[k]) for k in ("done", "failed", "not_attempted")] == [1, 1, 0]
     assert data["failed"][0]["error"]["message"] == "Argilla server error (500): boom"
+
+
+# --- apply: Ctrl-C half-way ----------------------------------------------------------------------------------------
+
+
+def interrupt_on_call(monkeypatch, method: str, number: int) -> None:
+    """Ctrl-C while the `number`th call of ArgillaClient.`method` waits for Argilla."""
+    from argilla_hooks.client import ArgillaClient
+
+    real, calls = getattr(ArgillaClient, method), []
+
+    def call(self, *args):
+        calls.append(args)
+        if len(calls) == number:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(ArgillaClient, method, call)
+
+
+def test_ctrl_c_half_way_reports_what_was_applied_and_exits_130(fake_argilla, tmp_path, monkeypatch):
+    gone = fake_argilla.add(url="http://gone.test/")
+    interrupt_on_call(monkeypatch, "create", 2)
+    path = tmp_path / "w.toml"
+    path.write_text("".join(f'[[webhooks]]\nurl = "http://new.test/{i}"\nevents = ["*"]\n' for i in range(3)))
+    result = hooks("apply", "-f", str(path), "--prune", "--yes")
+    assert result.exit_code == 130
+    assert result.stdout.splitlines()[-2:] == [
+        f"deleted http://gone.test/ (id {gone['id'][:8]})",
+        f"created http://new.test/0 (id {fake_argilla.webhooks[0]['id'][:8]})",
+    ]
+    errors = result.stderr.splitlines()
+    assert errors[0] == f"error: interrupted: + http://new.test/1 [{', '.join(SUBSCRIBABLE)}]: Argilla may or may not have made this change"
+    assert errors[1].startswith("not attempted: + http://new.test/2 ")
+    assert errors[2] == (
+        "error: apply stopped: 2 of 4 changes applied, 1 interrupted, 1 not attempted; "
+        f"run `hooks apply -f {path} --prune` again to finish"
+    )
+
+
+def test_ctrl_c_while_disabling_a_new_webhook_says_it_may_still_be_enabled(fake_argilla, tmp_path, monkeypatch):
+    interrupt_on_call(monkeypatch, "update", 1)
+    path = tmp_path / "w.toml"
+    path.write_text('[[webhooks]]\nurl = "http://new.test/"\nevents = ["*"]\nenabled = false\n')
+    result = hooks("apply", "-f", str(path), "--json")
+    assert result.exit_code == 130
+    [failed] = json.loads(result.stdout)["result"]["failed"]
+    assert failed["error"]["type"] == "KeyboardInterrupt"
+    assert f"warning: created as {fake_argilla.webhooks[0]['id']}, but it may still be enabled: disabling it was interrupted" in result.stderr

@@ -388,3 +388,18 @@ def test_exit_after_handles_exactly_n_of_many_concurrent_deliveries(app_dir):
     assert statuses.count(204) == 2 and set(statuses) - {204} <= {503, "refused"}
     assert listener.stderr.count("the handler after it still runs") == 2
     assert json.loads(listener.stdout_raw[-1]) == {"kind": "stopped", "handled": 2}
+
+
+def test_text_output_shows_control_characters_from_a_delivery_escaped():
+    proc = subprocess.Popen(
+        [hooks_executable(), "listen", "--secret", SECRET, "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    url = proc.stdout.readline().split()[3]
+    proc.stdout.readline(), proc.stdout.readline()  # the rest of the banner
+    assert trigger(url, "dataset.created", SECRET, "--data", '{"name": "evil\\u001b]0;PWNED\\u0007\\u001b[2J"}').returncode == 0
+    line = proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert "evil\\x1b]0;PWNED\\x07\\x1b[2J" in line and "\x1b" not in line
