@@ -12,9 +12,11 @@ def write_atomically(path: str | Path, data: bytes, *, mode: Optional[int] = Non
     """Write `data` to a temporary file beside `path`, flush it to disk, then rename it over `path`.
 
     `mode` None keeps an existing file's permissions, or gives a new one what `open()` would (0o666 minus
-    the umask); the temporary file is never readable by others before that mode is set.
+    the umask); the temporary file is never readable by others before that mode is set. A symbolic link is
+    followed, so its target gets the new content and the link stays (a dotfiles repository, say). Returns `path`.
     """
-    path = Path(path)
+    given = Path(path)
+    path = Path(os.path.realpath(given))
     if mode is None:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
@@ -28,7 +30,7 @@ def write_atomically(path: str | Path, data: bytes, *, mode: Optional[int] = Non
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return given
 
 
 def _umask() -> int:

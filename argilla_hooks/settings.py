@@ -27,7 +27,7 @@ DEFAULT_RECEIVER_URL = "http://127.0.0.1:8000/"
 
 
 class ProfileError(Exception):
-    """A named profile that does not exist, or a config file that cannot be read."""
+    """A named profile that does not exist, or a config file that cannot be read, understood or written."""
 
 
 @dataclass(frozen=True)
@@ -49,23 +49,47 @@ def debug_enabled() -> bool:
 
 
 def load_config(path: Optional[Path] = None) -> dict[str, Any]:
+    """The config file's content, its shape checked (the file may have been edited by hand); {} when there is none."""
     path = path or config_path()
-    if not path.exists():
-        return {}
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except OSError as exc:
+        raise ProfileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        config = tomllib.loads(text)
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError
         raise ProfileError(f"cannot read {path}: {exc}") from None
+    _check_shape(config, path)
+    return config
 
 
-def profiles(config: Optional[dict[str, Any]] = None) -> dict[str, dict[str, Any]]:
-    config = load_config() if config is None else config
+def _check_shape(config: dict[str, Any], path: Path) -> None:
+    """Raise ProfileError naming the file and the key where the config is not `[profiles.NAME]` tables of strings.
+
+    Values are not shown: one of them may be an API key.
+    """
     found = config.get("profiles", {})
-    return found if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        raise ProfileError(f"{path}: `profiles` must be a table of profiles such as [profiles.default]; fix it")
+    for name, profile in found.items():
+        if not isinstance(profile, dict):
+            raise ProfileError(
+                f"{path}: profiles.{name} must be a table [profiles.{name}] with api_url and api_key; fix it"
+            )
+        for key, value in profile.items():
+            if not isinstance(value, str):
+                raise ProfileError(f'{path}: profiles.{name}.{key} must be a quoted string, e.g. {key} = "..."; fix it')
+
+
+def profiles(config: Optional[dict[str, Any]] = None) -> dict[str, dict[str, str]]:
+    config = load_config() if config is None else config
+    return config.get("profiles", {})
 
 
 def resolve(api_url: Optional[str] = None, api_key: Optional[str] = None, profile: Optional[str] = None) -> Settings:
@@ -105,5 +129,11 @@ def _write(config: dict[str, Any]) -> Path:
     from argilla_hooks.atomic_file import write_atomically
 
     path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return write_atomically(path, tomli_w.dumps(config).encode("utf-8"), mode=0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return write_atomically(path, tomli_w.dumps(config).encode("utf-8"), mode=0o600)
+    except OSError as exc:
+        # mkdir says "File exists" (or "Not a directory") when a file stands where a directory must be.
+        in_the_way = isinstance(exc, (FileExistsError, NotADirectoryError))
+        reason = "a parent is a file, not a directory" if in_the_way else exc.strerror or str(exc)
+        raise ProfileError(f"cannot write {path}: {reason} (set {ENV_CONFIG} to a file you can write)") from None

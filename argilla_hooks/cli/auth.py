@@ -25,7 +25,7 @@ def login(
       hooks login
       hooks login --profile prod --api-url https://argilla.example.com --api-key "$KEY"
     """
-    from argilla_hooks.client import check_api_url
+    from argilla_hooks.client import check_api_key, check_api_url
 
     interactive = output.stdin_is_terminal()
     if not api_url:
@@ -35,7 +35,7 @@ def login(
         if not interactive:
             raise UsageProblem("no API key: pass --api-key or set ARGILLA_API_KEY (stdin is not a terminal, so no prompt)")
         api_key = output.prompt("Argilla API key", hide_input=True)
-    api_url = check_api_url(api_url)
+    api_url, api_key = check_api_url(api_url), check_api_key(api_key)  # saved as used: no stray newline
     with get_client(api_url, api_key, None) as client:
         user = client.me()
     if user.role != "owner":

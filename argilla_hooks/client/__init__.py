@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import threading
 import time
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 from uuid import UUID
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from argilla_hooks import __version__
 from argilla_hooks.client.errors import (
@@ -18,26 +21,61 @@ from argilla_hooks.client.errors import (
     NotFoundError,
     WebhookNotFound,
     error_for_status,
+    one_line,
 )
-from argilla_hooks.client.models import User, Webhook, WebhookCreate, WebhookUpdate
+from argilla_hooks.client.models import ServerVersion, User, Webhook, WebhookCreate, WebhookList, WebhookUpdate
 
-# "Server down" must be reported within 10 s: two 3 s connects, or one connect and a 7 s wait.
-DEFAULT_TIMEOUT = httpx.Timeout(7.0, connect=3.0)
+# "Server down" must be reported within 10 s, start-up included. httpx's timeouts bound each read, not the answer,
+# so `_send` gives the whole request connect + read, 9 s here: two 3 s connects, or one connect and a 6 s wait.
+DEFAULT_TIMEOUT = httpx.Timeout(6.0, connect=3.0)
 # Argilla sends a ping synchronously and waits up to 20 s for the listener, so wait longer for that one.
 PING_TIMEOUT = httpx.Timeout(25.0, connect=3.0)
 CONNECT_RETRIES = 1
 USER_AGENT = f"argilla-hooks/{__version__}"
 
+Model = TypeVar("Model", bound=BaseModel)
+
 
 def check_api_url(api_url: str) -> str:
-    """The base URL without a trailing slash; raises ConfigurationError when it is not http(s) with a host."""
+    """The base URL without a trailing slash; raises ConfigurationError when it is not http(s) with a host.
+
+    A user name or password is refused (Argilla takes the key in a header, and they would end up in messages and
+    profiles), and so are a query and a fragment (the client appends /api/v1/... to the URL).
+    """
+    shown = _hide_userinfo(api_url)
     try:
         url = httpx.URL(api_url)
     except Exception:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"malformed API URL {api_url!r}: expected e.g. http://localhost:6900")
+        raise ConfigurationError(f"malformed API URL {shown!r}: expected e.g. http://localhost:6900")
+    if url.userinfo:
+        raise ConfigurationError(
+            f"the API URL {shown!r} holds a user name or password: remove them (Argilla takes the API key from "
+            "--api-key or ARGILLA_API_KEY)"
+        )
+    if "?" in api_url or "#" in api_url:
+        raise ConfigurationError(
+            f"the API URL {shown!r} has a query or fragment: give the server's base URL, e.g. http://localhost:6900"
+        )
     return api_url.rstrip("/")
+
+
+def check_api_key(api_key: Optional[str]) -> str:
+    """The key without surrounding whitespace (a newline from `$(cat keyfile)`, a CRLF line ending).
+
+    Raises ConfigurationError when it is missing or holds a character an HTTP header cannot carry, before httpx
+    would quote the key in its own error. The message never shows the key.
+    """
+    key = (api_key or "").strip()
+    if not key:
+        raise ConfigurationError("no API key: set ARGILLA_API_KEY, pass --api-key, or run `hooks login`")
+    if not all("!" <= ch <= "~" for ch in key):
+        raise ConfigurationError(
+            "the API key contains a space, a control character or a non-ASCII character: copy it again from "
+            "your Argilla user settings"
+        )
+    return key
 
 
 class ArgillaClient:
@@ -58,14 +96,12 @@ class ArgillaClient:
         transport: Optional[httpx.BaseTransport] = None,
     ) -> None:
         self.api_url = check_api_url(api_url)
-        if not api_key:
-            raise ConfigurationError(
-                "no API key: set ARGILLA_API_KEY, pass --api-key, or run `hooks login`"
-            )
+        self._api_key = check_api_key(api_key)
         self.connect_retries = connect_retries
+        # follow_redirects stays off: httpx would carry the key header to wherever a redirect points.
         self._http = httpx.Client(
             base_url=f"{self.api_url}/api/v1",
-            headers={"X-Argilla-Api-Key": api_key, "User-Agent": USER_AGENT},
+            headers={"X-Argilla-Api-Key": self._api_key, "User-Agent": USER_AGENT},
             timeout=timeout,
             transport=transport,
         )
@@ -83,13 +119,12 @@ class ArgillaClient:
 
     def list(self) -> list[Webhook]:
         """Every webhook on the server, oldest first (disabled ones included)."""
-        body = self._request_json("GET", "/webhooks")
-        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise self._not_argilla("GET /api/v1/webhooks answered without a list of items")
-        return [Webhook.model_validate(item) for item in body["items"]]
+        return self._request_model(WebhookList, "GET", "/webhooks").items
 
     def get(self, id_or_prefix: str | UUID) -> Webhook:
         """One webhook by full id or unique prefix (Argilla has no GET by id, so this lists)."""
+        if not str(id_or_prefix).strip():  # a prefix of every id: refused before anything is asked
+            raise ConfigurationError("empty webhook id: give the full UUID or a unique prefix (see `hooks list`)")
         return self._match(str(id_or_prefix), self.list())
 
     def resolve_id(self, id_or_prefix: str | UUID) -> UUID:
@@ -100,16 +135,16 @@ class ArgillaClient:
             return self.get(id_or_prefix).id
 
     def create(self, body: WebhookCreate) -> Webhook:
-        return Webhook.model_validate(self._request_json("POST", "/webhooks", json=body.model_dump(mode="json", exclude_none=True)))
+        return self._request_model(Webhook, "POST", "/webhooks", json=body.model_dump(mode="json", exclude_none=True))
 
     def update(self, webhook_id: str | UUID, body: WebhookUpdate) -> Webhook:
         """PATCH only the fields set on `body`."""
         webhook_id = self.resolve_id(webhook_id)
-        return Webhook.model_validate(self._request_json("PATCH", f"/webhooks/{webhook_id}", json=body.body(), webhook_id=webhook_id))
+        return self._request_model(Webhook, "PATCH", f"/webhooks/{webhook_id}", json=body.body(), webhook_id=webhook_id)
 
     def delete(self, webhook_id: str | UUID) -> Webhook:
         webhook_id = self.resolve_id(webhook_id)
-        return Webhook.model_validate(self._request_json("DELETE", f"/webhooks/{webhook_id}", webhook_id=webhook_id))
+        return self._request_model(Webhook, "DELETE", f"/webhooks/{webhook_id}", webhook_id=webhook_id)
 
     def ping(self, webhook_id: str | UUID) -> None:
         """Ask Argilla to send a `ping` event; raises ServerError when Argilla could not reach the URL."""
@@ -119,10 +154,10 @@ class ArgillaClient:
     # --- server ---------------------------------------------------------------------------
 
     def me(self) -> User:
-        return User.model_validate(self._request_json("GET", "/me"))
+        return self._request_model(User, "GET", "/me")
 
     def server_version(self) -> str:
-        return str(self._request_json("GET", "/version").get("version", "unknown"))
+        return self._request_model(ServerVersion, "GET", "/version").version
 
     # --- internals ------------------------------------------------------------------------
 
@@ -144,12 +179,10 @@ class ArgillaClient:
         response = self._send(method, path, **kwargs)
         if response.is_success:
             return response
-        try:
-            body = response.json()
-            detail = body.get("detail") if isinstance(body, dict) else body
-        except ValueError:
-            detail = response.text.strip() or response.reason_phrase
-        error = error_for_status(response.status_code, detail, api_url=self.api_url)
+        if response.has_redirect_location:
+            raise self._redirected(method, path, response)
+        detail = self._error_detail(response)
+        error = error_for_status(response.status_code, detail, api_url=self.api_url, secret=self._api_key)
         if isinstance(error, NotFoundError):
             if webhook_id is not None:
                 raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url} (see `hooks list`)")
@@ -157,20 +190,76 @@ class ArgillaClient:
             raise self._not_argilla(f"{method} /api/v1{path} answered 404")
         raise error
 
-    def _request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request_model(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
+        """The answer as `model`; a body that does not fit (not JSON, fields missing) means the URL is not Argilla's."""
         response = self._request(method, path, **kwargs)
         try:
-            return response.json()
-        except ValueError:
-            raise self._not_argilla(f"{method} /api/v1{path} answered {response.status_code} with no JSON") from None
+            return model.model_validate_json(response.content)
+        except ValidationError:
+            raise self._not_argilla(f"{method} /api/v1{path} answered an unexpected body") from None
 
-    def _not_argilla(self, what: str) -> NotArgilla:
-        return NotArgilla(
-            f"no Argilla API at {self.api_url} ({what}): give the server's base URL, e.g. http://localhost:6900, "
-            "without /api/v1"
+    def _error_detail(self, response: httpx.Response) -> Any:
+        """What an error body says: Argilla's JSON `detail`, else a short summary of the page without the key."""
+        try:
+            body = response.json()
+        except ValueError:
+            return one_line(_page_summary(response), self._api_key) or response.reason_phrase
+        return body.get("detail") if isinstance(body, dict) else body
+
+    def _redirected(self, method: str, path: str, response: httpx.Response) -> NotArgilla:
+        """Argilla's API never redirects: a proxy wants https, or another host, or a login page."""
+        asked = f"/api/v1{path}"
+        try:
+            target = response.request.url.join(response.headers["location"])
+        except httpx.InvalidURL:
+            return self._not_argilla(f"{method} {asked} redirects to an invalid URL")
+        # Where the same API path lives elsewhere (https, another host), the base of that URL is the one to use.
+        moved = target.path.endswith(asked) and not target.query
+        base = target.copy_with(path=target.path.removesuffix(asked) or "/", fragment=None)
+        advice = (
+            f"use {self._shown(base).rstrip('/')} as --api-url"
+            if moved
+            else "use the URL at which Argilla itself answers as --api-url"
         )
+        return self._not_argilla(f"{method} {asked} redirects to {self._shown(target)}", advice)
+
+    def _shown(self, url: httpx.URL) -> str:
+        """A URL a server gave us, fit for a message: one short line, no password, no API key."""
+        return one_line(_hide_userinfo(str(url)), self._api_key)
+
+    def _not_argilla(
+        self, what: str, advice: str = "give the server's base URL, e.g. http://localhost:6900, without /api/v1"
+    ) -> NotArgilla:
+        return NotArgilla(f"no Argilla API at {self.api_url} ({what}): {advice}")
+
+    def _too_slow(self, why: str) -> ConnectionFailed:
+        return ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({why})")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send with a deadline for the whole answer, connect + read of the timeout in force.
+
+        httpx's timeouts bound each read, so a server that trickles its answer a byte at a time would hold us for
+        minutes. A blocked read cannot be interrupted, but a daemon thread running it can be left behind.
+        """
+        budget = _budget(httpx.Timeout(kwargs.get("timeout", self._http.timeout)))
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["response"] = self._send_with_retries(method, path, **kwargs)
+            except BaseException as exc:  # re-raised in the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name="argilla-hooks-request", daemon=True)
+        worker.start()
+        worker.join(budget)
+        if worker.is_alive():
+            raise self._too_slow(f"no complete answer within {budget:g} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
+
+    def _send_with_retries(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         # Retry only when no connection was made; a POST is never retried (it could create twice).
         attempts = 1 if method == "POST" else 1 + self.connect_retries
         for attempt in range(attempts):
@@ -180,18 +269,51 @@ class ArgillaClient:
                 if attempt + 1 < attempts:
                     time.sleep(0.3)
                     continue
-                raise ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {_reason(exc)}") from exc
+                raise ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {self._reason(exc)}") from exc
             except httpx.TimeoutException as exc:
-                raise ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({type(exc).__name__})") from exc
+                raise self._too_slow(type(exc).__name__) from exc
             except httpx.TransportError as exc:
-                raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {_reason(exc)}") from exc
+                raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
         raise AssertionError("unreachable")
 
+    def _reason(self, exc: Exception) -> str:
+        text = str(exc) or type(exc).__name__
+        # httpx wraps OS errors as "[Errno 111] Connection refused"; keep the human part. A transport error may
+        # quote what was sent ("Illegal header value b'...'"), so the key is hidden.
+        return one_line(text.split("] ", 1)[-1], self._api_key)
 
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    # httpx wraps OS errors as "[Errno 111] Connection refused"; keep the human part.
-    return text.split("] ", 1)[-1]
+
+def _budget(timeout: httpx.Timeout) -> Optional[float]:
+    """Seconds for a whole request: one connect and one wait for the answer (9 s by default, 2 s when completing)."""
+    if timeout.connect is None or timeout.read is None:
+        return None
+    return timeout.connect + timeout.read
 
 
-__all__ = ["ArgillaClient", "ArgillaError", "Webhook", "WebhookCreate", "WebhookUpdate", "User", "check_api_url"]
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _page_summary(response: httpx.Response) -> str:
+    """An error body that is not JSON; for an HTML page (a proxy's, a web server's) its title, not its markup."""
+    text = response.text
+    if "html" not in response.headers.get("content-type", "") and not text.lstrip().startswith("<"):
+        return text
+    title = _TITLE.search(text)
+    return f"an HTML page ({title.group(1)})" if title and title.group(1).strip() else "an HTML page"
+
+
+def _hide_userinfo(url: str) -> str:
+    """`url` with any user name and password shown as ***, so that a message never repeats a password."""
+    return re.sub(r"//[^/?#@]*@", "//***@", url, count=1)
+
+
+__all__ = [
+    "ArgillaClient",
+    "ArgillaError",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookUpdate",
+    "User",
+    "check_api_key",
+    "check_api_url",
+]

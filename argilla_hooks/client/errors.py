@@ -2,8 +2,9 @@
 
     ArgillaError                      anything the client could not do
     ├── ConfigurationError            bad or missing settings, found before any request
-    ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout
-    │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path)
+    ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout, no whole answer in time
+    │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a
+    │                                 redirect, a body of another shape)
     ├── WebhookNotFound               no webhook has that id, or no id starts with that prefix
     ├── AmbiguousWebhookId            a prefix matches several webhooks (`.candidates`)
     └── APIStatusError                Argilla answered with an error status (`.status_code`, `.detail`)
@@ -13,12 +14,16 @@
         ├── UnprocessableEntity       422: the body was refused (validation, the 10-webhook limit)
         └── ServerError               5xx
 
-`error_for_status` is the one place that maps a status code to a class.
+`error_for_status` is the one place that maps a status code to a class, and `one_line` the one place that makes
+text from a server fit to print.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
+
+# What a server says in an error body is shown in a one-line message, not as a page.
+MAX_DETAIL = 200
 
 
 class ArgillaError(Exception):
@@ -105,9 +110,23 @@ def _validation_message(error: dict) -> str:
     return f"{where}: {msg}" if where else msg
 
 
-def error_for_status(status_code: int, detail: Any, *, api_url: str) -> APIStatusError:
-    """The error for an HTTP error answer from Argilla, with a message that says what to do."""
-    text = detail_message(detail)
+def one_line(text: str, secret: Optional[str] = None) -> str:
+    """`text` as one short printable line, with `secret` (the API key) replaced by ***.
+
+    A proxy's error page may echo the request's headers, and a body may hold terminal escape sequences.
+    """
+    if secret:
+        text = text.replace(secret, "***")  # before cutting, which could leave half of the key
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return line if len(line) <= MAX_DETAIL else line[: MAX_DETAIL - 3] + "..."
+
+
+def error_for_status(status_code: int, detail: Any, *, api_url: str, secret: Optional[str] = None) -> APIStatusError:
+    """The error for an HTTP error answer from Argilla, with a message that says what to do.
+
+    `secret` is the API key, hidden wherever the server's words would show it.
+    """
+    text = one_line(detail_message(detail), secret)
     if status_code == 401:
         return AuthenticationError(
             f"the API key was rejected by {api_url} (check ARGILLA_API_KEY or run `hooks login`)",

@@ -44,12 +44,24 @@ class Webhook(_Response):
 _JSON_ORDER = ("id", "url", "secret", "events", "enabled", "description", "inserted_at", "updated_at")
 
 
+class WebhookList(_Response):
+    """The answer of GET /webhooks."""
+
+    items: list[Webhook]
+
+
 class User(_Response):
     id: UUID
     username: str
     role: str
     first_name: Optional[str] = None
     last_name: Optional[str] = None
+
+
+class ServerVersion(_Response):
+    """The answer of GET /version; a server that leaves the number out is still Argilla."""
+
+    version: str = "unknown"
 
 
 def check_url(value: str) -> str:

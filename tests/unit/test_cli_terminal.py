@@ -282,7 +282,6 @@ def test_ctrl_c_at_a_prompt_exits_130_quietly_and_changes_nothing(served_argilla
 # --- `hooks show ""` -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="needs ArgillaClient.get to refuse an empty id before listing (argilla_hooks/client/)")
 @pytest.mark.parametrize("webhook_id", ["", "  "])
 def test_an_empty_id_is_a_usage_error_before_any_request(fake_argilla, webhook_id):
     result = hooks("show", webhook_id)

@@ -158,3 +158,144 @@ def test_a_url_that_is_not_argillas_api_says_so(response):
     assert str(info.value).startswith(f"no Argilla API at {API} (GET /api/v1/webhooks answered ")
     assert "without /api/v1" in str(info.value)
     assert isinstance(info.value, errors.ConnectionFailed)  # exit 6, like a server that is not there
+
+
+# --- what a message may show: never the API key or a password --------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [f" {OWNER_KEY}\n", f"{OWNER_KEY}\r\n", f"\t{OWNER_KEY}\r"])
+def test_surrounding_whitespace_of_the_key_is_dropped(fake_argilla, raw):  # `$(cat keyfile)`, CRLF line endings
+    client(raw).list()
+    assert fake_argilla.requests[-1].headers["x-argilla-api-key"] == OWNER_KEY
+
+
+@pytest.mark.parametrize("key", ["owner-abc\rdef", "owner abc", "owner-\x1b[31m", "ownér-abc", "owner\u00a0abc"])
+def test_a_key_no_header_can_carry_is_a_configuration_error_that_does_not_show_it(key):
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route(host="argilla.test")
+        with pytest.raises(errors.ConfigurationError, match="the API key contains a space") as info:
+            client(key).list()
+    assert not route.called
+    assert key not in str(info.value) and "owner" not in str(info.value)
+
+
+def test_a_whitespace_only_key_is_no_key():
+    with pytest.raises(errors.ConfigurationError, match="no API key"):
+        ArgillaClient(API, " \r\n")
+
+
+def test_a_transport_error_quoting_the_key_hides_it():
+    with respx.mock() as router:
+        router.route(host="argilla.test").mock(side_effect=httpx.RemoteProtocolError(f"bad header b'{OWNER_KEY}'"))
+        with pytest.raises(errors.ConnectionFailed) as info:
+            client().list()
+    assert OWNER_KEY not in str(info.value) and "bad header b'***'" in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["http://admin:s3cret@argilla.test", "http://s3cret@argilla.test:6900/"])
+def test_an_api_url_with_credentials_is_refused_without_repeating_them(url):
+    with pytest.raises(errors.ConfigurationError, match="user name or password") as info:
+        ArgillaClient(url, "k")
+    assert "s3cret" not in str(info.value) and "admin" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["http://argilla.test/?x=1", "http://argilla.test?", "http://argilla.test/#top"])
+def test_an_api_url_with_a_query_or_fragment_is_refused(url):
+    with pytest.raises(errors.ConfigurationError, match="query or fragment"):
+        ArgillaClient(url, "k")
+
+
+def test_a_malformed_api_url_does_not_repeat_a_password():
+    with pytest.raises(errors.ConfigurationError, match="malformed API URL") as info:
+        ArgillaClient("ftp://admin:s3cret@argilla.test", "k")
+    assert "s3cret" not in str(info.value)
+
+
+# --- answers that are not Argilla's ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "call"),
+    [
+        ("/api/v1/me", {}, lambda c: c.me()),
+        ("/api/v1/version", ["2.8.0"], lambda c: c.server_version()),
+        ("/api/v1/webhooks", {"items": [{"id": "not-a-uuid", "url": "x"}]}, lambda c: c.list()),
+        ("/api/v1/webhooks", {"items": "none"}, lambda c: c.list()),
+    ],
+)
+def test_a_json_answer_of_the_wrong_shape_is_not_argilla(path, body, call):
+    with respx.mock() as router:
+        router.get(f"{API}{path}").mock(return_value=httpx.Response(200, json=body))
+        with pytest.raises(errors.NotArgilla) as info:
+            call(client())
+    assert str(info.value).startswith(f"no Argilla API at {API} (GET {path} answered an unexpected body): ")
+
+
+def test_a_created_webhook_of_the_wrong_shape_is_not_argilla():
+    with respx.mock() as router:
+        router.post(f"{API}/api/v1/webhooks").mock(return_value=httpx.Response(201, json={"ok": True}))
+        with pytest.raises(errors.NotArgilla, match=r"POST /api/v1/webhooks answered an unexpected body"):
+            client().create(WebhookCreate(url="http://127.0.0.1:9000/", events=["dataset.created"]))
+
+
+def test_a_server_without_a_version_number_is_still_argilla():
+    with respx.mock() as router:
+        router.get(f"{API}/api/v1/version").mock(return_value=httpx.Response(200, json={}))
+        assert client().server_version() == "unknown"
+
+
+def test_an_html_error_page_echoing_the_request_is_summed_up_without_the_key():
+    page = f"<html><head><title>Internal Error</title></head><body><pre>X-Argilla-Api-Key: {OWNER_KEY}\n" + "x" * 5000
+    with respx.mock() as router:
+        router.get(url__startswith=API).mock(return_value=httpx.Response(500, html=page))
+        with pytest.raises(errors.ServerError) as info:
+            client().list()
+    assert str(info.value) == "Argilla server error (500): an HTML page (Internal Error)"
+    assert OWNER_KEY not in str(info.value.detail)
+
+
+def test_a_plain_text_error_body_is_one_short_line_without_the_key():
+    body = f"upstream said:\r\n  key={OWNER_KEY}\x1b[2J\n" + "y" * 5000
+    with respx.mock() as router:
+        router.get(url__startswith=API).mock(return_value=httpx.Response(502, text=body))
+        with pytest.raises(errors.ServerError) as info:
+            client().list()
+    message = str(info.value)
+    assert message.startswith("Argilla server error (502): upstream said: key=*** [2J yyy") and message.endswith("...")
+    assert OWNER_KEY not in message and "\n" not in message and "\x1b" not in message
+    assert len(message) < 250
+
+
+def test_a_json_error_detail_is_cut_and_hides_the_key():
+    with respx.mock() as router:
+        router.get(url__startswith=API).mock(return_value=httpx.Response(409, json={"detail": f"{OWNER_KEY}\n" * 100}))
+        with pytest.raises(errors.APIStatusError) as info:
+            client().list()
+    assert OWNER_KEY not in str(info.value) and len(str(info.value)) < 250 and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_and_says_which_url_to_use(status):
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{API}/api/v1/webhooks").mock(
+            return_value=httpx.Response(status, headers={"Location": "https://argilla.test/api/v1/webhooks"})
+        )
+        elsewhere = router.route(scheme="https")
+        with pytest.raises(errors.NotArgilla) as info:
+            client().list()
+    assert not elsewhere.called  # the key header is not carried to another origin
+    assert str(info.value) == (
+        f"no Argilla API at {API} (GET /api/v1/webhooks redirects to https://argilla.test/api/v1/webhooks): "
+        "use https://argilla.test as --api-url"
+    )
+
+
+def test_a_redirect_to_a_login_page_says_to_use_argillas_own_url():
+    with respx.mock() as router:
+        router.get(f"{API}/api/v1/me").mock(
+            return_value=httpx.Response(302, headers={"Location": "/sso/login?next=/api/v1/me"})
+        )
+        with pytest.raises(errors.NotArgilla) as info:
+            client().me()
+    assert "redirects to http://argilla.test/sso/login?next=/api/v1/me" in str(info.value)
+    assert str(info.value).endswith("use the URL at which Argilla itself answers as --api-url")

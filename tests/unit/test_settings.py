@@ -1,0 +1,86 @@
+"""The profile file: hand-edited shapes, files that cannot be written, and a config.toml that is a symbolic link."""
+
+import stat
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from argilla_hooks import settings
+from argilla_hooks.cli.app import app
+from argilla_hooks.settings import ProfileError
+
+
+def write_config(text: str) -> None:
+    settings.config_path().write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('profiles = "x"\n', "`profiles` must be a table"),
+        ('[profiles]\ndefault = "oops"\n', "profiles.default must be a table [profiles.default]"),
+        ("[profiles.default]\napi_key = 12345\n", "profiles.default.api_key must be a quoted string"),
+        ('[profiles.prod]\napi_url = ["http://x"]\n', "profiles.prod.api_url must be a quoted string"),
+    ],
+)
+def test_a_config_of_the_wrong_shape_names_the_file_and_the_key(text, where):
+    write_config(text)
+    with pytest.raises(ProfileError) as info:
+        settings.resolve()
+    message = str(info.value)
+    assert message.startswith(f"{settings.config_path()}: ") and where in message
+    assert "12345" not in message  # a value may be a key: never shown
+
+
+def test_a_config_of_the_wrong_shape_exits_2_from_any_command(monkeypatch):
+    monkeypatch.delenv("ARGILLA_API_KEY")
+    write_config("[profiles.default]\napi_key = 12345\n")
+    for args in (["list"], ["logout"], ["login", "--api-key", "k"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "profiles.default.api_key must be a quoted string" in result.stderr
+
+
+def test_other_keys_of_the_file_and_of_a_profile_are_allowed():
+    write_config('editor = 1\n[profiles.default]\napi_url = "http://x"\napi_key = "k"\nnote = "mine"\n')
+    assert settings.resolve().api_key == "k"
+
+
+def test_a_missing_parent_directory_is_created_with_mode_0700(tmp_path, monkeypatch):
+    path = tmp_path / "new" / "argilla-hooks" / "config.toml"
+    monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", str(path))
+    assert settings.save_profile("default", "http://x", "k") == path
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700 and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_parent_that_is_a_file_is_one_line_that_says_what_to_do(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("")
+    path = tmp_path / "afile" / "config.toml"
+    monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", str(path))
+    with pytest.raises(ProfileError) as info:
+        settings.save_profile("default", "http://x", "k")
+    assert str(info.value) == (
+        f"cannot write {path}: a parent is a file, not a directory (set ARGILLA_HOOKS_CONFIG to a file you can write)"
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sysfs refuses new files, even to root")
+def test_an_unwritable_place_is_one_line_and_exit_2_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", "/sys/config.toml")
+    with pytest.raises(ProfileError, match=r"^cannot write /sys/config.toml: Permission denied \(set ARGILLA_HOOKS"):
+        settings.save_profile("default", "http://x", "k")
+
+
+def test_a_symlinked_config_stays_a_link_and_its_target_is_written(tmp_path, monkeypatch):
+    target = tmp_path / "dotfiles" / "config.toml"
+    target.parent.mkdir()
+    target.write_text('[profiles.old]\napi_url = "http://old"\napi_key = "o"\n')
+    link = tmp_path / "config.toml"
+    link.symlink_to(target)
+    monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", str(link))
+    assert settings.save_profile("default", "http://x", "k") == link
+    assert link.is_symlink() and link.resolve() == target
+    assert set(settings.profiles()) == {"old", "default"}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["config.toml"]  # no temporary file left behind
