@@ -270,7 +270,8 @@ def test_sigterm_exits_0(app_dir):
     assert json.loads(listener.stdout_raw[-1]) == {"kind": "stopped", "handled": 0}
 
 
-def test_plain_text_output_when_not_a_terminal():
+def plain_listener() -> tuple[subprocess.Popen, str]:
+    """`hooks listen` without --json, its stdout a pipe; returns it once its three banner lines are read, and its URL."""
     proc = subprocess.Popen(
         [hooks_executable(), "listen", "--secret", SECRET, "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
@@ -278,9 +279,13 @@ def test_plain_text_output_when_not_a_terminal():
     )
     banner = proc.stdout.readline()
     assert banner.startswith("hooks listen on http://127.0.0.1:") and "verifying signatures" in banner
-    url = banner.split()[3]
     for _ in range(2):  # the rest of the banner: events, handlers
         proc.stdout.readline()
+    return proc, banner.split()[3]
+
+
+def test_plain_text_output_when_not_a_terminal():
+    proc, url = plain_listener()
     assert trigger(url, "record.completed").returncode == 0
     line = proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
@@ -391,13 +396,7 @@ def test_exit_after_handles_exactly_n_of_many_concurrent_deliveries(app_dir):
 
 
 def test_text_output_shows_control_characters_from_a_delivery_escaped():
-    proc = subprocess.Popen(
-        [hooks_executable(), "listen", "--secret", SECRET, "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    url = proc.stdout.readline().split()[3]
-    proc.stdout.readline(), proc.stdout.readline()  # the rest of the banner
+    proc, url = plain_listener()
     assert trigger(url, "dataset.created", SECRET, "--data", '{"name": "evil\\u001b]0;PWNED\\u0007\\u001b[2J"}').returncode == 0
     line = proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
