@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Optional
@@ -13,9 +14,19 @@ def write_atomically(path: str | Path, data: bytes, *, mode: Optional[int] = Non
 
     `mode` None keeps an existing file's permissions, or gives a new one what `open()` would (0o666 minus
     the umask); the temporary file is never readable by others before that mode is set. A symbolic link is
-    followed, so its target gets the new content and the link stays (a dotfiles repository, say). Returns `path`.
+    followed, so its target gets the new content and the link stays (a dotfiles repository, say). Anything that is
+    not a regular file (/dev/stdout, /dev/null, a named pipe) is written to as it is: replacing it would put a plain
+    file where a device or a pipe was. Returns `path`.
     """
     given = Path(path)
+    try:
+        special = not stat.S_ISREG(os.stat(given).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with open(given, "wb") as handle:
+            handle.write(data)
+        return given
     path = Path(os.path.realpath(given))
     if mode is None:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
