@@ -16,7 +16,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 
 def _as_utc(value: datetime) -> datetime:
     # Argilla stores naive UTC (`datetime.utcnow()`); making it aware keeps comparisons with `now(timezone.utc)` safe.
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00: a ValueError is a validation error, an OverflowError a crash
+        raise ValueError("this time has no UTC equivalent (out of range in UTC)") from None
 
 
 def server_time_text(value: datetime) -> str:

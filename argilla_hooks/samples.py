@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
 import secrets
 import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
+from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
+from argilla_hooks import strict_json
 from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
 from argilla_hooks.hints import did_you_mean
 from argilla_hooks.payloads import data_model, format_event_timestamp, server_time_text
@@ -183,17 +187,27 @@ def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any
 
 
 def parse_overrides(value: str) -> dict[str, Any]:
-    """`--data`: a JSON object, or `@FILE` holding one."""
+    """`--data`: a JSON object, or `@FILE` holding one (UTF-8, with or without a byte order mark).
+
+    Stricter than `json.loads`: a key repeated in one object is refused, not "last one wins" (as `hooks apply` does).
+    """
     text = value
     if value.startswith("@"):
+        if value == "@":  # Path("") is ".", whose error ("Is a directory") would not say what is wrong
+            raise SampleError([("--data", '"@" needs a file name after it, as in --data @data.json')])
         try:
-            text = Path(value[1:]).read_text(encoding="utf-8")
+            # utf-8-sig drops one leading byte order mark, which Windows editors write and json.loads refuses.
+            text = Path(value[1:]).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise SampleError([("--data", f"cannot read {value[1:]}: {exc}")]) from None
     try:
-        overrides = json.loads(text)
+        overrides = strict_json.loads(text)
+    except strict_json.DuplicateKeyError as exc:
+        raise SampleError([("--data", f"invalid JSON: {exc} in one object")]) from None
     except json.JSONDecodeError as exc:
         raise SampleError([("--data", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]) from None
+    except RecursionError:
+        raise SampleError([("--data", "invalid JSON: nested too deeply")]) from None
     if not isinstance(overrides, dict):
         raise SampleError([("--data", f"expected a JSON object to merge into data, got {type(overrides).__name__}")])
     return overrides
@@ -202,11 +216,16 @@ def parse_overrides(value: str) -> dict[str, Any]:
 def build_event(event_type: str, overrides: Optional[dict[str, Any]] = None) -> bytes:
     """The raw body to send: the sample with `overrides` deep-merged into `data`, validated, encoded as Argilla does.
 
-    Raises SampleError naming each bad field (`data.dataset.name: Input should be a valid string`),
-    including keys the payload model does not have (a misspelt override would otherwise be silently sent).
+    Raises SampleError naming each bad field (`data.dataset.name: Input should be a valid string`), including keys
+    the payload model does not have (a misspelt override would otherwise be silently sent) and values not written
+    the way Argilla writes them (`data.id` in upper case, `data.inserted_at` with a `Z`).
     """
     body = sample_event(event_type)
     if overrides:
+        # What JSON cannot carry would otherwise fail below as "Invalid JSON ... column 637", or be sent as `NaN`.
+        unsendable = _not_json(overrides, "data")
+        if unsendable:
+            raise SampleError(unsendable)
         body["data"] = deep_merge(body["data"], overrides)
     try:
         # Strictly, from the JSON text that is sent: what passes is what goes out, as Argilla would write it, so
@@ -215,29 +234,95 @@ def build_event(event_type: str, overrides: Optional[dict[str, Any]] = None) -> 
     except ValidationError as exc:
         # Only `data` can be wrong (the envelope is ours), and its errors are located relative to it.
         raise SampleError([(_path("data", error["loc"]), error["msg"]) for error in exc.errors()]) from None
-    _reject_unknown_keys(data, "data")
+    problems = _not_as_argilla_writes(data, body["data"], data.model_dump(mode="json"), "data")
+    if problems:
+        raise SampleError(problems)
     # json.dumps with its default separators: byte for byte what the server signs and posts.
     return json.dumps(body).encode("utf-8")
 
 
 def _path(prefix: str, loc: tuple) -> str:
-    return prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    return prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{_shown(str(part))}" for part in loc)
 
 
-def _reject_unknown_keys(model: BaseModel, path: str) -> None:
+def _shown(text: str) -> str:
+    # A lone surrogate cannot be printed (no encoding has it): show it as the escape that was written, `\ud800`.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins a valid pair into one character
+# Far deeper than any payload, and well within what copying, encoding and pydantic's JSON parser (200) recurse into.
+MAX_DEPTH = 100
+
+
+def _not_json(value: Any, path: str) -> list[tuple[str, str]]:
+    """Where `value` holds what JSON text cannot carry: lone surrogates (`"\\ud800"`), NaN and infinities; or nests
+    deeper than MAX_DEPTH."""
+    problems: list[tuple[str, str]] = []
+    # (value, its path, its depth, the path of its top-level key: where a too deep value is reported)
+    pending = [(value, path, 0, path)]
+    while pending:  # a loop, not recursion: overrides may nest as deep as json.loads allows
+        item, where, depth, top = pending.pop()
+        if isinstance(item, (dict, list)) and depth >= MAX_DEPTH:
+            return [*problems, (top, f"nested more than {MAX_DEPTH} levels deep")]
+        if isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                child_path = f"{where}.{_shown(str(key))}"
+                if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                    problems.append((child_path, f"this key {_surrogates(key)}"))
+                pending.append((child, child_path, depth + 1, child_path if depth == 0 else top))
+        elif isinstance(item, list):
+            for index, child in reversed(list(enumerate(item))):
+                child_path = f"{where}[{index}]"
+                pending.append((child, child_path, depth + 1, child_path if depth == 0 else top))
+        elif isinstance(item, str) and _LONE_SURROGATE.search(item):
+            problems.append((where, _surrogates(item)))
+        elif isinstance(item, float) and not math.isfinite(item):
+            if math.isnan(item):
+                problems.append((where, "NaN is not a JSON number; Argilla never sends one"))
+            else:
+                sign = "" if item > 0 else "-"
+                reason = f"{sign}Infinity (or beyond {sign}1.8e308) is not a JSON number; Argilla never sends one"
+                problems.append((where, reason))
+    return problems
+
+
+def _surrogates(text: str) -> str:
+    escape = _shown(_LONE_SURROGATE.search(text).group())
+    return f"holds a lone surrogate escape ({escape}), half of a UTF-16 pair and no character; Argilla never sends one"
+
+
+def _not_as_argilla_writes(
+    model: BaseModel, raw: dict[str, Any], written: dict[str, Any], path: str
+) -> list[tuple[str, str]]:
+    """What `raw` (the data to send) has that Argilla would not write: keys the payload lacks, and typed values in
+    another form than Argilla's (`written`, the model's JSON dump: lowercase hyphenated UUIDs, naive UTC times).
+
+    The payload models accept any form, so a handler of `hooks listen` is never refused a delivery; `trigger` sends
+    the text as given, so only Argilla's own is let through.
+    """
     # The payload models keep unknown keys (for newer servers); the samples have none, so any is an override's.
     fields = list(type(model).model_fields)
-    unknown = [(f"{path}.{key}", f"not a key of this payload{_did_you_mean(key, fields)}") for key in model.model_extra or {}]
-    if unknown:
-        raise SampleError(unknown)
+    extra = model.model_extra or {}
+    problems = [(f"{path}.{_shown(key)}", f"not a key of this payload{_did_you_mean(key, fields)}") for key in extra]
     for name in fields:
-        value = getattr(model, name)
+        if name not in raw:
+            continue
+        value, where = getattr(model, name), f"{path}.{name}"
         if isinstance(value, BaseModel):
-            _reject_unknown_keys(value, f"{path}.{name}")
-        elif isinstance(value, list):
+            problems += _not_as_argilla_writes(value, raw[name], written[name], where)
+        elif isinstance(value, list) and any(isinstance(item, BaseModel) for item in value):
             for index, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    _reject_unknown_keys(item, f"{path}.{name}[{index}]")
+                problems += _not_as_argilla_writes(item, raw[name][index], written[name][index], f"{where}[{index}]")
+        elif isinstance(value, (UUID, datetime)) and raw[name] != written[name]:
+            problems.append((where, _expected_form(value, written[name])))
+    return problems
+
+
+def _expected_form(value: Any, written: Any) -> str:
+    if isinstance(value, UUID):
+        return f'Argilla writes UUIDs in lower case with hyphens: "{written}"'
+    return f'Argilla writes times in data as naive UTC, YYYY-MM-DDTHH:MM:SS[.ffffff] without Z or offset: "{written}"'
 
 
 def _did_you_mean(key: str, fields: list[str]) -> str:

@@ -49,7 +49,8 @@ def trigger(
         Optional[str],
         typer.Option(
             "--data",
-            help="JSON object deep-merged into the sample's `data` (e.g. '{\"name\": \"x\"}'), or @FILE holding one.",
+            help="JSON object deep-merged into the sample's `data` (e.g. '{\"name\": \"x\"}'), or @FILE holding one. "
+            "Ids and times must be written as Argilla writes them (lowercase UUIDs, naive UTC 2024-01-01T12:00:00).",
             show_default=False,
         ),
     ] = None,

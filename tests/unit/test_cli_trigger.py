@@ -118,6 +118,21 @@ def test_data_overrides_are_merged_into_the_sample(receiver, tmp_path):
     assert [e["data"].get("name") or e["data"]["dataset"]["name"] for e in receiver.received] == ["mine", "from-file"]
 
 
+def test_a_data_file_with_a_byte_order_mark_is_read(receiver, tmp_path):
+    overrides = tmp_path / "data.json"
+    overrides.write_bytes(b'\xef\xbb\xbf{"name": "from-notepad"}')
+    result = hooks("trigger", "dataset.created", "--to", receiver.url, "--secret", SECRET, "--data", f"@{overrides}")
+    assert result.exit_code == 0, result.stderr
+    assert receiver.received[0]["data"]["name"] == "from-notepad"
+
+
+def test_canonical_ids_and_times_in_data_are_sent_as_given(receiver):
+    overrides = {"id": "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "inserted_at": "2024-01-01T00:00:00.123456"}
+    result = hooks("trigger", "dataset.created", "--to", receiver.url, "--secret", SECRET, "--data", json.dumps(overrides))
+    assert result.exit_code == 0, result.stderr
+    assert {key: receiver.received[0]["data"][key] for key in overrides} == overrides
+
+
 def test_webhook_id_signs_with_that_webhooks_secret_even_when_the_env_var_is_set(receiver):
     with respx.mock(assert_all_called=False) as router:
         router.route(host="127.0.0.1").pass_through()
@@ -153,6 +168,17 @@ def test_an_unknown_webhook_id_exits_4_and_sends_nothing(receiver):
     (["record.created", "--secret", SECRET, "--data", '{"dataset": {"id": "x"}}'], "data.dataset.id: Input should be a valid UUID"),
     (["dataset.created", "--secret", SECRET, "--data", '{"nmae": "x"}'], "data.nmae: not a key of this payload (did you mean 'name'?)"),
     (["ping", "--secret", SECRET, "--to", "ftp://x"], "--to: 'ftp://x' is not an http(s) URL"),
+    # ids and times only in the form Argilla writes them
+    (["dataset.created", "--secret", SECRET, "--data", '{"inserted_at": "2024-01-01T00:00:00Z"}'],
+     'data.inserted_at: Argilla writes times in data as naive UTC, YYYY-MM-DDTHH:MM:SS[.ffffff] without Z or offset: '
+     '"2024-01-01T00:00:00"'),
+    (["record.created", "--secret", SECRET, "--data", '{"dataset": {"id": "6BA7B810-9DAD-11D1-80B4-00C04FD430C8"}}'],
+     'data.dataset.id: Argilla writes UUIDs in lower case with hyphens: "6ba7b810-9dad-11d1-80b4-00c04fd430c8"'),
+    (["dataset.created", "--secret", SECRET, "--data", '{"name": "x", "name": "y"}'],
+     '--data: invalid JSON: key "name" appears twice in one object'),
+    (["dataset.created", "--secret", SECRET, "--data", '{"name": "\\ud800"}'],
+     "data.name: holds a lone surrogate escape (\\ud800), half of a UTF-16 pair and no character"),
+    (["ping", "--secret", SECRET, "--data", "@"], '--data: "@" needs a file name after it, as in --data @data.json'),
 ])
 def test_bad_input_exits_2_with_the_bad_field_and_sends_nothing(receiver, args, message):
     if "--to" not in args:

@@ -12,8 +12,9 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from argilla_hooks import strict_json
 from argilla_hooks.events import ALL_EVENTS
-from argilla_hooks.payloads import Event
+from argilla_hooks.payloads import Dataset, Event
 from argilla_hooks.samples import (
     DeliveryError,
     SampleError,
@@ -156,6 +157,171 @@ def test_parse_overrides_from_json_or_file(tmp_path):
     assert parse_overrides(f"@{path}") == {"status": "completed"}
     for bad in ("[1]", "{", f"@{tmp_path / 'missing.json'}"):
         assert pytest.raises(SampleError, parse_overrides, bad).value.path == "--data"
+
+
+# Times and ids in another form than Argilla's: pydantic reads them all, and they used to be sent as written.
+@pytest.mark.parametrize(
+    "overrides, path, expected",
+    [
+        ({"inserted_at": "2024-01-01T00:00:00Z"}, "data.inserted_at", "2024-01-01T00:00:00"),
+        ({"updated_at": "2024-01-01T00:00:00+02:00"}, "data.updated_at", "2023-12-31T22:00:00"),
+        ({"last_activity_at": "2024-01-01 00:00"}, "data.last_activity_at", "2024-01-01T00:00:00"),
+        ({"inserted_at": "2024-01-01T00:00:00.000000"}, "data.inserted_at", "2024-01-01T00:00:00"),
+        ({"inserted_at": "2024-01-01T00:00:00.5"}, "data.inserted_at", "2024-01-01T00:00:00.500000"),
+        ({"workspace": {"inserted_at": "2024-01-01t00:00:00"}}, "data.workspace.inserted_at", "2024-01-01T00:00:00"),
+    ],
+)
+def test_a_time_not_written_as_argilla_writes_it_is_refused_with_the_form_expected(overrides, path, expected):
+    with pytest.raises(SampleError) as info:
+        build_event("dataset.published", overrides)
+    assert info.value.path == path
+    assert str(info.value) == (
+        f"{path}: Argilla writes times in data as naive UTC, YYYY-MM-DDTHH:MM:SS[.ffffff] without Z or offset: "
+        f'"{expected}"'
+    )
+
+
+CANONICAL_UUID = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [CANONICAL_UUID.upper(), CANONICAL_UUID.replace("-", ""), f"{{{CANONICAL_UUID}}}", f"urn:uuid:{CANONICAL_UUID}"],
+)
+@pytest.mark.parametrize(
+    "event_type, where",
+    [("dataset.created", ("id",)), ("record.created", ("dataset", "workspace", "id")), ("response.created", ("user", "id"))],
+)
+def test_a_uuid_not_written_as_argilla_writes_it_is_refused_with_the_form_expected(written, event_type, where):
+    overrides = written
+    for key in reversed(where):
+        overrides = {key: overrides}
+    path = "data." + ".".join(where)
+    with pytest.raises(SampleError) as info:
+        build_event(event_type, overrides)
+    assert info.value.path == path
+    assert str(info.value) == f'{path}: Argilla writes UUIDs in lower case with hyphens: "{CANONICAL_UUID}"'
+
+
+def test_ids_and_times_in_lists_are_checked_too():
+    question = sample_event("dataset.published")["data"]["questions"][0]
+    with pytest.raises(SampleError) as info:
+        build_event("dataset.published", {"questions": [{**question, "id": question["id"].upper()}]})
+    assert info.value.path == "data.questions[0].id"
+
+
+def test_every_bad_form_is_reported_at_once():
+    with pytest.raises(SampleError) as info:
+        build_event("dataset.created", {"id": CANONICAL_UUID.upper(), "updated_at": "2024-01-01T00:00:00Z"})
+    assert [path for path, _ in info.value.problems] == ["data.id", "data.updated_at"]
+
+
+def test_ids_and_times_as_argilla_writes_them_are_sent_as_given():
+    overrides = {
+        "id": CANONICAL_UUID,
+        "inserted_at": "2024-01-01T00:00:00",
+        "updated_at": "2024-01-01T00:00:00.123456",
+        "workspace": {"id": CANONICAL_UUID},
+    }
+    data = json.loads(build_event("dataset.updated", overrides))["data"]
+    assert {key: data[key] for key in ("id", "inserted_at", "updated_at")} == {
+        key: overrides[key] for key in ("id", "inserted_at", "updated_at")
+    }
+    assert data["workspace"]["id"] == CANONICAL_UUID
+
+
+def test_the_payload_models_still_read_other_forms_for_listen_handlers():
+    # The check is trigger's own: a handler must never be refused a delivery over the form of a time or id.
+    data = {**sample_event("dataset.created")["data"], "id": CANONICAL_UUID.upper(), "inserted_at": "2024-01-01T00:00:00Z"}
+    dataset = Dataset.model_validate(data)
+    assert str(dataset.id) == CANONICAL_UUID and dataset.inserted_at.isoformat() == "2024-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize("written", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_with_no_utc_equivalent_is_refused_not_a_crash(written):
+    with pytest.raises(SampleError) as info:
+        build_event("dataset.created", {"inserted_at": written})
+    assert info.value.path == "data.inserted_at" and "no UTC equivalent" in str(info.value)
+
+
+def test_strict_json_refuses_a_repeated_key_in_any_object():
+    assert strict_json.loads('{"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}') == {"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}
+    for text, key in [('{"name": "x", "name": "y"}', "name"), ('{"a": [{"k": 1, "k": 1}]}', "k"), ('{"": 1, "": 2}', "")]:
+        with pytest.raises(strict_json.DuplicateKeyError) as info:
+            strict_json.loads(text)
+        assert isinstance(info.value, ValueError) and info.value.key == key
+        assert str(info.value) == f"key {json.dumps(key)} appears twice"
+    assert str(pytest.raises(ValueError, strict_json.loads, '{"café": 1, "café": 2}').value) == 'key "café" appears twice'
+    assert str(pytest.raises(ValueError, strict_json.loads, '{"\\ud800": 1, "\\ud800": 2}').value) == 'key "\\ud800" appears twice'
+    with pytest.raises(json.JSONDecodeError):
+        strict_json.loads("{")
+
+
+def test_a_key_repeated_in_data_is_refused_not_merged(tmp_path):
+    with pytest.raises(SampleError) as info:
+        parse_overrides('{"name": "x", "name": "y"}')
+    assert str(info.value) == '--data: invalid JSON: key "name" appears twice in one object'
+    path = tmp_path / "data.json"
+    path.write_text('{"dataset": {"workspace": {"name": "a"}, "workspace": {"id": "b"}}}')
+    assert str(pytest.raises(SampleError, parse_overrides, f"@{path}").value).endswith('key "workspace" appears twice in one object')
+
+
+def test_a_byte_order_mark_at_the_start_of_a_data_file_is_dropped(tmp_path):
+    path = tmp_path / "data.json"
+    path.write_bytes(b'\xef\xbb\xbf{"name": "from-notepad"}')
+    assert parse_overrides(f"@{path}") == {"name": "from-notepad"}
+    path.write_bytes(b'\xef\xbb\xbf\xef\xbb\xbf{"name": "x"}')  # only one: a second is no byte order mark
+    assert "invalid JSON" in str(pytest.raises(SampleError, parse_overrides, f"@{path}").value)
+
+
+def test_data_at_sign_with_no_file_name_is_a_usage_error():
+    with pytest.raises(SampleError) as info:
+        parse_overrides("@")
+    assert str(info.value) == '--data: "@" needs a file name after it, as in --data @data.json'
+
+
+@pytest.mark.parametrize(
+    "text, path, escape",
+    [
+        ('{"name": "\\ud800"}', "data.name", "\\ud800"),
+        ('{"fields": {"text": ["ok", "a\\udfffb"]}}', "data.fields.text[1]", "\\udfff"),
+        ('{"metadata": {"\\udc00x": 1}}', "data.metadata.\\udc00x", "\\udc00"),
+    ],
+)
+def test_a_lone_surrogate_escape_is_refused_with_its_path(text, path, escape):
+    with pytest.raises(SampleError) as info:
+        build_event("record.created", parse_overrides(text))
+    assert info.value.path == path
+    assert f"lone surrogate escape ({escape})" in str(info.value) and "Invalid JSON" not in str(info.value)
+    str(info.value).encode("utf-8")  # printable: the escape is shown, not the surrogate itself
+
+
+def test_a_surrogate_pair_is_one_character_and_is_sent():
+    body = build_event("record.created", parse_overrides('{"fields": {"text": "smile \\ud83d\\ude00"}}'))
+    assert json.loads(body)["data"]["fields"]["text"] == "smile \U0001F600"
+
+
+@pytest.mark.parametrize(
+    "text, path, shown",
+    [
+        ('{"metadata": {"k": NaN}}', "data.metadata.k", "NaN"),
+        ('{"metadata": {"k": [Infinity]}}', "data.metadata.k[0]", "Infinity"),
+        ('{"metadata": {"k": -1e400}}', "data.metadata.k", "-Infinity"),
+    ],
+)
+def test_numbers_json_cannot_carry_are_refused_not_sent(text, path, shown):
+    with pytest.raises(SampleError) as info:
+        build_event("record.created", parse_overrides(text))
+    assert info.value.path == path and str(info.value).startswith(f"{path}: {shown} ")
+
+
+def test_overrides_nested_too_deeply_are_refused_not_a_crash():
+    nested = '{"metadata": {"k": ' + "[" * 500 + "]" * 500 + "}}"
+    with pytest.raises(SampleError) as info:
+        build_event("record.created", parse_overrides(nested))
+    assert str(info.value) == "data.metadata: nested more than 100 levels deep"
+    nested = '{"metadata": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert pytest.raises(SampleError, parse_overrides, nested).value.path == "--data"
 
 
 # --- signing -----------------------------------------------------------------------------------
