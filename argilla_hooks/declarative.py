@@ -1,12 +1,14 @@
 """Webhooks as a file: export the server's, plan the changes that make it match a file, apply them.
 
 `load_file` validates a whole TOML/JSON file before anything is planned, `plan` is a pure diff of the
-file against the server, `execute` applies a plan in a safe order and says exactly what was done.
+file against the server (which also checks Argilla's URL rule on the URLs it would send), `execute` applies a plan
+in a safe order and says exactly what was done.
 Nothing here prints: the CLI renders `Plan.lines()`, `Plan.to_json()` and `ApplyResult.to_json()`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Optional, Protocol, TypeVar
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from argilla_hooks.client.models import (
@@ -24,7 +27,8 @@ from argilla_hooks.client.models import (
     check_description,
     check_url,
 )
-from argilla_hooks.events import UnknownEventError, expand_events
+from argilla_hooks import strict_json
+from argilla_hooks.events import SUBSCRIBABLE, UnknownEventError, expand_events
 from argilla_hooks.hints import did_you_mean
 
 if sys.version_info >= (3, 11):
@@ -34,6 +38,11 @@ else:  # pragma: no cover - Python 3.10
 
 FORMATS = ("toml", "json")
 KEYS = ("url", "events", "enabled", "description")
+# Problems listed per file (and unknown keys / events per entry); the rest are counted, so that a huge broken file
+# gives a short message, quickly.
+MAX_SHOWN = 20
+# How much of a URL a message shows: Argilla stores percent-encoded URLs thousands of characters long.
+URL_SHOWN = 100
 
 
 class WebhookClient(Protocol):
@@ -49,12 +58,58 @@ class WebhookClient(Protocol):
 
 
 class SpecError(ValueError):
-    """A webhooks file that cannot be applied; one line per problem, each naming the file, entry and field."""
+    """A webhooks file that cannot be applied; one line per problem, each naming the file, entry and field.
+
+    `problems` holds them all; `shown` (and the message) the first MAX_SHOWN, then `... and N more problems`.
+    """
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
+        super().__init__("\n".join(f"{source}: {problem}" for problem in self.shown))
+
+    @property
+    def shown(self) -> list[str]:
+        if len(self.problems) <= MAX_SHOWN:
+            return list(self.problems)
+        return [*self.problems[:MAX_SHOWN], f"... and {len(self.problems) - MAX_SHOWN} more problems"]
+
+
+def shorten_url(url: str) -> str:
+    """The URL as a message shows it: its first URL_SHOWN characters, and its length when it is longer."""
+    return url if len(url) <= URL_SHOWN else f"{url[:URL_SHOWN]}... ({len(url)} characters)"
+
+
+def check_url_shape(url: str) -> str:
+    """What any URL in a file must be: http(s) with a host (and a numeric port, if any), by a lenient parse.
+
+    Not Argilla's full rule (`check_url`: length, pydantic's parser): a URL the server already holds was valid for
+    the server, even where our pydantic, or the length of its stored, percent-encoded form, says otherwise. `plan`
+    applies `check_url` to the URLs it would send.
+    """
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{shorten_url(url)!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+        host = parts.hostname
+    except ValueError:
+        host = None
+    # Nor stricter than that rule: pydantic reads `http:///h` as `http://h/`, as Argilla would store it.
+    if not host and _strict_url_problem(url) is not None:
+        raise ValueError(
+            f"{shorten_url(url)!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)"
+        )
+    return url
+
+
+def _strict_url_problem(url: str) -> Optional[str]:
+    """Why Argilla would refuse this URL in a create (`check_url`), with the URL shortened; None when it would not."""
+    try:
+        check_url(url)
+    except ValueError as exc:
+        return str(exc).replace(repr(url), repr(shorten_url(url)))
+    return None
 
 
 @lru_cache(maxsize=None)
@@ -94,7 +149,8 @@ class DesiredWebhook:
     @property
     def where(self) -> str:
         """`entry 3 (url http://...)`: how messages point at this entry."""
-        return f"entry {self.entry} (url {self.url})" if self.entry is not None else f"url {self.url}"
+        url = shorten_url(self.url)
+        return f"entry {self.entry} (url {url})" if self.entry is not None else f"url {url}"
 
     def to_json(self) -> dict[str, Any]:
         return {"url": self.url, "events": list(self.events), "enabled": self.enabled, "description": self.description}
@@ -114,7 +170,11 @@ def load_file(path: str | Path) -> list[DesiredWebhook]:
 
 
 def load_text(text: str, source: str = "<stdin>") -> list[DesiredWebhook]:
-    """Validate a webhooks file already read (e.g. from stdin); the format comes from `source`'s extension, else the text."""
+    """Validate a webhooks file already read (e.g. from stdin); the format comes from `source`'s extension, else the text.
+
+    One leading byte-order mark (U+FEFF, which Windows editors write) is dropped first.
+    """
+    text = text.removeprefix("\ufeff")
     return parse(text, source=source, format=_format_of(source, text))
 
 
@@ -129,9 +189,11 @@ def _format_of(source: str, text: str) -> str:
 def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[DesiredWebhook]:
     """Validate the text of a webhooks file (`format` "toml" or "json"); see load_file."""
     try:
-        document = json.loads(text, object_pairs_hook=_unique_keys) if format == "json" else tomllib.loads(text)
-    except _DuplicateKey as exc:
-        raise SpecError(source, [f"invalid JSON: key {exc.args[0]!r} appears twice in one object"]) from None
+        # A key twice in JSON is refused, as TOML does: `"webhooks"` twice would silently drop the first list (and
+        # --prune then delete its webhooks).
+        document = strict_json.loads(text) if format == "json" else tomllib.loads(text)
+    except strict_json.DuplicateKeyError as exc:
+        raise SpecError(source, [f"invalid JSON: {exc} in one object"]) from None
     except json.JSONDecodeError as exc:
         raise SpecError(source, [f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -148,72 +210,52 @@ def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[D
     if not isinstance(entries, list):
         raise SpecError(source, [*problems, "'webhooks' must be a list of tables ([[webhooks]] in TOML)"])
 
+    if len(entries) > MAX_WEBHOOKS:
+        # Refused before the entries are checked: a huge file then costs no time and gives one line, not one per entry.
+        problems.append(
+            f"{len(entries)} webhooks declared; Argilla allows at most {MAX_WEBHOOKS} per server "
+            "(the entries were not checked: remove some first)"
+        )
+        raise SpecError(source, problems)
+
     desired: list[DesiredWebhook] = []
     for number, raw in enumerate(entries, start=1):
-        webhook, entry_problems = _parse_entry(raw, number, source)
+        webhook, entry_problems = _parse_entry(raw, number, source, format)
         problems.extend(entry_problems)
         if webhook is not None:
             desired.append(webhook)
 
     problems.extend(_duplicate_problems(desired))
-    if len(entries) > MAX_WEBHOOKS:
-        problems.append(f"{len(entries)} webhooks declared; Argilla allows at most {MAX_WEBHOOKS} per server")
     if problems:
         raise SpecError(source, problems)
     return desired
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json.loads keeps the last of two equal keys; TOML refuses them, and so do we: `"webhooks"` twice would silently
-    # drop the first list (and --prune then delete its webhooks).
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise _DuplicateKey(key)
-        document[key] = value
-    return document
-
-
-def _parse_entry(raw: Any, number: int, source: str) -> tuple[Optional[DesiredWebhook], list[str]]:
+def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tuple[Optional[DesiredWebhook], list[str]]:
     if not isinstance(raw, dict):
         return None, [f"entry {number}: expected a table with {', '.join(KEYS)}, got {type(raw).__name__}"]
     url = raw.get("url")
-    where = f"entry {number} (url {url})" if isinstance(url, str) else f"entry {number}"
+    where = f"entry {number} (url {shorten_url(url)})" if isinstance(url, str) else f"entry {number}"
     problems = []
 
     def fail(field_name: str, message: str) -> None:
         problems.append(f"{where}: {field_name}: {message}")
 
-    for key in raw:
-        if key not in KEYS:
-            fail(str(key), f"unknown key{did_you_mean(str(key), KEYS)}; valid keys: {', '.join(KEYS)}")
+    unknown = [str(key) for key in raw if key not in KEYS]
+    for key in unknown[:MAX_SHOWN]:
+        fail(key, f"unknown key{did_you_mean(key, KEYS)}; valid keys: {', '.join(KEYS)}")
+    if len(unknown) > MAX_SHOWN:
+        problems.append(f"{where}: ... and {len(unknown) - MAX_SHOWN} more unknown keys")
 
     if url is None:
         fail("url", "missing (e.g. url = \"http://127.0.0.1:8000/\")")
     elif not isinstance(url, str):
         fail("url", f"must be a string, got {type(url).__name__}")
     else:
-        _check(fail, "url", check_url, url)
+        # Only the shape here: `plan` checks Argilla's full rule on the URLs it sends (see check_url_shape).
+        _check(fail, "url", check_url_shape, url)
 
-    events: list[str] = []
-    raw_events = raw.get("events")
-    if raw_events is None:
-        fail("events", "missing (e.g. events = [\"dataset.*\"], or [\"*\"] for all)")
-    elif isinstance(raw_events, str):
-        raw_events = [raw_events]
-    if isinstance(raw_events, list):
-        if not raw_events:
-            fail("events", "must not be empty (use [\"*\"] for every event)")
-        elif not all(isinstance(e, str) for e in raw_events):
-            fail("events", "must be a list of event names or patterns")
-        else:
-            events = _check(fail, "events", expand_events, raw_events) or []
-    elif raw_events is not None:
-        fail("events", f"must be a list of event names, got {type(raw_events).__name__}")
+    events = _parse_events(raw.get("events"), fail, format)
 
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -228,6 +270,54 @@ def _parse_entry(raw: Any, number: int, source: str) -> tuple[Optional[DesiredWe
     if problems:
         return None, problems
     return DesiredWebhook(url, tuple(events), enabled, description, entry=number, source=source), []
+
+
+def _parse_events(raw_events: Any, fail: Callable[[str, str], None], format: str) -> list[str]:
+    """The expanded events of an entry, or [] after reporting every bad name or pattern in it (each with its hint)."""
+    if raw_events is None:
+        fail("events", "missing (e.g. events = [\"dataset.*\"], or [\"*\"] for all)")
+        return []
+    if isinstance(raw_events, str):
+        fail("events", f"must be a list of event names, not a string: write {_as_list(raw_events, format)}")
+        return []
+    if not isinstance(raw_events, list):
+        fail("events", f"must be a list of event names, got {type(raw_events).__name__}")
+        return []
+    if not raw_events:
+        fail("events", "must not be empty (use [\"*\"] for every event)")
+        return []
+    if not all(isinstance(e, str) for e in raw_events):
+        fail("events", "must be a list of event names or patterns")
+        return []
+    parts = (part.strip() for value in raw_events for part in value.split(","))
+    bad = list(dict.fromkeys(part for part in parts if part and not _names_events(part)))
+    for part in bad[:MAX_SHOWN]:
+        # The hint is only worked out for the names shown (difflib is slow on a list of thousands).
+        _check(fail, "events", expand_events, [part])
+    if len(bad) > MAX_SHOWN:
+        fail("events", f"... and {len(bad) - MAX_SHOWN} more unknown events")
+    if bad:
+        return []
+    events = expand_events(raw_events)
+    if not events:
+        fail("events", "names no event (use [\"*\"] for every event)")
+    return events
+
+
+def _names_events(part: str) -> bool:
+    """Whether `expand_events([part])` accepts this one name or pattern (as it decides, without building a message)."""
+    if any(ch in part for ch in "*?["):
+        return bool(fnmatch.filter(SUBSCRIBABLE, part))
+    return part in SUBSCRIBABLE
+
+
+def _as_list(events: str, format: str) -> str:
+    """`events = ["a", "b"]` (or the JSON `"events": [...]`) for a string of comma-separated events."""
+    names = [part.strip() for part in events.split(",") if part.strip()] or ["dataset.created", "record.*"]
+    written = json.dumps(names, ensure_ascii=False)  # also a valid TOML array of strings
+    if len(written) > 200:
+        written = '["dataset.created", "record.*"]'
+    return f'"events": {written}' if format == "json" else f"events = {written}"
 
 
 def _check(fail, field_name: str, check, value):
@@ -411,7 +501,12 @@ class Plan:
 
 
 def plan(desired: list[DesiredWebhook], current: list[Webhook], prune: bool = False) -> Plan:
-    """Diff the file against the server; raises SpecError when the result would exceed the webhook limit.
+    """Diff the file against the server; raises SpecError, before anything is sent, when the URL of an entry to create
+    breaks Argilla's rule (`check_url`) or when the result would exceed the webhook limit.
+
+    An entry that matches a webhook on the server sends no URL (an update PATCHes events, enabled and description
+    only), so its URL is valid as the server holds it, even where our own check would refuse it: a URL with an IDN
+    host our pydantic rejects, or a percent-encoded form longer than the 2083 characters Argilla allows in a request.
 
     Matching is on the normalized URL; where several webhooks share a URL, identical ones pair first, then those with
     equal descriptions, then the rest in file / server order (so an edited description is an update that keeps the
@@ -448,16 +543,19 @@ def plan(desired: list[DesiredWebhook], current: list[Webhook], prune: bool = Fa
     else:
         result.unmanaged = remaining
 
+    problems = []
+    for action in result.creates:
+        problem = _strict_url_problem(action.desired.url)
+        if problem is not None:
+            problems.append(f"{action.desired.where}: url: {problem}")
     if result.total_after > MAX_WEBHOOKS:
-        source = next((d.source for d in desired if d.source), "<input>")
-        raise SpecError(
-            source,
-            [
-                f"the server would hold {result.total_after} webhooks after this apply ({len(desired)} in the file "
-                f"+ {len(result.unmanaged)} on the server but not in the file); Argilla allows at most "
-                f"{MAX_WEBHOOKS}: remove entries, or pass --prune to delete the ones not in the file"
-            ],
+        problems.append(
+            f"the server would hold {result.total_after} webhooks after this apply ({len(desired)} in the file "
+            f"+ {len(result.unmanaged)} on the server but not in the file); Argilla allows at most "
+            f"{MAX_WEBHOOKS}: remove entries, or pass --prune to delete the ones not in the file"
         )
+    if problems:
+        raise SpecError(next((d.source for d in desired if d.source), "<input>"), problems)
     return result
 
 

@@ -174,8 +174,8 @@ def _load(file: Path, source: str) -> list["DesiredWebhook"]:
 
 
 def _reject(exc: "SpecError") -> NoReturn:
-    """Every problem on its own line, then the one-line verdict (exit 2)."""
-    for problem in exc.problems:
+    """Every problem on its own line (the first 20, then how many more), then the one-line verdict (exit 2)."""
+    for problem in exc.shown:
         output.error(f"{exc.source}: {problem}")
     count = len(exc.problems)
     raise UsageProblem(f"{exc.source}: {count} problem{'s' * (count != 1)}; nothing was changed")

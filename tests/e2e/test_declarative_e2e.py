@@ -137,3 +137,40 @@ def test_creating_past_the_server_limit_is_refused_before_any_change(hooks, make
     result = hooks("apply", "-f", path)
     assert result.returncode == 2 and "would hold 11 webhooks" in result.stderr
     assert server_webhooks() == before
+
+
+def test_export_then_apply_is_a_no_op_for_urls_argilla_stored_that_our_own_check_refuses(
+    hooks, make_webhook, server_webhooks, tmp_path
+):
+    # Argilla (its pydantic-core) accepts a zero-width joiner in a host, and limits the length of the URL as POSTed,
+    # not of the percent-encoded form it stores: both stored URLs fail our check_url, but are the server's own.
+    idn = make_webhook("http://a\u200db.com/", ["dataset.created"])
+    long = make_webhook("http://127.0.0.1:9/" + "\u00fc" * 1019, ["record.created"], "long")
+    assert idn["url"] == "http://xn--ab-m1t.com/"
+    assert long["url"] == "http://127.0.0.1:9/" + "%C3%BC" * 1019 and len(long["url"]) > 2083
+    before = server_webhooks()
+
+    for name in ("webhooks.toml", "webhooks.json"):
+        path = tmp_path / name
+        exported = hooks("export", "-o", path)
+        assert exported.returncode == 0, exported.stderr
+        applied = hooks("apply", "-f", path, "--prune", "--yes")
+        assert applied.returncode == 0, applied.stderr
+        assert applied.stdout == f"no changes: the server matches {path}\n"
+        assert hooks("apply", "-f", path, "--dry-run", "--exit-code").returncode == 0
+    assert server_webhooks() == before  # not even updated_at moved
+
+    # such a URL is still refused where apply would send it (a create), before anything changes, in a short message
+    document = tomllib.loads((tmp_path / "webhooks.toml").read_text())
+    document["webhooks"][0]["enabled"] = False  # a pending update, which must not be made
+    new = "http://127.0.0.1:9/new/" + "%C3%BC" * 1019
+    document["webhooks"].append({"url": new, "events": ["dataset.created"]})
+    path = tmp_path / "more.toml"
+    path.write_text(tomli_w.dumps(document))
+    refused = hooks("apply", "-f", path)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        f"error: {path}: entry 3 (url {new[:100]}... ({len(new)} characters)): url: URL is longer than 2083 characters",
+        f"error: {path}: 1 problem; nothing was changed",
+    ]
+    assert server_webhooks() == before

@@ -129,6 +129,63 @@ def test_exported_file_applies_as_a_no_op(fake_argilla, tmp_path):
     assert mutations(fake_argilla) == []
 
 
+def test_exported_urls_the_server_holds_but_our_check_refuses_apply_as_a_no_op(fake_argilla, tmp_path):
+    # what Argilla 2.8 stored for POSTed http://a\u200db.com/ and for a 1,028-character URL of `ü`s
+    fake_argilla.add(url="http://xn--ab-m1t.com/")
+    fake_argilla.add(url="http://h/" + "%C3%BC" * 1019, description="long")
+    path = tmp_path / "w.toml"
+    assert hooks("export", "-o", str(path)).exit_code == 0
+    result = hooks("apply", "-f", str(path), "--prune", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"no changes: the server matches {path}\n"
+    assert mutations(fake_argilla) == []
+
+
+def test_a_url_argilla_would_refuse_is_refused_before_any_change_with_a_short_message(fake_argilla, tmp_path):
+    fake_argilla.add(url="http://gone.test/")
+    url = "http://h/" + "%C3%BC" * 1019
+    path = tmp_path / "w.toml"
+    path.write_text(f'[[webhooks]]\nurl = "http://new.test/"\nevents = ["*"]\n\n[[webhooks]]\nurl = "{url}"\nevents = ["*"]\n')
+    result = hooks("apply", "-f", str(path), "--prune", "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}: entry 2 (url {url[:100]}... (6123 characters)): url: URL is longer than 2083 characters",
+        f"error: {path}: 1 problem; nothing was changed",
+    ]
+    assert mutations(fake_argilla) == [] and result.stdout == ""
+
+
+def test_a_byte_order_mark_on_stdin_is_ignored(fake_argilla):
+    for text in ("\ufeff" + WANTED, "\ufeff" + json.dumps({"webhooks": [{"url": "http://c.test/", "events": ["*"]}]})):
+        result = hooks("apply", "-f", "-", "--dry-run", input=text)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.startswith("+ ")
+
+
+def test_a_file_with_many_problems_prints_20_and_counts_the_rest(fake_argilla, tmp_path):
+    path = tmp_path / "w.json"
+    entries = [{"url": "ftp://h/", "events": ["bad"], "enable": True} for _ in range(10)]
+    path.write_text(json.dumps({"webhooks": entries}))
+    result = hooks("apply", "-f", str(path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 22
+    assert lines[-2:] == [f"error: {path}: ... and 10 more problems", f"error: {path}: 30 problems; nothing was changed"]
+    assert fake_argilla.requests == []
+
+
+def test_a_huge_file_prints_one_problem(fake_argilla, tmp_path):
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"webhooks": [{"url": "nope"}] * 200_000}))
+    result = hooks("apply", "-f", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {path}: 200000 webhooks declared; Argilla allows at most 10 per server "
+        "(the entries were not checked: remove some first)",
+        f"error: {path}: 1 problem; nothing was changed",
+    ]
+
+
 # --- apply: plan and result --------------------------------------------------------------------
 
 
