@@ -8,7 +8,6 @@ Nothing here prints: the CLI renders `Plan.lines()`, `Plan.to_json()` and `Apply
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import sys
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from argilla_hooks.client.models import (
     check_url,
 )
 from argilla_hooks import strict_json
-from argilla_hooks.events import SUBSCRIBABLE, UnknownEventError, expand_events
+from argilla_hooks.events import UnknownEventError, expand_events, unknown_events
 from argilla_hooks.hints import did_you_mean
 
 if sys.version_info >= (3, 11):
@@ -289,8 +288,7 @@ def _parse_events(raw_events: Any, fail: Callable[[str, str], None], format: str
     if not all(isinstance(e, str) for e in raw_events):
         fail("events", "must be a list of event names or patterns")
         return []
-    parts = (part.strip() for value in raw_events for part in value.split(","))
-    bad = list(dict.fromkeys(part for part in parts if part and not _names_events(part)))
+    bad = unknown_events(raw_events)
     for part in bad[:MAX_SHOWN]:
         # The hint is only worked out for the names shown (difflib is slow on a list of thousands).
         _check(fail, "events", expand_events, [part])
@@ -302,13 +300,6 @@ def _parse_events(raw_events: Any, fail: Callable[[str, str], None], format: str
     if not events:
         fail("events", "names no event (use [\"*\"] for every event)")
     return events
-
-
-def _names_events(part: str) -> bool:
-    """Whether `expand_events([part])` accepts this one name or pattern (as it decides, without building a message)."""
-    if any(ch in part for ch in "*?["):
-        return bool(fnmatch.filter(SUBSCRIBABLE, part))
-    return part in SUBSCRIBABLE
 
 
 def _as_list(events: str, format: str) -> str:

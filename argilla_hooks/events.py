@@ -7,6 +7,7 @@ names without loading them.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterator
 from enum import Enum
 
 from argilla_hooks.hints import did_you_mean
@@ -64,23 +65,33 @@ def expand_events(values: list[str] | tuple[str, ...], *, allow_ping: bool = Fal
     """
     choices = ALL_EVENTS if allow_ping else SUBSCRIBABLE
     wanted: set[str] = set()
-    for value in values:
-        for part in (p.strip() for p in str(value).split(",")):
-            if not part:
-                continue
-            if any(ch in part for ch in "*?["):
-                matched = fnmatch.filter(choices, part)
-                if not matched:
-                    raise UnknownEventError(f"event pattern {part!r} matches no event; valid events: {', '.join(choices)}")
-                wanted.update(matched)
-            elif part in choices:
-                wanted.add(part)
-            else:
-                raise UnknownEventError(_unknown_message(part, choices))
+    for part in _parts(values):
+        matched = _matching(part, choices)
+        if not matched:
+            raise UnknownEventError(_unknown_message(part, choices))
+        wanted.update(matched)
     return [name for name in choices if name in wanted]
 
 
+def unknown_events(values: list[str] | tuple[str, ...]) -> list[str]:
+    """The names and patterns in `values` (as `expand_events` reads them) that match no subscribable event, each once."""
+    return list(dict.fromkeys(part for part in _parts(values) if not _matching(part, SUBSCRIBABLE)))
+
+
+def _parts(values: list[str] | tuple[str, ...]) -> Iterator[str]:
+    for value in values:
+        yield from (part for part in (p.strip() for p in str(value).split(",")) if part)
+
+
+def _matching(part: str, choices: tuple[str, ...]) -> list[str]:
+    if any(ch in part for ch in "*?["):
+        return fnmatch.filter(choices, part)
+    return [part] if part in choices else []
+
+
 def _unknown_message(name: str, choices: tuple[str, ...]) -> str:
+    if any(ch in name for ch in "*?["):
+        return f"event pattern {name!r} matches no event; valid events: {', '.join(choices)}"
     if name == "ping" and "ping" not in choices:
         return "'ping' cannot be subscribed to; Argilla sends it only for `hooks ping`"
     return f"unknown event {name!r}{did_you_mean(name, choices)}; valid events: {', '.join(choices)}"

@@ -231,18 +231,24 @@ def _stdout_for_json_only(as_json: bool) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, from the start: a `kill` while the listener starts up then
-    still runs the clean-up (deleting a registered webhook) instead of ending the process on the spot."""
-    try:
-        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    except ValueError:  # not the main thread (e.g. called from a thread by a test runner): leave signals alone
-        yield
-        return
+def _signals_handled_by(handler: Callable[[int, Any], Any], *signals: signal.Signals) -> Iterator[None]:
+    """`handler` for `signals` during the block, the previous handlers restored after it. Outside the main thread
+    (a test runner's thread), where Python cannot handle signals, it changes nothing."""
+    previous = {}
+    with contextlib.suppress(ValueError):
+        for sig in signals:
+            previous[sig] = signal.signal(sig, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
+
+
+def _sigterm_interrupts() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, from the start: a `kill` while the listener starts up then
+    still runs the clean-up (deleting a registered webhook) instead of ending the process on the spot."""
+    return _signals_handled_by(signal.default_int_handler, signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -254,15 +260,9 @@ def _signals_deferred() -> Iterator[None]:
     """
     caught: list[int] = []
     try:
-        previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: signals are not ours to handle
-        yield
-        return
-    try:
-        yield
+        with _signals_handled_by(lambda signum, frame: caught.append(signum), signal.SIGINT, signal.SIGTERM):
+            yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         if caught:
             raise KeyboardInterrupt
 
@@ -358,16 +358,10 @@ def _server_class() -> type:
             # Those left were cancelled at the end of the grace period, or are abandoned after a second Ctrl-C.
             self.cut_short = len(self.server_state.tasks)
 
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
+        def capture_signals(self) -> contextlib.AbstractContextManager[None]:
             # Like uvicorn's, minus re-raising the signal afterwards: that would end the process before the
             # temporary webhook is deleted. A second Ctrl-C still forces an immediate shutdown.
-            originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for sig, handler in originals.items():
-                    signal.signal(sig, handler)
+            return _signals_handled_by(self.handle_exit, signal.SIGINT, signal.SIGTERM)
 
     return Server
 
