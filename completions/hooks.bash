@@ -1,10 +1,15 @@
 _hooks_completion() {
-    local IFS=$'
-'
-    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
-                   COMP_CWORD=$COMP_CWORD \
-                   _HOOKS_COMPLETE=complete_bash $1 ) )
+    local item
+    local -a answer
+    mapfile -t answer < <(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD _HOOKS_COMPLETE=complete_bash $1)
+    COMPREPLY=()
+    for item in "${answer[@]}"; do
+        case $item in
+            file,*) compopt -o default ;;
+            plain,*) COMPREPLY+=("${item#plain,}") ;;
+        esac
+    done
     return 0
 }
 
-complete -o default -F _hooks_completion hooks
+complete -F _hooks_completion hooks

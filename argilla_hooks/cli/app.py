@@ -34,6 +34,14 @@ class HooksGroup(TyperGroup):
             output.error(message)
             raise typer.Exit(int(code)) from None
 
+    def _main_shell_completion(self, ctx_args, prog_name, complete_var=None):
+        # Runs first in every invocation, after typer registered its own completion classes: swap ours in (see
+        # shell_completion) before a <TAB> is answered or --show/--install-completion writes a script.
+        from argilla_hooks.cli.shell_completion import use_our_shell_classes
+
+        use_our_shell_classes()
+        return super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
 
 app = typer.Typer(
     name="hooks",

@@ -24,6 +24,9 @@ def complete_var(prog_name: str) -> str:
 def completion_script(prog_name: str, shell: str) -> str:
     from typer._completion_shared import get_completion_script
 
+    from argilla_hooks.cli.shell_completion import use_our_shell_classes
+
+    use_our_shell_classes()
     return get_completion_script(prog_name=prog_name, complete_var=complete_var(prog_name), shell=shell) + "\n"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from argilla_hooks.cli.completion_scripts import PROGRAMS, completion_scripts
 from argilla_hooks.events import SUBSCRIBABLE
-from tests.bash_completion import COMPLETIONS, bash_complete as complete_in_bash
+from tests.bash_completion import COMPLETIONS, FILE_NAMES, bash_complete as complete_in_bash
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -139,6 +139,20 @@ def test_bash_webhook_ids_are_quietly_empty_without_a_server(words):
     assert bash_complete(*words) == []
 
 
+@needs_installed
+def test_bash_completes_file_names_only_for_options_that_take_a_file():
+    assert bash_complete("apply", "-f", "") == [FILE_NAMES]
+    assert bash_complete("export", "-o", "prod.") == [FILE_NAMES]
+    # typer's script registers `complete -o default`, so any word with no candidates fell back to file names
+    registered = subprocess.run(
+        ["bash", "-c", 'source "$1"; complete -p hooks', "bash", str(COMPLETIONS / "hooks.bash")],
+        capture_output=True, text=True, check=True,
+    )
+    assert registered.stdout.strip() == "complete -F _hooks_completion hooks"
+    assert bash_complete("zz") == []
+    assert bash_complete("create", "") == []  # a URL: nothing to offer
+
+
 # --- zsh and fish, when installed ------------------------------------------------------------------
 
 
@@ -155,9 +169,38 @@ def test_fish_completes_commands_and_events():
 
 
 @needs_installed
+@pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
+def test_fish_completes_file_names_only_for_options_that_take_a_file(tmp_path):
+    (tmp_path / "hooks.toml").write_text("")
+
+    def complete(line: str) -> list[str]:
+        command = f'source {COMPLETIONS / "hooks.fish"}; complete -C "{line}"'
+        result = subprocess.run(
+            ["fish", "--no-config", "-c", command], capture_output=True, text=True, env=shell_env(), cwd=tmp_path, timeout=30
+        )
+        return result.stdout.splitlines()
+
+    assert complete("hooks apply -f ") == ["hooks.toml"]
+    assert complete("hooks show ") == []  # no server: no ids, and no file names instead
+
+
+@needs_installed
 @pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
 def test_zsh_script_feeds_the_completions_to_arguments():
     # zsh completion needs a live line editor; stand in for compdef/_arguments and look at what they receive.
     script = f'compdef() {{ :; }}; source {COMPLETIONS / "hooks.zsh"}; _arguments() {{ print -r -- "$@"; }}; words=(hooks up); CURRENT=2; _hooks_completion'
     result = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, env=shell_env(), timeout=30)
     assert '"update":"Change a webhook' in result.stdout, result.stderr
+
+
+@needs_installed
+@pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
+@pytest.mark.parametrize(("line", "expected"), [("hooks apply -f ", "FILES"), ("hooks show ", ""), ("hooks zz", "")])
+def test_zsh_completes_file_names_only_for_options_that_take_a_file(line, expected):
+    words = line.split(" ")
+    script = (
+        f'compdef() {{ :; }}; source {COMPLETIONS / "hooks.zsh"}; _files() {{ print FILES; }}; _arguments() {{ print ARGS; }}; '
+        f'words=({" ".join(repr(w) for w in words)}); CURRENT={len(words)}; _hooks_completion'
+    )
+    result = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, env=shell_env(), timeout=30)
+    assert result.returncode == 0 and result.stdout.strip() == expected, result.stderr

@@ -1,0 +1,93 @@
+"""How bash, zsh and fish ask `hooks` for completions: typer's protocol, except that no candidates means nothing.
+
+typer's shell side reads an empty answer as "complete file names" (bash `complete -o default`, zsh `_files`, fish
+allowing files), so `hooks show <TAB>` offered the directory's files whenever the server could not be reached, and so
+did every word with no candidates. Here only a parameter that takes a path (`apply -f`, `export -o`) completes file
+names, and says so explicitly; an empty answer offers nothing.
+
+Built on typer's completion classes and on two helpers of the click it vendors (private names: the completion tests,
+which drive real shells, are what tells when a typer release moves them).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from typer import _completion_shared
+from typer._click.shell_completion import CompletionItem, _resolve_context, _resolve_incomplete, add_completion_class
+from typer._completion_classes import BashComplete, FishComplete, ZshComplete
+
+FILE = "file"  # the CompletionItem type of "complete file names here", as in click's own scripts
+
+# typer's script, minus `-o default`; the answer is one `TYPE,VALUE` line per candidate (click's format), and a
+# `file` line turns on bash's file-name completion for this word only. mapfile, not $(...) in a for: no globbing.
+BASH_SCRIPT = """
+%(complete_func)s() {
+    local item
+    local -a answer
+    mapfile -t answer < <(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD %(autocomplete_var)s=complete_bash $1)
+    COMPREPLY=()
+    for item in "${answer[@]}"; do
+        case $item in
+            file,*) compopt -o default ;;
+            plain,*) COMPREPLY+=("${item#plain,}") ;;
+        esac
+    done
+    return 0
+}
+
+complete -F %(complete_func)s %(prog_name)s
+"""
+
+
+class _PathsOnlyWherePaths:
+    """Answers `file` for a parameter that takes a path (typer answers nothing there, leaving it to the fallback)."""
+
+    def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
+        ctx = _resolve_context(self.cli, self.ctx_args, self.prog_name, args)
+        target, incomplete = _resolve_incomplete(ctx, args, incomplete)
+        described = getattr(target, "type_descriptor", None)
+        if described is not None and (described.is_path or described.is_file):
+            return [CompletionItem(incomplete, type=FILE)]
+        return target.shell_complete(ctx, incomplete)
+
+
+class _Bash(_PathsOnlyWherePaths, BashComplete):
+    source_template = BASH_SCRIPT
+
+    def format_completion(self, item: CompletionItem) -> str:
+        return f"{item.type},{item.value}"
+
+
+class _Zsh(_PathsOnlyWherePaths, ZshComplete):
+    def complete(self) -> str:
+        items = self.get_completions(*self.get_completion_args())
+        if any(item.type == FILE for item in items):
+            return "_files"
+        if not items:
+            return ""  # typer says `_files` here
+        listed = "\n".join(self.format_completion(item) for item in items)
+        return f"_arguments '*: :(({listed}))'"
+
+
+class _Fish(_PathsOnlyWherePaths, FishComplete):
+    def complete(self) -> str:
+        items = self.get_completions(*self.get_completion_args())
+        files = any(item.type == FILE for item in items)
+        action = os.getenv("_TYPER_COMPLETE_FISH_ACTION", "")
+        if action == "is-args":
+            # 0: our candidates (the script's --no-files rule applies, even with none); 1: fish completes file names.
+            sys.exit(1 if files else 0)
+        if action == "get-args" and not files:
+            return "\n".join(self.format_completion(item) for item in items)
+        return ""
+
+
+def use_our_shell_classes() -> None:
+    """Put these in place of typer's, for answering completions and for the bash script that --show-completion,
+    --install-completion and completion_scripts write. Called once typer has built the command (building it
+    registers typer's own classes)."""
+    _completion_shared._completion_scripts["bash"] = BASH_SCRIPT
+    for cls in (_Bash, _Zsh, _Fish):
+        add_completion_class(cls, cls.name)
