@@ -89,6 +89,7 @@ def _export_format(path: Optional[Path], given: Optional[FileFormat]) -> str:
 
 
 def apply(
+    ctx: typer.Context,
     file: Annotated[
         Path,
         typer.Option(
@@ -160,7 +161,7 @@ def apply(
     else:
         _print_result(result, show_secrets=show_secrets)
     if not result.ok:
-        _fail(result, rerun=_rerun_command(source, prune))
+        _fail(result, rerun=_rerun_command(ctx, source, prune))
     _finish(the_plan, exit_code)
 
 
@@ -252,11 +253,23 @@ def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
     )
 
 
-def _rerun_command(source: str, prune: bool) -> str:
-    # Without --prune the plan would count the webhooks it deleted as still there, so the hint must keep it.
+def _rerun_command(ctx: typer.Context, source: str, prune: bool) -> str:
+    """The apply that finishes the job: without --prune the plan would count the webhooks it deleted as still there,
+    and without the --profile or --api-url typed on the line it would go to another server. A key typed on the line
+    is not repeated (it is never printed)."""
+    options = " --prune" if prune else ""
+    for name, flag in (("profile", "--profile"), ("api_url", "--api-url")):
+        if _typed(ctx, name):
+            options += f" {flag} {shlex.quote(ctx.params[name])}"
+    key = " with the same --api-key" if _typed(ctx, "api_key") else ""
     if source == "<stdin>":
-        return "the same `hooks apply -f -`" + (" (with --prune)" if prune else "")
-    return f"`hooks apply -f {shlex.quote(source)}{' --prune' if prune else ''}`"
+        return f"the same `hooks apply -f -{options}`{key}"
+    return f"`hooks apply -f {shlex.quote(source)}{options}`{key}"
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def _finish(the_plan: "Plan", exit_code: bool) -> None:

@@ -421,13 +421,19 @@ def test_failure_half_way_reports_what_was_applied_and_exits_with_its_code(
 @pytest.mark.parametrize("args, rerun", [
     (["-f", "{path}"], "`hooks apply -f {path}`"),
     (["-f", "-"], "the same `hooks apply -f -`"),  # the file came on stdin: there is no path to name
+    # what chose the server on the line is kept (else the hint goes elsewhere); the key itself is never printed
+    (["-f", "{path}", "--api-url", "http://argilla.test", "--api-key", "owner.key"],
+     "`hooks apply -f {path} --api-url http://argilla.test` with the same --api-key"),
+    (["-f", "-", "--prune", "-y", "--profile", "my staging"], "the same `hooks apply -f - --prune --profile 'my staging'`"),
 ])
-def test_failure_hint_repeats_the_command_that_finishes_the_job(fake_argilla, wanted, args, rerun):
+def test_failure_hint_repeats_the_command_that_finishes_the_job(fake_argilla, wanted, args, rerun, tmp_path):
+    (tmp_path / "config.toml").write_text('[profiles."my staging"]\napi_url = "http://argilla.test"\napi_key = "owner.key"\n')
     fake_argilla.fail_on = {"POST": 1}
     args = [a.format(path=wanted) for a in args]
     result = hooks("apply", *args, input=wanted.read_text() if "-" in args else None)
-    assert result.exit_code == 1
+    assert result.exit_code == 1, result.stderr
     assert result.stderr.splitlines()[-1].endswith(f"run {rerun.format(path=wanted)} again to finish")
+    assert "owner.key" not in result.stderr
 
 
 def test_failure_half_way_in_json_still_prints_the_document(fake_argilla, wanted):
