@@ -232,7 +232,7 @@ def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[D
 
 def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tuple[Optional[DesiredWebhook], list[str]]:
     if not isinstance(raw, dict):
-        return None, [f"entry {number}: expected a table with {', '.join(KEYS)}, got {type(raw).__name__}"]
+        return None, [f"entry {number}: expected {_kind({}, format)} with {', '.join(KEYS)}, got {_kind(raw, format)}"]
     url = raw.get("url")
     where = f"entry {number} (url {shorten_url(url)})" if isinstance(url, str) else f"entry {number}"
     problems = []
@@ -249,7 +249,7 @@ def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tu
     if url is None:
         fail("url", "missing (e.g. url = \"http://127.0.0.1:8000/\")")
     elif not isinstance(url, str):
-        fail("url", f"must be a string, got {type(url).__name__}")
+        fail("url", f"must be a string, got {_kind(url, format)}")
     else:
         # Only the shape here: `plan` checks Argilla's full rule on the URLs it sends (see check_url_shape).
         _check(fail, "url", check_url_shape, url)
@@ -258,11 +258,11 @@ def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tu
 
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
-        fail("enabled", f"must be true or false, got {enabled!r}")
+        fail("enabled", f"must be true or false, got {_kind(enabled, format)}")
 
     description = raw.get("description")
     if description is not None and not isinstance(description, str):
-        fail("description", f"must be a string, got {type(description).__name__}")
+        fail("description", f"must be a string, got {_kind(description, format)}")
     elif description is not None:
         _check(fail, "description", check_description, description)
 
@@ -280,26 +280,50 @@ def _parse_events(raw_events: Any, fail: Callable[[str, str], None], format: str
         fail("events", f"must be a list of event names, not a string: write {_as_list(raw_events, format)}")
         return []
     if not isinstance(raw_events, list):
-        fail("events", f"must be a list of event names, got {type(raw_events).__name__}")
+        fail("events", f"must be a list of event names, got {_kind(raw_events, format)}")
         return []
     if not raw_events:
         fail("events", "must not be empty (use [\"*\"] for every event)")
         return []
-    if not all(isinstance(e, str) for e in raw_events):
-        fail("events", "must be a list of event names or patterns")
-        return []
-    bad = unknown_events(raw_events)
-    for part in bad[:MAX_SHOWN]:
+    # One name or pattern per item: the CLI's comma lists (`-e a,b`) are not part of the file format.
+    names = [item for item in raw_events if _is_one_event(item)]
+    malformed = [_not_one_event(item, format) for item in raw_events if not _is_one_event(item)]
+    unknown = unknown_events(names)
+    for message in malformed[:MAX_SHOWN]:
+        fail("events", message)
+    for part in unknown[: max(0, MAX_SHOWN - len(malformed))]:
         # The hint is only worked out for the names shown (difflib is slow on a list of thousands).
         _check(fail, "events", expand_events, [part])
-    if len(bad) > MAX_SHOWN:
-        fail("events", f"... and {len(bad) - MAX_SHOWN} more unknown events")
-    if bad:
+    hidden = max(0, len(malformed) + len(unknown) - MAX_SHOWN)
+    if hidden:
+        fail("events", f"... and {hidden} more unknown events")
+    if malformed or unknown:
         return []
     events = expand_events(raw_events)
     if not events:
         fail("events", "names no event (use [\"*\"] for every event)")
     return events
+
+
+def _is_one_event(item: Any) -> bool:
+    return isinstance(item, str) and bool(item.strip()) and "," not in item
+
+
+def _not_one_event(item: Any, format: str) -> str:
+    if not isinstance(item, str):
+        return f"each item must be an event name or pattern (a string), got {_kind(item, format)}"
+    if "," in item:
+        return f"{item!r} holds several events; give each its own item: {_as_list(item, format)}"
+    return "an empty string is not an event name"
+
+
+def _kind(value: Any, format: str) -> str:
+    """What a value is, in the words of the file's format (`null`, not Python's `None`)."""
+    if value is None:
+        return "null"
+    kinds = [(bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"), (list, "an array"),
+             (dict, "an object" if format == "json" else "a table")]
+    return next((kind for cls, kind in kinds if isinstance(value, cls)), f"a {type(value).__name__}")  # TOML dates
 
 
 def _as_list(events: str, format: str) -> str:

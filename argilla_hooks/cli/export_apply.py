@@ -130,7 +130,7 @@ def apply(
     Examples:
       hooks apply -f webhooks.toml --dry-run
       hooks apply -f webhooks.toml --prune --yes
-      hooks apply -f webhooks.toml --dry-run --exit-code   # in CI: exit 1 when the server drifted
+      hooks apply -f webhooks.toml --dry-run --exit-code --prune   # in CI: exit 1 when the server drifted
       hooks export | sed 's/dataset.created/dataset.*/' | hooks apply -f -
     """
     from argilla_hooks.declarative import SpecError, execute, plan

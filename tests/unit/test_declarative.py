@@ -168,7 +168,7 @@ def test_wrong_types(tmp_path):
     assert "entry 1 (url http://h/): events: must not be empty" in message
     assert "entry 1 (url http://h/): enabled: must be true or false" in message
     assert "entry 1 (url http://h/): description: description must be 1 to 1000 characters" in message
-    assert "entry 2: expected a table" in message
+    assert "entry 2: expected an object with url, events, enabled, description, got a string" in message
 
 
 def test_identical_entries_are_duplicates(tmp_path):
@@ -350,9 +350,46 @@ def test_every_unknown_event_is_reported_with_its_hint(tmp_path):
     assert "events: 'ping' cannot be subscribed to" in lines[2]
 
 
-def test_events_naming_no_event_are_refused(tmp_path):
-    message = spec_error(tmp_path, '[[webhooks]]\nurl = "http://h/"\nevents = [" , "]\n')
-    assert "entry 1 (url http://h/): events: names no event" in message
+@pytest.mark.parametrize(
+    "name, events, expected",
+    [
+        # comma lists are the CLI's `-e a,b`; in a file each event is its own item
+        ("hooks.toml", '["dataset.created, record.created"]',
+         """'dataset.created, record.created' holds several events; give each its own item: events = ["dataset.created", "record.created"]"""),
+        ("hooks.json", '["record.*,response.*"]', """give each its own item: "events": ["record.*", "response.*"]"""),
+        ("hooks.toml", '["dataset.created", ""]', "an empty string is not an event name"),
+        ("hooks.toml", '[" , "]', "holds several events"),
+        ("hooks.toml", '["dataset.created", 3]', "each item must be an event name or pattern (a string), got an integer"),
+        ("hooks.json", '["dataset.created", null]', "each item must be an event name or pattern (a string), got null"),
+    ],
+)
+def test_each_event_item_must_be_one_name_or_pattern(tmp_path, name, events, expected):
+    text = f'[[webhooks]]\nurl = "http://h/"\nevents = {events}\n'
+    if name.endswith(".json"):
+        text = f'{{"webhooks": [{{"url": "http://h/", "events": {events}}}]}}'
+    message = spec_error(tmp_path, text, name)
+    assert f"entry 1 (url http://h/): events: " in message and expected in message
+
+
+def test_a_bad_item_does_not_hide_the_unknown_events_beside_it(tmp_path):
+    message = spec_error(tmp_path, '[[webhooks]]\nurl = "http://h/"\nevents = ["foo.*", "Dataset.Created", 3, ""]\n')
+    lines = message.splitlines()
+    assert len(lines) == 4
+    assert "got an integer" in lines[0] and "empty string" in lines[1]
+    assert "event pattern 'foo.*' matches no event" in lines[2]
+    assert "unknown event 'Dataset.Created' (did you mean 'dataset.created'?)" in lines[3]
+
+
+def test_types_are_named_in_the_files_own_words(tmp_path):
+    text = json.dumps({"webhooks": [{"url": 3, "events": {"a": 1}, "enabled": None, "description": []}, None]})
+    message = spec_error(tmp_path, text, "hooks.json")
+    assert "entry 1: url: must be a string, got an integer" in message
+    assert "entry 1: events: must be a list of event names, got an object" in message
+    assert "entry 1: enabled: must be true or false, got null" in message
+    assert "entry 1: description: must be a string, got an array" in message
+    assert "entry 2: expected an object with url, events, enabled, description, got null" in message
+    toml_message = spec_error(tmp_path, '[[webhooks]]\nurl = "http://h/"\nevents = ["*"]\nenabled = 1979-05-27\n')
+    assert "enabled: must be true or false, got a date" in toml_message
 
 
 # --- export ----------------------------------------------------------------------------------------------
