@@ -612,14 +612,13 @@ class Outcome:
 
     def to_json(self, *, with_secret: bool = False) -> dict[str, Any]:
         """`with_secret` includes the secret of a created webhook only, as the text output does."""
-        data = {**self.action.to_json(), "status": self.status}
+        # Every outcome has every key (null when it does not apply), so that scripts can index it without checks.
+        data = {**self.action.to_json(), "status": self.status, "webhook": None, "error": None, "note": self.note}
         if self.webhook is not None:
             data["id"] = str(self.webhook.id)
             data["webhook"] = self.webhook.to_json(with_secret=with_secret and self.created)
         if self.error is not None:
             data["error"] = {"type": type(self.error).__name__, "message": str(self.error)}
-        if self.note is not None:
-            data["note"] = self.note
         return data
 
 

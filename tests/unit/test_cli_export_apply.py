@@ -444,6 +444,10 @@ def test_failure_half_way_in_json_still_prints_the_document(fake_argilla, wanted
     assert data["ok"] is False
     assert [len(data[k]) for k in ("done", "failed", "not_attempted")] == [1, 1, 0]
     assert data["failed"][0]["error"]["message"] == "Argilla server error (500): boom"
+    # every outcome has every key, so `o["webhook"]` or `o["note"]` never fails in a script
+    keys = {"action", "id", "entry", "url", "events", "enabled", "description", "changes", "status", "webhook", "error", "note"}
+    assert all(set(o) == keys for o in data["done"] + data["failed"])
+    assert data["done"][0]["error"] is None and data["failed"][0]["webhook"] is None
 
 
 # --- apply: Ctrl-C half-way ----------------------------------------------------------------------------------------
