@@ -40,7 +40,7 @@ def trigger(
         typer.Option(
             "--webhook",
             help="Sign with this Argilla webhook's secret (id or unique prefix; fetched with the connection options). "
-            "Beats the environment variable, not --secret.",
+            "Not with --secret; used instead of the environment variable.",
             autocompletion=completion.webhook_ids,
             show_default=False,
         ),
@@ -58,8 +58,8 @@ def trigger(
         bool,
         typer.Option(
             "--json",
-            help='Print {"status", "body", "webhook_id", "type", "url"} on stdout; webhook_id is the delivery\'s '
-            "webhook-id header.",
+            help='Print {"status", "body", "webhook_id", "type", "url", "error"} on stdout; webhook_id is the '
+            "delivery's webhook-id header; status and body are null, and error says why, when nothing answered.",
         ),
     ] = False,
     api_url: ApiUrl = None,
@@ -106,12 +106,15 @@ def trigger(
         origin = f"the secret of webhook {webhook}" if webhook else settings.ENV_WEBHOOK_SECRET if from_environment else "--secret"
         raise UsageProblem(f"{origin}: {exc.problems[0][1]}") from None
 
+    report = {"status": None, "body": None, "webhook_id": headers["webhook-id"], "type": event, "url": to, "error": None}
     try:
         status, text = send(to, body, headers)
     except DeliveryError as exc:
+        if as_json:  # `... --json | jq .status` still gets a document
+            output.print_json({**report, "error": str(exc)})
         raise CommandError(str(exc), ExitCode.ERROR) from None
     if as_json:
-        output.print_json({"status": status, "body": text, "webhook_id": headers["webhook-id"], "type": event, "url": to})
+        output.print_json({**report, "status": status, "body": text})
     elif text:
         output.print_line(output.visible(text, multiline=True))  # the receiver's text, kept off the terminal's controls
     answer = f"{to} answered {status} {_phrase(status)} to {event} ({headers['webhook-id']})"

@@ -98,8 +98,8 @@ def test_json_prints_status_body_delivery_id_type_and_url(receiver):
     result = hooks("trigger", "record.completed", "--to", receiver.url, "--secret", SECRET, "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["status", "body", "webhook_id", "type", "url"]
-    assert data["status"] == 200 and json.loads(data["body"])["type"] == "record.completed"
+    assert list(data) == ["status", "body", "webhook_id", "type", "url", "error"]
+    assert data["error"] is None and data["status"] == 200 and json.loads(data["body"])["type"] == "record.completed"
     assert data["webhook_id"].startswith("msg_") and data["url"] == receiver.url
 
 
@@ -194,3 +194,12 @@ def test_an_unreachable_receiver_is_one_line_and_exit_1(receiver):
     result = hooks("trigger", "ping", "--to", receiver.url, "--secret", SECRET)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: could not reach {receiver.url}") and len(result.stderr.splitlines()) == 1
+
+
+def test_json_still_prints_a_document_when_nothing_answers(receiver):
+    receiver.close()
+    result = hooks("trigger", "ping", "--to", receiver.url, "--secret", SECRET, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)  # so that `... --json | jq .status` reads null, not nothing
+    assert data["status"] is None and data["body"] is None and data["error"].startswith(f"could not reach {receiver.url}")
+    assert result.stderr.startswith("error: could not reach") and len(result.stderr.splitlines()) == 1
