@@ -24,6 +24,7 @@ from argilla_hooks.client.models import (
     WebhookCreate,
     WebhookUpdate,
     check_description,
+    check_has_host,
     check_url,
 )
 from argilla_hooks import strict_json
@@ -89,12 +90,16 @@ def check_url_shape(url: str) -> str:
     if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"{shorten_url(url)!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
     try:
+        check_has_host(url)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace(repr(url), repr(shorten_url(url)))) from None
+    try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
         host = parts.hostname
     except ValueError:
         host = None
-    # Nor stricter than that rule: pydantic reads `http:///h` as `http://h/`, as Argilla would store it.
+    # Nor stricter than that rule where urlsplit finds no host but pydantic does (e.g. a bracketed host it reads).
     if not host and _strict_url_problem(url) is not None:
         raise ValueError(
             f"{shorten_url(url)!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)"

@@ -183,11 +183,18 @@ def update(
 
     with get_client(api_url, api_key, profile) as client:
         if adding or removing:
-            current = fields.get("events") or client.get(webhook_id).events
+            found = None if "events" in fields else client.get(webhook_id)
+            current = fields["events"] if found is None else found.events
             events = [e for e in dict.fromkeys([*current, *adding]) if e not in removing]
             if not events:
                 raise UsageProblem("that would leave the webhook with no events; delete it instead, or add another event")
             fields["events"] = expand_events(events)
+            if found is not None and set(fields) == {"events"} and set(fields["events"]) == set(found.events):
+                # `--add-event X` when X is there already: nothing to send, and it is true that the webhook has X.
+                if not as_json:
+                    output.info(f"webhook {found.short_id} already has those events; nothing changed")
+                _show_one(found, as_json=as_json)
+                return
         webhook = client.update(webhook_id, parse_input(WebhookUpdate, **fields))
     if not as_json:
         output.success(f"updated webhook {webhook.short_id}")
@@ -223,8 +230,7 @@ def delete(
                 raise CommandError("nothing deleted", ExitCode.ERROR)
             ids = [w.id for w in targets]
         else:
-            # Resolve every id first, so one typo deletes nothing.
-            ids = list(dict.fromkeys(client.resolve_id(i) for i in webhook_ids or []))
+            ids = client.resolve_ids(webhook_ids or [])  # all checked first, so one typo deletes nothing
         deleted = [_delete_one(client, i, quiet=as_json) for i in ids]
     if as_json:
         output.print_json([w.to_json() for w in deleted])
@@ -243,7 +249,7 @@ def _set_enabled(ids: list[str], value: bool, as_json: bool, api_url, api_key, p
     from argilla_hooks.client.models import WebhookUpdate
 
     with get_client(api_url, api_key, profile) as client:
-        resolved = list(dict.fromkeys(client.resolve_id(i) for i in ids))
+        resolved = client.resolve_ids(ids)  # all checked first, so one typo changes nothing
         changed = [client.update(i, WebhookUpdate(enabled=value)) for i in resolved]
     if as_json:
         output.print_json([w.to_json() for w in changed])

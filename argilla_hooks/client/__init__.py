@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any, Optional, TypeVar
 from uuid import UUID
 
@@ -78,6 +79,13 @@ def check_api_key(api_key: Optional[str]) -> str:
     return key
 
 
+def _given_ids(ids: Iterable[str | UUID]) -> list[str]:
+    wanted = [str(i) for i in ids]
+    if not all(i.strip() for i in wanted):  # a prefix of every id: refused before anything is asked
+        raise ConfigurationError("empty webhook id: give the full UUID or a unique prefix (see `hooks list`)")
+    return wanted
+
+
 class ArgillaClient:
     """Webhooks of one Argilla server, seen with one API key.
 
@@ -123,16 +131,22 @@ class ArgillaClient:
 
     def get(self, id_or_prefix: str | UUID) -> Webhook:
         """One webhook by full id or unique prefix (Argilla has no GET by id, so this lists)."""
-        if not str(id_or_prefix).strip():  # a prefix of every id: refused before anything is asked
-            raise ConfigurationError("empty webhook id: give the full UUID or a unique prefix (see `hooks list`)")
-        return self._match(str(id_or_prefix), self.list())
+        [wanted] = _given_ids([id_or_prefix])
+        return self._match(wanted, self.list())
 
     def resolve_id(self, id_or_prefix: str | UUID) -> UUID:
-        """The full id for an id or prefix; a full UUID costs no request."""
+        """The full id for an id or prefix; a full UUID costs no request (and is not checked: see resolve_ids)."""
         try:
             return UUID(str(id_or_prefix))
         except ValueError:
             return self.get(id_or_prefix).id
+
+    def resolve_ids(self, ids: Iterable[str | UUID]) -> list[UUID]:
+        """The full ids of several ids or prefixes, in order and once each, all checked against one listing: an
+        unknown id (a full one too) or an ambiguous prefix raises before the caller changes anything."""
+        wanted = _given_ids(ids)
+        webhooks = self.list()
+        return list(dict.fromkeys(self._match(i, webhooks).id for i in wanted))
 
     def create(self, body: WebhookCreate) -> Webhook:
         return self._request_model(Webhook, "POST", "/webhooks", json=body.model_dump(mode="json", exclude_none=True))
@@ -163,6 +177,10 @@ class ArgillaClient:
 
     def _match(self, wanted: str, webhooks: list[Webhook]) -> Webhook:
         needle = wanted.strip().lower()
+        try:
+            needle = str(UUID(needle))  # the other spellings UUID() reads ({...}, urn:uuid:, no hyphens), as resolve_id
+        except ValueError:
+            pass
         if needle:
             exact = [w for w in webhooks if str(w.id) == needle]
             if exact:

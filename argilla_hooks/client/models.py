@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Optional
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
@@ -70,10 +71,22 @@ def check_url(value: str) -> str:
         raise ValueError(f"URL is longer than {MAX_URL} characters")
     if not value.lower().startswith(("http://", "https://")):
         raise ValueError(f"{value!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
+    check_has_host(value)
     try:
         AnyHttpUrl(value)
     except Exception:
         raise ValueError(f"{value!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)") from None
+    return value
+
+
+def check_has_host(value: str) -> str:
+    """Refuses `http:///path`, which pydantic, and so Argilla, would store as `http://path/`: nobody means that."""
+    try:
+        authority = urlsplit(value).netloc
+    except ValueError:
+        return value  # e.g. a bracket left open: the URL parser that follows gives the better message
+    if not authority:
+        raise ValueError(f"{value!r} has no host after // (e.g. http://127.0.0.1:8000/)")
     return value
 
 
@@ -84,9 +97,10 @@ def check_description(value: Optional[str]) -> Optional[str]:
 
 
 def check_events(value: list[str]) -> list[str]:
-    if not value:
+    events = expand_events(value)  # first: `-e ''` or `-e ,` is a list that names no event
+    if not events:
         raise ValueError("at least one event is required (e.g. -e dataset.created, or -e '*' for all)")
-    return expand_events(value)
+    return events
 
 
 class WebhookCreate(BaseModel):

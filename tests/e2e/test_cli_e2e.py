@@ -63,9 +63,12 @@ def test_create_disabled_and_enable_disable(hooks, server_webhooks):
     ("args", "message"),
     [
         (["ftp://example.com/", "-e", "dataset.created"], "not an http(s) URL"),
-        (["http://", "-e", "dataset.created"], "with a host"),
+        (["http://", "-e", "dataset.created"], "has no host"),
         ([URL, "-e", "dataset.create"], "did you mean 'dataset.created'"),
         ([URL], "at least one event"),
+        ([URL, "-e", ""], "at least one event"),
+        ([URL, "-e", ","], "at least one event"),
+        (["http:///hook", "-e", "dataset.created"], "has no host"),
         ([URL, "-e", "dataset.created", "-d", "x" * 1001], "1 to 1000 characters"),
     ],
 )
@@ -104,6 +107,15 @@ def test_ambiguous_prefix_and_unknown_id(hooks, server_webhooks):
     assert hooks("show", "ffffffff-ffff-4fff-8fff-ffffffffffff").returncode == 4
     result = hooks("delete", pair[0][:8], "0000000z")
     assert result.returncode == 4 and server_webhooks() == before  # one bad id deletes nothing
+    # a well-formed full id that is not on the server is a typo too: checked before anything changes
+    typo = pair[0][:-1] + ("0" if pair[0][-1] != "0" else "1")
+    for command in ("delete", "disable", "enable"):
+        result = hooks(command, pair[1][:8], typo, "--json")
+        assert result.returncode == 4 and f"no webhook with id '{typo}'" in result.stderr, (command, result.stderr)
+        assert result.stdout == "" and server_webhooks() == before
+    # the other ways of writing a UUID name the same webhook everywhere
+    for spelling in (pair[0].replace("-", ""), "{" + pair[0].upper() + "}", f"urn:uuid:{pair[0]}"):
+        assert json.loads(hooks("show", spelling, "--json").stdout)["id"] == pair[0]
 
 
 def test_delete_all_needs_yes_without_terminal(hooks, server_webhooks):
@@ -137,6 +149,9 @@ def test_non_owner_key_exits_3(hooks, argilla, server_webhooks, role):
     assert result.returncode == 3 and "only owners can manage webhooks" in result.stderr
     assert key not in result.stdout + result.stderr
     assert server_webhooks() == []
+    # Argilla answers 404 before 403 for an unknown id; the id is looked up first, so the answer is still "not an owner"
+    result = hooks("delete", "00000000-0000-4000-8000-000000000000", env={"ARGILLA_API_KEY": key})
+    assert result.returncode == 3 and "only owners can manage webhooks" in result.stderr
 
 
 def test_no_api_key_and_malformed_api_url_exit_2(hooks):

@@ -35,11 +35,14 @@ def test_create_disabled_patches_after_create(fake_argilla):
     ("args", "message"),
     [
         (["ftp://example.com", "-e", "dataset.created"], "not an http(s) URL"),
-        (["http://", "-e", "dataset.created"], "with a host"),
+        (["http://", "-e", "dataset.created"], "has no host"),
         (["http://127.0.0.1:8000/", "-e", "dataset.create"], "did you mean 'dataset.created'"),
         (["http://127.0.0.1:8000/", "-e", "ping"], "cannot be subscribed"),
         (["http://127.0.0.1:8000/", "-e", "nothing.*"], "matches no event"),
         (["http://127.0.0.1:8000/"], "at least one event"),
+        (["http://127.0.0.1:8000/", "-e", ""], "at least one event"),
+        (["http://127.0.0.1:8000/", "-e", ","], "at least one event"),
+        (["http:///hook", "-e", "dataset.created"], "has no host"),
         (["http://127.0.0.1:8000/", "-e", "dataset.created", "-d", "x" * 1001], "1 to 1000 characters"),
     ],
 )
@@ -133,6 +136,16 @@ def test_update_rejects_bad_input_before_any_request(fake_argilla, args, message
     assert fake_argilla.requests == []
 
 
+@pytest.mark.parametrize("args", [["--add-event", "dataset.created"], ["--remove-event", "record.*"],
+                                  ["--add-event", "dataset.*", "--remove-event", "dataset.updated,dataset.deleted,dataset.published"]])
+def test_update_that_would_change_nothing_sends_nothing_and_says_so(fake_argilla, args):
+    hook = fake_argilla.add(events=["dataset.created"])
+    result = hooks("update", hook["id"][:8], *args)
+    assert result.exit_code == 0 and "already has those events; nothing changed" in result.stderr
+    assert [r.method for r in fake_argilla.requests] == ["GET"]
+    assert json.loads(hooks("update", hook["id"][:8], *args, "--json").stdout)["id"] == hook["id"]
+
+
 def test_update_removing_every_event_is_refused(fake_argilla):
     hook = fake_argilla.add(events=["dataset.created"])
     result = hooks("update", hook["id"], "--remove-event", "dataset.created")
@@ -148,11 +161,14 @@ def test_enable_and_disable(fake_argilla):
     assert [w["enabled"] for w in fake_argilla.webhooks] == [True, False]
 
 
-def test_delete_resolves_every_id_before_deleting(fake_argilla):
-    hook = fake_argilla.add()
-    result = hooks("delete", hook["id"][:8], "ffffffff")
-    assert result.exit_code == 4
-    assert len(fake_argilla.webhooks) == 1
+@pytest.mark.parametrize("command", ["delete", "enable", "disable"])
+@pytest.mark.parametrize("typo", ["ffffffff", "ffffffff-ffff-4fff-8fff-ffffffffffff"])
+def test_every_id_is_checked_before_anything_changes(fake_argilla, command, typo):
+    hook = fake_argilla.add(enabled=command != "enable")  # so that the command would change it
+    before = [dict(h) for h in fake_argilla.webhooks]
+    result = hooks(command, hook["id"][:8], typo)
+    assert result.exit_code == 4 and f"no webhook with id '{typo}'" in result.stderr
+    assert fake_argilla.webhooks == before
 
 
 def test_delete_named_ids_json(fake_argilla):
