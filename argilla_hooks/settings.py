@@ -93,18 +93,30 @@ def profiles(config: Optional[dict[str, Any]] = None) -> dict[str, dict[str, str
 
 
 def resolve(api_url: Optional[str] = None, api_key: Optional[str] = None, profile: Optional[str] = None) -> Settings:
-    """Settings for one command. `api_url`/`api_key`/`profile` already hold flag-or-env values (typer's envvar)."""
-    all_profiles = profiles()
+    """Settings for one command. `api_url`/`api_key`/`profile` already hold flag-or-env values (typer's envvar).
+
+    A profile's key is only ever sent to that profile's server: with the URL from a flag or the environment and the
+    key from a profile saved for another URL, this refuses (ProfileError) rather than hand the key to a stranger.
+    """
     name = profile or os.environ.get(ENV_PROFILE)
+    if api_url and api_key and not name:
+        return Settings(api_url, api_key, None)  # nothing to take from the file, so a broken one does not matter
+    all_profiles = profiles()
     if name and name not in all_profiles:
         raise ProfileError(f"no profile {name!r} in {config_path()}; create it with `hooks login --profile {name}`")
     chosen = all_profiles.get(name or DEFAULT_PROFILE, {})
     used = (name or DEFAULT_PROFILE) if chosen else None
-    return Settings(
-        api_url=api_url or chosen.get("api_url") or DEFAULT_API_URL,
-        api_key=api_key or chosen.get("api_key"),
-        profile=used,
-    )
+    saved_url, saved_key = chosen.get("api_url"), chosen.get("api_key")
+    if api_url and not api_key and saved_key and saved_url and not _same_server(api_url, saved_url):
+        raise ProfileError(
+            f"profile {used!r} holds the API key of {saved_url}, not of {api_url}: give that server's key "
+            f"(--api-key or {ENV_API_KEY}), or drop the URL to use {saved_url}"
+        )
+    return Settings(api_url=api_url or saved_url or DEFAULT_API_URL, api_key=api_key or saved_key, profile=used)
+
+
+def _same_server(url: str, other: str) -> bool:
+    return url.strip().rstrip("/").lower() == other.strip().rstrip("/").lower()
 
 
 def save_profile(name: str, api_url: str, api_key: str) -> Path:

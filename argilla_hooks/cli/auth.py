@@ -26,18 +26,25 @@ def login(
       hooks login --profile prod --api-url https://argilla.example.com --api-key "$KEY"
     """
     from argilla_hooks.client import check_api_key, check_api_url
+    from argilla_hooks.client.errors import AuthenticationError
 
+    # Read first: the file is rewritten at the end, so a broken one is reported before anything is asked or sent.
+    saved = settings.profiles()
     interactive = output.stdin_is_terminal()
     if not api_url:
-        existing = settings.profiles().get(profile, {}).get("api_url")
+        existing = saved.get(profile, {}).get("api_url")
         api_url = output.prompt("Argilla API URL", default=existing or settings.DEFAULT_API_URL) if interactive else existing or settings.DEFAULT_API_URL
+    api_url = check_api_url(api_url)  # before asking for a key that would then be thrown away
     if not api_key:
         if not interactive:
             raise UsageProblem("no API key: pass --api-key or set ARGILLA_API_KEY (stdin is not a terminal, so no prompt)")
         api_key = output.prompt("Argilla API key", hide_input=True)
-    api_url, api_key = check_api_url(api_url), check_api_key(api_key)  # saved as used: no stray newline
+    api_key = check_api_key(api_key)  # saved as used: no stray newline
     with get_client(api_url, api_key, None) as client:
-        user = client.me()
+        try:
+            user = client.me()
+        except AuthenticationError as exc:
+            raise AuthenticationError(f"the API key was rejected by {api_url}; nothing was saved", status_code=401) from exc
     if user.role != "owner":
         output.warn(f"{user.username} is {'an' if user.role[0] in 'aeiou' else 'a'} {user.role}: only owners can manage webhooks")
     path = settings.save_profile(profile, api_url, api_key)

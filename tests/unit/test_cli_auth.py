@@ -36,6 +36,7 @@ def test_login_warns_for_non_owner(fake_argilla):
 def test_login_with_wrong_key_saves_nothing(fake_argilla):
     result = hooks("login", "--api-key", "wrong")
     assert result.exit_code == 3
+    assert result.stderr == f"error: the API key was rejected by {API}; nothing was saved\n"
     assert not settings.config_path().exists()
 
 
@@ -57,15 +58,55 @@ def test_profile_is_used_when_no_flag_or_env(fake_argilla, monkeypatch):
     assert hooks("whoami", "--json").exit_code == 0
 
 
-def test_precedence_flag_over_env_over_profile_over_default(monkeypatch):
+def test_precedence_flag_over_env_over_profile_over_default(fake_argilla, monkeypatch):
+    def server_used(*args):
+        result = hooks("whoami", "--json", *args)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)["api_url"]
+
     settings.save_profile("default", "http://profile.test", "profile-key")
+    assert server_used() == API  # the environment (the fake server's, set by conftest) over the profile
+    monkeypatch.setenv("ARGILLA_API_URL", "http://elsewhere.test")
+    assert server_used("--api-url", API) == API  # a flag over the environment
     monkeypatch.delenv("ARGILLA_API_URL")
     monkeypatch.delenv("ARGILLA_API_KEY")
-    assert settings.resolve().api_url == "http://profile.test"
-    assert settings.resolve(api_url="http://flag.test").api_url == "http://flag.test"
-    assert settings.resolve().api_key == "profile-key"
+    settings.save_profile("default", API, OWNER_KEY)
+    assert server_used() == API  # the profile over the default
     settings.remove_profile("default")
     assert settings.resolve().api_url == settings.DEFAULT_API_URL
+
+
+def test_a_profiles_key_is_only_sent_to_its_own_server(fake_argilla, monkeypatch):
+    settings.save_profile("prod", "http://prod.test", "prod-key")
+    monkeypatch.delenv("ARGILLA_API_KEY")  # the URL from the environment, the key from the profile: refused
+    result = hooks("whoami", "--profile", "prod")
+    assert result.exit_code == 2 and fake_argilla.requests == []
+    assert "profile 'prod' holds the API key of http://prod.test, not of http://argilla.test" in result.stderr
+    assert "prod-key" not in result.stdout + result.stderr
+    settings.save_profile("prod", API + "/", OWNER_KEY)  # the same server, written with a trailing slash
+    assert hooks("whoami", "--profile", "prod").exit_code == 0
+
+
+def test_url_and_key_from_the_environment_need_no_readable_config():
+    settings.config_path().write_text("garbage = [")
+    assert settings.resolve(api_url=API, api_key=OWNER_KEY).api_url == API
+    with pytest.raises(settings.ProfileError, match="cannot read"):
+        settings.resolve(api_url=API, api_key=OWNER_KEY, profile="prod")  # a profile named: the file must be read
+
+
+def test_login_reports_a_broken_config_before_asking_anything(fake_argilla):
+    settings.config_path().write_text("garbage = [")
+    result = hooks("login", "--api-url", API, "--api-key", OWNER_KEY)
+    assert result.exit_code == 2 and "cannot read" in result.stderr and fake_argilla.requests == []
+
+
+def test_login_with_a_malformed_url_is_refused_before_the_key_is_asked(fake_argilla, monkeypatch):
+    monkeypatch.delenv("ARGILLA_API_KEY")
+    monkeypatch.setattr("argilla_hooks.cli.output.stdin_is_terminal", lambda: True)
+    asked = []
+    monkeypatch.setattr("argilla_hooks.cli.output.prompt", lambda *a, **k: asked.append(a) or "key")
+    result = hooks("login", "--api-url", "not a url")
+    assert result.exit_code == 2 and "malformed API URL" in result.stderr and asked == []
 
 
 def test_unknown_profile_is_usage_error(fake_argilla):
