@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from typing import Annotated, Optional
 
 import typer
@@ -20,9 +22,14 @@ class HooksGroup(TyperGroup):
     """Runs a command and turns a known failure into one line on stderr and its exit code (with ARGILLA_HOOKS_DEBUG=1,
     its traceback first)."""
 
+    def make_context(self, *args, **kwargs):
+        with _usage_errors_on_one_line():  # `hooks --bogus`
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: typer.Context):
         try:
-            return super().invoke(ctx)
+            with _usage_errors_on_one_line():  # `hooks lst`, `hooks show` (no id), `hooks list --bogus`
+                return super().invoke(ctx)
         except Exception as exc:
             known = classify(exc)
             if known is None:
@@ -41,6 +48,19 @@ class HooksGroup(TyperGroup):
 
         use_our_shell_classes()
         return super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+
+@contextlib.contextmanager
+def _usage_errors_on_one_line() -> Iterator[None]:
+    """typer shows a usage error as a usage line, a hint and a boxed message; here it is one line, and exit 2."""
+    from typer._click.exceptions import UsageError
+
+    try:
+        yield
+    except UsageError as exc:
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        output.error(f"{exc.format_message()}{where}")
+        raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
 app = typer.Typer(

@@ -35,7 +35,7 @@ def listen(
     ctx: typer.Context,
     targets: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Handlers as module:function (several allowed); none: print each event.", show_default=False),
+        typer.Argument(help="Handlers as module:function (several allowed); none: print each event.", metavar="MODULE:FUNCTION", show_default=False),
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port to bind; 0 picks a free one.", min=0, max=65535)] = 8000,

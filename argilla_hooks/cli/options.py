@@ -44,15 +44,15 @@ Profile = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (stable, for scripts).")]
 WebhookId = Annotated[
     str,
-    typer.Argument(help="Webhook id: the full UUID or any unique prefix.", autocompletion=completion.webhook_ids),
+    typer.Argument(help="Webhook id: the full UUID or any unique prefix.", metavar="ID", autocompletion=completion.webhook_ids),
 ]
 WebhookIds = Annotated[
     Optional[list[str]],
-    typer.Argument(help="Webhook ids: full UUIDs or unique prefixes.", autocompletion=completion.webhook_ids, show_default=False),
+    typer.Argument(help="Webhook ids: full UUIDs or unique prefixes.", metavar="ID", autocompletion=completion.webhook_ids, show_default=False),
 ]
 RequiredWebhookIds = Annotated[
     list[str],
-    typer.Argument(help="Webhook ids: full UUIDs or unique prefixes.", autocompletion=completion.webhook_ids, show_default=False),
+    typer.Argument(help="Webhook ids: full UUIDs or unique prefixes.", metavar="ID", autocompletion=completion.webhook_ids, show_default=False),
 ]
 
 

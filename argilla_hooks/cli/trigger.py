@@ -20,6 +20,7 @@ def trigger(
         str,
         typer.Argument(
             help="The event to send: one name, `ping` included (see `hooks events`).",
+            metavar="EVENT",
             autocompletion=completion.sendable_event_names,
             show_default=False,
         ),

@@ -38,7 +38,7 @@ def _show_one(webhook: "Webhook", *, as_json: bool, with_secret: bool = False) -
 
 
 def create(
-    url: Annotated[str, typer.Argument(help="Where Argilla will POST events (http or https).")],
+    url: Annotated[str, typer.Argument(help="Where Argilla will POST events (http or https).", metavar="URL")],
     event: Events = None,
     description: Annotated[Optional[str], typer.Option("--description", "-d", help="Free text, up to 1000 characters.")] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled (no deliveries until enabled).")] = False,

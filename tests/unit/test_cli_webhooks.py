@@ -229,3 +229,20 @@ def test_missing_api_key_is_usage_error(fake_argilla, monkeypatch):
 def test_events_catalogue_json(fake_argilla):
     events = json.loads(hooks("events", "--json").stdout)
     assert len(events) == 12 and events[0] == {"name": "dataset.created", "description": events[0]["description"], "subscribable": True}
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["show"], "error: Missing argument 'ID'. (see `hooks show --help`)"),
+        (["list", "--bogus"], "error: No such option: --bogus (see `hooks list --help`)"),
+        (["lst"], "error: No such command 'lst'. Did you mean 'list', 'listen'? (see `hooks --help`)"),
+        (["--bogus"], "error: No such option: --bogus (see `hooks --help`)"),
+        (["listen", "--port", "99999"], "error: Invalid value for '--port' / '-p': Input should be less than or equal to 65535"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(fake_argilla, args, line):
+    result = hooks(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(line)
+    assert fake_argilla.requests == []
