@@ -114,10 +114,19 @@ def main() -> None:
     """Console-script entry point; a bug gets one line, or its traceback with ARGILLA_HOOKS_DEBUG=1."""
     # Keep the name it was called by, so `argilla-hooks --show-completion` completes `argilla-hooks`.
     called_as = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if sys.stdout is None:  # started with stdout closed (`>&-`): what it prints would be lost, so do nothing
+        if sys.stderr is not None:
+            output.error("stdout is closed; to discard the output, redirect it to /dev/null instead")
+        sys.exit(ExitCode.USAGE)
     try:
         app(prog_name=called_as if called_as in ("hooks", "argilla-hooks") else "hooks")
     except Exception as exc:
         if settings.debug_enabled():
             raise
-        output.error(f"unexpected {type(exc).__name__}: {exc} (set {settings.ENV_DEBUG}=1 for the traceback)")
-        sys.exit(ExitCode.ERROR)
+        # Known failures outside a command (`hooks --version >/dev/full`) keep their message; the rest are bugs.
+        message, code = classify(exc) or (
+            f"unexpected {type(exc).__name__}: {exc} (set {settings.ENV_DEBUG}=1 for the traceback)",
+            ExitCode.ERROR,
+        )
+        output.error(message)
+        sys.exit(code)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 import typer
 
-from argilla_hooks.cli.errors import UsageProblem
+from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.events import SUBSCRIBABLE
 
@@ -125,12 +127,26 @@ def _plain(text: str) -> str:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    print_line(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def print_line(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    with _writing_stdout():
+        sys.stdout.write(text + "\n")
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Write and flush now, so that a full disk or a device error is reported as such, by the command that wrote.
+    A reader that went away (BrokenPipeError) is left to typer, which exits 1 quietly, as `head` expects."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        sys.stdout = open(os.devnull, "w")  # else Python's own flush at exit reports it a second time
+        raise CommandError(f"cannot write to stdout: {exc.strerror or exc}") from None
 
 
 def short_events(events: Iterable[str]) -> str:
@@ -175,7 +191,8 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
         table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(*row, style=None if row[3] == "yes" else "dim")
-    _console(False).print(table)
+    with _writing_stdout():
+        _console(False).print(table)
 
 
 def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:

@@ -287,3 +287,22 @@ def test_an_empty_id_is_a_usage_error_before_any_request(fake_argilla, webhook_i
     result = hooks("show", webhook_id)
     assert result.exit_code == 2
     assert fake_argilla.requests == []
+
+
+# --- stdout that cannot be written ------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("args", [["events"], ["events", "--json"], ["--version"]])
+def test_a_full_stdout_is_one_line_and_exit_1(args):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "argilla_hooks", *args], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1
+    assert result.stderr == "error: cannot write to stdout: No space left on device\n"
+
+
+def test_a_closed_stdout_does_nothing_and_exits_2():
+    code = "import os, sys; os.close(1); os.execv(sys.executable, [sys.executable, '-m', 'argilla_hooks', 'events', '--json'])"
+    result = subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 2
+    assert result.stderr == "error: stdout is closed; to discard the output, redirect it to /dev/null instead\n"
