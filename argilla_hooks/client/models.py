@@ -117,6 +117,12 @@ class WebhookCreate(BaseModel):
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
 
+def _given(value: Any) -> Any:
+    if value is None:
+        raise ValueError("cannot be None: leave the field out to keep its current value")
+    return value
+
+
 class WebhookUpdate(BaseModel):
     """Body of PATCH /webhooks/{id}: only the fields that were set are sent (`description=None` clears it)."""
 
@@ -127,8 +133,11 @@ class WebhookUpdate(BaseModel):
     enabled: Optional[bool] = None
     description: Optional[str] = None
 
-    _url = field_validator("url")(classmethod(lambda cls, v: v if v is None else check_url(v)))
-    _events = field_validator("events")(classmethod(lambda cls, v: v if v is None else check_events(v)))
+    # Only fields given are checked (the defaults are not validated): None given for these would be sent as null,
+    # which Argilla refuses; only `description=None` means something (clear it).
+    _url = field_validator("url")(classmethod(lambda cls, v: check_url(_given(v))))
+    _events = field_validator("events")(classmethod(lambda cls, v: check_events(_given(v))))
+    _enabled = field_validator("enabled")(classmethod(lambda cls, v: _given(v)))
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
     def body(self) -> dict[str, Any]:

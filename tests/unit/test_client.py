@@ -54,6 +54,19 @@ def test_update_can_clear_description(fake_argilla):
     assert updated.description is None
 
 
+@pytest.mark.parametrize("field", ["url", "events", "enabled"])
+def test_update_refuses_none_where_it_means_nothing(field):
+    # It would be sent as null, which Argilla refuses; only description=None means something (clear it).
+    with pytest.raises(ValueError, match="leave the field out"):
+        WebhookUpdate(**{field: None})
+
+
+@pytest.mark.parametrize("events", [[""], [","], []])
+def test_create_needs_an_event_after_expansion(events):
+    with pytest.raises(ValueError, match="at least one event is required"):
+        WebhookCreate(url="http://127.0.0.1:9000/", events=events)
+
+
 def test_create_then_delete(fake_argilla):
     created = client().create(WebhookCreate(url="http://127.0.0.1:9000/", events=["dataset.*"]))
     assert created.events == ["dataset.created", "dataset.updated", "dataset.deleted", "dataset.published"]
