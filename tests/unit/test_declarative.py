@@ -87,6 +87,13 @@ def spec_error(tmp_path, text: str, name: str = "hooks.toml") -> str:
     return str(info.value)
 
 
+def one_entry_with_events(events: str, name: str) -> str:
+    """A file of one entry (url http://h/) whose `events` value is `events`, written as is, in `name`'s format."""
+    if name.endswith(".json"):
+        return f'{{"webhooks": [{{"url": "http://h/", "events": {events}}}]}}'
+    return f'[[webhooks]]\nurl = "http://h/"\nevents = {events}\n'
+
+
 def desired(url, events=("dataset.created",), enabled=True, description=None, entry=1) -> DesiredWebhook:
     return DesiredWebhook(url, tuple(events), enabled, description, entry=entry, source="hooks.toml")
 
@@ -338,10 +345,7 @@ def test_thousands_of_unknown_events_or_keys_in_one_entry_are_counted_not_listed
     ],
 )
 def test_events_as_a_string_are_refused_with_the_list_form(tmp_path, name, events, shown):
-    text = f'[[webhooks]]\nurl = "http://h/"\nevents = {events}\n'
-    if name.endswith(".json"):
-        text = f'{{"webhooks": [{{"url": "http://h/", "events": {events}}}]}}'
-    message = spec_error(tmp_path, text, name)
+    message = spec_error(tmp_path, one_entry_with_events(events, name), name)
     assert f"entry 1 (url http://h/): events: must be a list of event names, not a string: {shown}" in message
 
 
@@ -368,10 +372,7 @@ def test_every_unknown_event_is_reported_with_its_hint(tmp_path):
     ],
 )
 def test_each_event_item_must_be_one_name_or_pattern(tmp_path, name, events, expected):
-    text = f'[[webhooks]]\nurl = "http://h/"\nevents = {events}\n'
-    if name.endswith(".json"):
-        text = f'{{"webhooks": [{{"url": "http://h/", "events": {events}}}]}}'
-    message = spec_error(tmp_path, text, name)
+    message = spec_error(tmp_path, one_entry_with_events(events, name), name)
     assert f"entry 1 (url http://h/): events: " in message and expected in message
 
 
