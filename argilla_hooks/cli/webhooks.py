@@ -182,23 +182,29 @@ def update(
     parse_input(WebhookUpdate, **fields)  # reject bad input before any request
 
     with get_client(api_url, api_key, profile) as client:
+        # One listing: the id is checked (a full one too: a non-owner hears so, not Argilla's 404 that comes first),
+        # and it gives the current events to add to or remove from.
+        found = client.get(webhook_id)
         if adding or removing:
-            found = None if "events" in fields else client.get(webhook_id)
-            current = fields["events"] if found is None else found.events
-            events = [e for e in dict.fromkeys([*current, *adding]) if e not in removing]
+            events = [e for e in dict.fromkeys([*fields.get("events", found.events), *adding]) if e not in removing]
             if not events:
                 raise UsageProblem("that would leave the webhook with no events; delete it instead, or add another event")
             fields["events"] = expand_events(events)
-            if found is not None and set(fields) == {"events"} and set(fields["events"]) == set(found.events):
-                # `--add-event X` when X is there already: nothing to send, and it is true that the webhook has X.
-                if not as_json:
-                    output.info(f"webhook {found.short_id} already has those events; nothing changed")
-                _show_one(found, as_json=as_json)
-                return
-        webhook = client.update(webhook_id, parse_input(WebhookUpdate, **fields))
+        if _already(found, fields):
+            # e.g. `--add-event X` when X is there: nothing to send, and what was asked is true.
+            if not as_json:
+                output.info(f"webhook {found.short_id} already is as asked; nothing changed")
+            _show_one(found, as_json=as_json)
+            return
+        webhook = client.update(found.id, parse_input(WebhookUpdate, **fields))
     if not as_json:
         output.success(f"updated webhook {webhook.short_id}")
     _show_one(webhook, as_json=as_json)
+
+
+def _already(webhook: "Webhook", fields: dict[str, Any]) -> bool:
+    current = {"url": webhook.url, "events": set(webhook.events), "enabled": webhook.enabled, "description": webhook.description}
+    return all(current[name] == (set(value) if name == "events" else value) for name, value in fields.items())
 
 
 def delete(

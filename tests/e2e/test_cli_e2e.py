@@ -150,8 +150,9 @@ def test_non_owner_key_exits_3(hooks, argilla, server_webhooks, role):
     assert key not in result.stdout + result.stderr
     assert server_webhooks() == []
     # Argilla answers 404 before 403 for an unknown id; the id is looked up first, so the answer is still "not an owner"
-    result = hooks("delete", "00000000-0000-4000-8000-000000000000", env={"ARGILLA_API_KEY": key})
-    assert result.returncode == 3 and "only owners can manage webhooks" in result.stderr
+    for args in (["delete"], ["update", "--disable"], ["ping"]):
+        result = hooks(*args[:1], "00000000-0000-4000-8000-000000000000", *args[1:], env={"ARGILLA_API_KEY": key})
+        assert result.returncode == 3 and "only owners can manage webhooks" in result.stderr, (args, result.stderr)
 
 
 def test_no_api_key_and_malformed_api_url_exit_2(hooks):

@@ -136,12 +136,13 @@ def test_update_rejects_bad_input_before_any_request(fake_argilla, args, message
     assert fake_argilla.requests == []
 
 
-@pytest.mark.parametrize("args", [["--add-event", "dataset.created"], ["--remove-event", "record.*"],
+@pytest.mark.parametrize("args", [["--add-event", "dataset.created"], ["--remove-event", "record.*"], ["--enable"],
+                                  ["-d", "same", "--url", "http://127.0.0.1:8000/"],
                                   ["--add-event", "dataset.*", "--remove-event", "dataset.updated,dataset.deleted,dataset.published"]])
 def test_update_that_would_change_nothing_sends_nothing_and_says_so(fake_argilla, args):
-    hook = fake_argilla.add(events=["dataset.created"])
+    hook = fake_argilla.add(events=["dataset.created"], description="same")
     result = hooks("update", hook["id"][:8], *args)
-    assert result.exit_code == 0 and "already has those events; nothing changed" in result.stderr
+    assert result.exit_code == 0 and "already is as asked; nothing changed" in result.stderr
     assert [r.method for r in fake_argilla.requests] == ["GET"]
     assert json.loads(hooks("update", hook["id"][:8], *args, "--json").stdout)["id"] == hook["id"]
 
