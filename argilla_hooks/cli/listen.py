@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
 
 import typer
@@ -119,8 +120,9 @@ def listen(
     from argilla_hooks.client.models import check_url
     from argilla_hooks.receiver.verify import decode_secret
 
-    if no_verify and secret and ctx.get_parameter_source("secret").name == "ENVIRONMENT":
-        secret = None  # --no-verify on the line outranks a secret left in the environment
+    secret_from_env = bool(secret) and ctx.get_parameter_source("secret").name == "ENVIRONMENT"
+    if secret_from_env and (no_verify or webhook or register):
+        secret = None  # a flag choosing how to verify outranks a secret left in the environment
     if no_verify and (secret or webhook or register):
         raise UsageProblem("--no-verify cannot be combined with --secret, --webhook or --register")
     if webhook and register:
@@ -139,7 +141,8 @@ def listen(
     for url in forward_to or []:
         _check(check_url, url, "--forward-to")
     for value in secret or []:
-        _check(decode_secret, value, "--secret")  # now, not once the port is bound and a webhook registered
+        # now, not once the port is bound and a webhook registered
+        _check(decode_secret, value, settings.ENV_WEBHOOK_SECRET if secret_from_env else "--secret")
 
     with _stdout_for_json_only(as_json) as json_out, _sigterm_interrupts():
         handlers = _load_handlers(targets or [], app_dir)
@@ -393,10 +396,10 @@ def _load_handlers(targets: list[str], app_dir: str) -> list:
     from argilla_hooks.receiver import Handler, HandlerLoadError, load_handler
 
     handlers = []
-    for target in targets:
+    for target in dict.fromkeys(targets):  # a target given twice would run twice per event
         try:
             fn = load_handler(target, app_dir)
-            handler = Handler(fn)
+            handler = Handler(fn, name=target)  # reported as typed, so a script can match it up
         except HandlerLoadError as exc:
             raise UsageProblem(str(exc)) from None
         except Exception:
@@ -441,10 +444,21 @@ def _reachable_url(host: str, port: int, path: str) -> str:
 
 
 def _warn_if_elsewhere(webhook_url: str, listen_url: str) -> None:
+    if _loopback_as_one(webhook_url) != _loopback_as_one(listen_url):
+        output.warn(
+            f"the webhook points at {webhook_url}, not at this listener ({listen_url}); deliveries arrive here only if "
+            "that URL leads to this port (a tunnel, a proxy, Docker's host.docker.internal)"
+        )
+
+
+def _loopback_as_one(url: str) -> str:
+    """The URL normalized, with localhost, 127.0.0.1 and [::1] written alike: each reaches a listener on loopback."""
     from argilla_hooks.declarative import normalize_url
 
-    if normalize_url(webhook_url) != normalize_url(listen_url):
-        output.warn(f"the webhook points at {webhook_url}, not at this listener ({listen_url}); Argilla will not deliver here")
+    parts = urlsplit(normalize_url(url))
+    if parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        parts = parts._replace(netloc=f"loopback:{parts.port or ''}")
+    return parts.geturl()
 
 
 def _register(client: "ArgillaClient", url: str, events: list[str]) -> "Webhook":

@@ -145,6 +145,8 @@ class Printer:
                     asyncio.get_running_loop().call_soon(self._flush_pending)
                 except RuntimeError:  # no loop running (a direct call): write at once
                     self._flush_pending()
+            if self.verbose:
+                self._tracebacks(report)  # on stderr: stdout stays JSON lines
             return
         now = datetime.now().strftime("%H:%M:%S")
         if report.kind == "rejected":
@@ -154,22 +156,26 @@ class Printer:
         parts.append("verified" if report.verified else "UNVERIFIED")
         parts.append(str(report.status) + (" (already handled)" if report.duplicate else ""))
         for handler in report.handlers:
-            outcome = "ok" if handler.ok else f"FAILED {handler.error}"
+            # The first line of the error only: one delivery, one line (a pydantic error runs to dozens); -v shows all.
+            outcome = "ok" if handler.ok else f"FAILED {_first_line(handler.error)}"
             parts.append(f"{handler.name} {outcome} {handler.duration_ms:.1f}ms")
         for forward in report.forwards:
             parts.append(f"→ {forward.url} {forward.status if forward.status is not None else forward.error}")
+        show_data = (self.verbose or self.show_data) and report.data is not None
+        if show_data and not (self.terminal or self.verbose):
+            # Piped: the printer's data joins the line, compact, so that each delivery stays one line for grep.
+            parts.append(json.dumps(report.data, ensure_ascii=False, default=str))
+            show_data = False
         style = None if report.ok else "red"
-        self._emit("  ".join(p for p in parts if p), style)
+        self._emit("  ".join(visible(p) for p in parts if p), style)  # visible: one line, whatever the sender wrote
         if self.verbose:
             for name, value in report.all_headers().items():
                 self._emit(f"    {name}: {value}", "dim")
-        if (self.verbose or self.show_data) and report.data is not None:
+        if show_data:
             body = json.dumps(report.data, indent=2, ensure_ascii=False, default=str)
             self._emit("\n".join("    " + line for line in body.splitlines()), "dim" if self.verbose else None)
         if self.verbose:
-            for handler in report.handlers:
-                if handler.exception is not None:
-                    self._traceback(handler.exception)
+            self._tracebacks(report)
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -210,7 +216,15 @@ class Printer:
                 self.on_closed()
 
     @staticmethod
-    def _traceback(exc: BaseException) -> None:
+    def _tracebacks(report: "DeliveryReport") -> None:
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        for handler in report.handlers:
+            if handler.exception is not None:
+                exc = handler.exception
+                traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+
+
+def _first_line(text: Optional[str]) -> str:
+    lines = (text or "").strip().splitlines() or [""]
+    return lines[0] + (" …" if len(lines) > 1 else "")

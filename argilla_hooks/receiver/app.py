@@ -82,9 +82,10 @@ def create_app(
 class _Rejected(Exception):
     """A request answered with a 4xx before any handler ran."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, allow: Optional[bytes] = None) -> None:
         self.status = status
         self.reason = reason
+        self.allow = allow  # the methods a 405's path takes
 
 
 class _Disconnected(Exception):
@@ -150,8 +151,8 @@ class ReceiverApp:
         msg_id = None
         try:
             if scope["path"] not in self._paths or scope["method"] != "POST":
-                if scope["path"] == HEALTH_PATH and scope["method"] == "GET":
-                    await _respond(send, 200, _HEALTHY)
+                if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):  # load balancers probe both
+                    await _respond(send, 200, _HEALTHY)  # (the server drops the body of a HEAD answer)
                     return
                 raise self._refused_route(scope)
             msg_id, body = await self._read_verified(receive, raw_headers)
@@ -208,15 +209,17 @@ class ReceiverApp:
             self.on_report(self._event_report(status, msg_id, delivery, handler_results, forward_results))
 
     async def _refuse(self, send: Send, raw_headers: list[tuple[bytes, bytes]], rejected: _Rejected) -> None:
-        await _respond(send, rejected.status, _error_body(rejected.reason), rejected.status == 405)
+        await _respond(send, rejected.status, _error_body(rejected.reason), rejected.allow)
         if self.on_report is not None:
             headers = decode_headers(raw_headers)
             self.on_report(DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=rejected.reason))
 
     def _refused_route(self, scope: Scope) -> _Rejected:
-        if scope["path"] not in self._paths:
-            return _Rejected(404, f"nothing here: deliveries go to {min(self._paths)}")
-        return _Rejected(405, f"{scope['method']} is not allowed: deliveries are POSTed")
+        if scope["path"] in self._paths:
+            return _Rejected(405, f"{scope['method']} is not allowed: deliveries are POSTed", allow=b"POST")
+        if scope["path"] == HEALTH_PATH:
+            return _Rejected(405, f"{scope['method']} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
+        return _Rejected(404, f"nothing here: deliveries go to {min(self._paths)}")
 
     async def _read_verified(
         self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]
@@ -356,11 +359,11 @@ def _is_cancellation(exc: BaseException) -> bool:
     return cancelling is None or cancelling() > 0
 
 
-async def _respond(send: Send, status: int, body: bytes, allow_post: bool = False) -> None:
+async def _respond(send: Send, status: int, body: bytes, allow: Optional[bytes] = None) -> None:
     # 204 has no body, so uvicorn writes the answer with one system call instead of two (head, then body).
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))] if body else []
-    if allow_post:
-        headers.append((b"allow", b"POST"))
+    if allow is not None:
+        headers.append((b"allow", allow))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

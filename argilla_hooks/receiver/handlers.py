@@ -192,9 +192,10 @@ class Handler:
 
     __slots__ = ("fn", "name", "events", "params", "is_async", "needs_body")
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], name: Optional[str] = None) -> None:
+        """`name` is how reports call it: the `module:function` target it was loaded by, else where `fn` is defined."""
         self.fn = fn
-        self.name = _qualified_name(fn)
+        self.name = name or _qualified_name(fn)
         self.events: Optional[frozenset[str]] = getattr(fn, _EVENTS_ATTR, None)
         self.params = _injected_params(fn, self.name)
         self.needs_body = not _NEEDS_BODY.isdisjoint(self.params)

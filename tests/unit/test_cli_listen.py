@@ -87,6 +87,7 @@ def app_dir(tmp_path, monkeypatch):
     (tmp_path / "handlers.py").write_text(HANDLERS)
     (tmp_path / "broken.py").write_text("import module_that_does_not_exist_xyz\n\ndef fn(): pass\n")
     (tmp_path / "noisy.py").write_text(NOISY)
+    (tmp_path / "failing.py").write_text('def multiline(type):\n    raise ValueError("first line\\nsecond line\\nthird line")\n')
     (tmp_path / "slow_import.py").write_text(SLOW_IMPORT)
     monkeypatch.setenv("HANDLER_OUT", str(tmp_path / "out.jsonl"))
     return tmp_path
@@ -159,6 +160,33 @@ def test_no_secret_refuses_to_start(monkeypatch):
 def test_bad_options_exit_2(args, message):
     result = listen(*args)
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_a_bad_secret_in_the_environment_is_named_as_such(monkeypatch):
+    monkeypatch.setenv("ARGILLA_WEBHOOK_SECRET", "garbage!")
+    result = listen()
+    assert result.exit_code == 2 and "ARGILLA_WEBHOOK_SECRET: a webhook secret must be base64" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("webhook_url", "listen_url", "warned"),
+    [
+        ("http://localhost:8000/", "http://127.0.0.1:8000/", False),  # all three reach a loopback listener
+        ("http://[::1]:8000", "http://127.0.0.1:8000/", False),
+        ("http://LOCALHOST:8000/hooks", "http://127.0.0.1:8000/hooks", False),
+        ("http://localhost:8001/", "http://127.0.0.1:8000/", True),
+        ("http://127.0.0.1:8000/other", "http://127.0.0.1:8000/", True),
+        ("http://host.docker.internal:8000/", "http://127.0.0.1:8000/", True),
+    ],
+)
+def test_webhook_elsewhere_is_a_warning_only_when_it_is(capsys, webhook_url, listen_url, warned):
+    from argilla_hooks.cli.listen import _warn_if_elsewhere
+
+    _warn_if_elsewhere(webhook_url, listen_url)
+    message = capsys.readouterr().err
+    assert bool(message) is warned
+    if warned:
+        assert "deliveries arrive here only if that URL leads to this port" in message
 
 
 def test_port_in_use_is_one_clear_line_exit_1():
@@ -270,12 +298,12 @@ def test_sigterm_exits_0(app_dir):
     assert json.loads(listener.stdout_raw[-1]) == {"kind": "stopped", "handled": 0}
 
 
-def plain_listener() -> tuple[subprocess.Popen, str]:
+def plain_listener(*targets: str, cwd=None) -> tuple[subprocess.Popen, str]:
     """`hooks listen` without --json, its stdout a pipe; returns it once its three banner lines are read, and its URL."""
     proc = subprocess.Popen(
-        [hooks_executable(), "listen", "--secret", SECRET, "--port", "0"],
+        [hooks_executable(), "listen", *targets, "--secret", SECRET, "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1"}, cwd=cwd,
     )
     banner = proc.stdout.readline()
     assert banner.startswith("hooks listen on http://127.0.0.1:") and "verifying signatures" in banner
@@ -295,10 +323,45 @@ def test_plain_text_output_when_not_a_terminal():
     assert "\x1b[" not in line + rest  # no colour codes in a pipe
 
 
+def stop_plain(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()
+    proc.wait(timeout=30)
+    return rest
+
+
+def test_plain_text_is_one_line_per_delivery_whatever_the_handler_raised(app_dir):
+    proc, url = plain_listener("failing:multiline", cwd=app_dir)
+    assert trigger(url, "dataset.created").returncode == 1  # 500
+    line = proc.stdout.readline()
+    assert "failing:multiline FAILED ValueError: first line …" in line and "second line" not in line
+    assert stop_plain(proc).startswith("stopped after")  # the next line already: nothing of the error in between
+
+
+def test_plain_text_printer_puts_the_data_on_the_deliverys_line():
+    proc, url = plain_listener()
+    assert trigger(url, "dataset.created", SECRET, "--data", '{"name": "one-line"}').returncode == 0
+    line = proc.stdout.readline()
+    assert "dataset.created" in line and '"name": "one-line"' in line
+    assert stop_plain(proc).startswith("stopped after")
+
+
+def test_json_verbose_puts_a_failing_handlers_traceback_on_stderr(app_dir):
+    # the same target twice runs once, and reports are named by the target as typed
+    with Listener(["failing:multiline", "failing:multiline", "--secret", SECRET, "-v"], cwd=app_dir) as listener:
+        assert listener.ready["handlers"] == ["failing:multiline"]
+        trigger(listener.url, "dataset.created")
+        event = listener.next_event()
+        assert event["status"] == 500 and [h["name"] for h in event["handlers"]] == ["failing:multiline"]
+        listener.stop()
+    assert "Traceback" in listener.stderr and "failing.py" in listener.stderr and "third line" in listener.stderr
+
+
 def test_healthz_and_wrong_path_and_method():
     with Listener(["--secret", SECRET, "--path", "/argilla"]) as listener:
         base = listener.url.rsplit("/argilla", 1)[0]
         assert httpx.get(base + "/healthz").status_code == 200
+        assert httpx.head(base + "/healthz").status_code == 200  # through uvicorn, which drops the body of a HEAD
         assert httpx.post(base + "/other", content=b"{}").status_code == 404
         assert httpx.get(listener.url).status_code == 405
         listener.stop()

@@ -219,7 +219,9 @@ async def test_healthz_other_paths_and_other_methods(secret, request_to):
     app = create_app(handlers=[], secrets=[secret], path="/hooks")
     assert (await request_to(app, "GET", "/healthz")).json() == {"status": "ok"}
     assert (await request_to(app, "POST", "/")).status_code == 404
-    assert (await request_to(app, "POST", "/healthz")).status_code == 404
+    assert (await request_to(app, "HEAD", "/healthz")).status_code == 200  # load balancers probe with HEAD too
+    wrong_method = await request_to(app, "POST", "/healthz")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET, HEAD"
     not_allowed = await request_to(app, "GET", "/hooks")
     assert not_allowed.status_code == 405 and not_allowed.headers["allow"] == "POST"
     assert (await request_to(app, "PUT", "/hooks/")).status_code == 405
