@@ -373,7 +373,7 @@ def test_every_unknown_event_is_reported_with_its_hint(tmp_path):
 )
 def test_each_event_item_must_be_one_name_or_pattern(tmp_path, name, events, expected):
     message = spec_error(tmp_path, one_entry_with_events(events, name), name)
-    assert f"entry 1 (url http://h/): events: " in message and expected in message
+    assert "entry 1 (url http://h/): events: " in message and expected in message
 
 
 def test_a_bad_item_does_not_hide_the_unknown_events_beside_it(tmp_path):
