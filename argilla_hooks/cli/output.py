@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 
 def new_console(**where: Any) -> "Console":
     """A rich Console for `stderr=True` or `file=stream`, set up as all our output is: text shown as given (no
-    highlighting, no `:name:` emoji), long lines not wrapped. rich honours NO_COLOR and turns colour off when the
-    stream is not a terminal."""
+    highlighting, no `:name:` emoji), long lines not wrapped. No styling when the stream is not a terminal (rich's
+    rule), nor with NO_COLOR set: rich would drop only the colours and keep bold and dim, escape codes all the same."""
     from rich.console import Console
 
+    if os.environ.get("NO_COLOR"):
+        where.setdefault("color_system", None)
     return Console(highlight=False, soft_wrap=True, emoji=False, **where)
 
 

@@ -306,3 +306,19 @@ def test_a_closed_stdout_does_nothing_and_exits_2():
     result = subprocess.run([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
     assert result.returncode == 2
     assert result.stderr == "error: stdout is closed; to discard the output, redirect it to /dev/null instead\n"
+
+
+# --- NO_COLOR ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("no_color", "styled"), [("1", False), ("", True)])
+def test_no_color_leaves_no_escape_code_on_a_terminal(monkeypatch, no_color, styled):
+    import io
+
+    monkeypatch.setenv("NO_COLOR", no_color)  # empty means unset, as no-color.org says
+    shown = io.StringIO()
+    console = output.new_console(file=shown, force_terminal=True)
+    console.print("header", style="bold")
+    console.print("disabled row", style="dim")
+    console.print("error", style="red")
+    assert ("\x1b[" in shown.getvalue()) is styled
