@@ -73,6 +73,14 @@ def expand_events(values: list[str] | tuple[str, ...], *, allow_ping: bool = Fal
     return [name for name in choices if name in wanted]
 
 
+def expand_required(values: list[str] | tuple[str, ...], *, option: str = "-e") -> list[str]:
+    """expand_events that also refuses a list naming no event (`-e ''`, `-e ,`: often an unset shell variable)."""
+    events = expand_events(values)
+    if not events:
+        raise UnknownEventError(f"at least one event is required (e.g. {option} dataset.created, or {option} '*' for all)")
+    return events
+
+
 def unknown_events(values: list[str] | tuple[str, ...]) -> list[str]:
     """The names and patterns in `values` (as `expand_events` reads them) that match no subscribable event, each once."""
     return list(dict.fromkeys(part for part in _parts(values) if not _matching(part, SUBSCRIBABLE)))

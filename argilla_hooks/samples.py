@@ -146,6 +146,8 @@ def check_event_type(event_type: str) -> str:
         matched = expand_events([event_type], allow_ping=True)
     except UnknownEventError as exc:
         raise SampleError([("type", str(exc))]) from None
+    if not matched:  # '' or ','
+        raise SampleError([("type", "no event given: name one (see `hooks events`)")])
     raise SampleError([("type", f"{event_type!r} matches {len(matched)} events; trigger sends one: {', '.join(matched)}")])
 
 

@@ -20,7 +20,7 @@ from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
-from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_events
+from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_required
 
 if TYPE_CHECKING:
     import logging
@@ -132,8 +132,9 @@ def listen(
             f"no secret to verify deliveries with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
             "use --webhook ID or --register, or --no-verify to accept anything"
         )
-    if event and not register:
+    if event is not None and not register:
         raise UsageProblem("-e/--event chooses the events of a --register webhook; handlers choose theirs with @on(...)")
+    asked_events = expand_required(event) if event is not None else None  # `-e ''` too: before anything binds
     limit = _parse_size(max_body)
     path = "/" + path.strip("/")
     if public_url is not None:
@@ -147,7 +148,7 @@ def listen(
     with _stdout_for_json_only(as_json) as json_out, _sigterm_interrupts():
         handlers = _load_handlers(targets or [], app_dir)
         wanted = _handler_events(handlers)
-        register_events = expand_events(event) if event else [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
+        register_events = asked_events or [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
         printer = Printer(json_out, as_json=as_json, verbose=verbose, show_data=not handlers)
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]

@@ -11,7 +11,7 @@ from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
-from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events
+from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
 
 if TYPE_CHECKING:
     from argilla_hooks.client.models import Webhook
@@ -91,7 +91,7 @@ def list_(
       hooks list --json | jq -r '.[].url'
     """
     enabled = _flag_pair(only_enabled, only_disabled, "--enabled", "--disabled")
-    wanted = set(expand_events([event])) if event else None
+    wanted = None if event is None else set(expand_required([event]))  # `-e ''` (an unset $VAR) is an error, not "all"
     with get_client(api_url, api_key, profile) as client:
         webhooks = client.list()
     webhooks = [
@@ -105,6 +105,10 @@ def list_(
         output.webhook_table(webhooks, show_secrets=show_secrets)
     else:
         output.info("no webhooks" + (" match" if wanted is not None or enabled is not None else " yet: create one with `hooks create URL -e EVENT`"))
+
+
+def _events_of(values: Optional[list[str]], option: str) -> list[str]:
+    return expand_required(values, option=option) if values is not None else []
 
 
 def _flag_pair(on: bool, off: bool, on_name: str, off_name: str) -> Optional[bool]:
@@ -175,8 +179,8 @@ def update(
         fields["description"] = None
     if enabled is not None:
         fields["enabled"] = enabled
-    adding = expand_events(add_event) if add_event else []
-    removing = expand_events(remove_event) if remove_event else []
+    adding = _events_of(add_event, "--add-event")
+    removing = _events_of(remove_event, "--remove-event")
     if not fields and not adding and not removing:
         raise UsageProblem("nothing to change: give --url, -e, --add-event, --remove-event, -d, --clear-description, --enable or --disable")
     parse_input(WebhookUpdate, **fields)  # reject bad input before any request

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
-from argilla_hooks.events import SUBSCRIBABLE, EventName, expand_events
+from argilla_hooks.events import SUBSCRIBABLE, EventName, expand_required
 
 MAX_DESCRIPTION = 1000
 MAX_URL = 2083
@@ -97,10 +97,7 @@ def check_description(value: Optional[str]) -> Optional[str]:
 
 
 def check_events(value: list[str]) -> list[str]:
-    events = expand_events(value)  # first: `-e ''` or `-e ,` is a list that names no event
-    if not events:
-        raise ValueError("at least one event is required (e.g. -e dataset.created, or -e '*' for all)")
-    return events
+    return expand_required(value)
 
 
 class WebhookCreate(BaseModel):

@@ -24,6 +24,12 @@ def load_handler(target: str, app_dir: Optional[str] = ".") -> Callable[..., Any
     module_name, _, attrs = target.partition(":")
     if not module_name or not attrs or ":" in attrs:
         raise HandlerLoadError(f"handler {target!r} must be in the form 'module:function' (e.g. 'my_hooks:on_event')")
+    if module_name.startswith(".") or "/" in module_name or "\\" in module_name:
+        # A path or a relative import: importlib would raise a TypeError that looks like a bug in the user's code.
+        raise HandlerLoadError(
+            f"handler {target!r}: give the module's dotted name (e.g. 'my_hooks:on_event' for ./my_hooks.py), "
+            "not a path; --app-dir sets the directory it is imported from"
+        )
     if app_dir is not None:
         path = os.path.abspath(app_dir)
         if path not in sys.path:

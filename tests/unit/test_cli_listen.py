@@ -117,6 +117,8 @@ def listen(*args):
         ("no_such_module_xyz:fn", "could not import module 'no_such_module_xyz'"),
         ("handlers:missing", "has no attribute 'missing'"),
         ("handlers:not_callable", "is not callable"),
+        ("./handlers:typed", "give the module's dotted name"),  # a path: importlib's TypeError looked like a bug
+        (".handlers:typed", "give the module's dotted name"),
     ],
 )
 def test_bad_target_is_one_line_exit_2_before_binding(app_dir, target, message):
@@ -155,6 +157,8 @@ def test_no_secret_refuses_to_start(monkeypatch):
         (["--secret", SECRET, "--forward-to", "ftp://x"], "--forward-to"),
         (["--secret", SECRET, "--public-url", "nope"], "--public-url"),
         (["--secret", "not base64!"], "--secret: a webhook secret must be base64"),  # before binding or registering
+        (["--register", "-e", ""], "at least one event is required"),
+        (["--register", "-e", ","], "at least one event is required"),
     ],
 )
 def test_bad_options_exit_2(args, message):

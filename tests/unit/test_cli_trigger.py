@@ -161,6 +161,7 @@ def test_an_unknown_webhook_id_exits_4_and_sends_nothing(receiver):
     (["dataset.create", "--secret", SECRET], "type: unknown event 'dataset.create' (did you mean 'dataset.created'?)"),
     (["dataset.*", "--secret", SECRET], "type: 'dataset.*' matches 4 events; trigger sends one"),
     (["*", "--secret", SECRET], "trigger sends one"),
+    (["", "--secret", SECRET], "type: no event given: name one (see `hooks events`)"),
     (["ping", "--secret", SECRET, "--data", "{nope"], "--data: invalid JSON at line 1, column 2"),
     (["ping", "--secret", SECRET, "--data", "[1]"], "--data: expected a JSON object"),
     (["ping", "--secret", SECRET, "--data", "@/nonexistent.json"], "--data: cannot read /nonexistent.json"),

@@ -70,6 +70,14 @@ def test_list_filters_by_event_glob_and_state(fake_argilla):
     assert [w["url"] for w in json.loads(hooks("list", "--json", "--enabled").stdout)] == ["http://a.test/"]
 
 
+@pytest.mark.parametrize("args", [["list", "--event", ""], ["update", "abc", "--add-event", ""], ["update", "abc", "--remove-event", ","]])
+def test_an_empty_event_is_an_error_not_everything(fake_argilla, args):
+    # `-e "$EVENT"` with the variable unset must not list every webhook, nor say that nothing was asked
+    result = hooks(*args)
+    assert result.exit_code == 2 and "at least one event is required" in result.stderr
+    assert fake_argilla.requests == []
+
+
 def test_list_enabled_and_disabled_together_is_a_usage_error(fake_argilla):
     result = hooks("list", "--enabled", "--disabled", "--json")
     assert result.exit_code == 2 and "give either --enabled or --disabled, not both" in result.stderr
