@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+from uuid import UUID
 
 import typer
 
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
-from argilla_hooks.cli.errors import CommandError, UsageProblem
+from argilla_hooks.cli.errors import CommandError, UsageProblem, classify
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
@@ -241,18 +242,9 @@ def delete(
             ids = [w.id for w in targets]
         else:
             ids = client.resolve_ids(webhook_ids or [])  # all checked first, so one typo deletes nothing
-        deleted = [_delete_one(client, i, quiet=as_json) for i in ids]
-    if as_json:
-        output.print_json([w.to_json() for w in deleted])
-    elif not deleted:
+        _one_by_one(ids, client.delete, "deleted", as_json=as_json)
+    if not ids and not as_json:
         output.info("no webhooks to delete")
-
-
-def _delete_one(client, webhook_id, *, quiet: bool) -> "Webhook":
-    webhook = client.delete(webhook_id)
-    if not quiet:
-        output.success(f"deleted webhook {webhook.short_id} ({webhook.url})")
-    return webhook
 
 
 def _set_enabled(ids: list[str], value: bool, as_json: bool, api_url, api_key, profile) -> None:
@@ -260,12 +252,30 @@ def _set_enabled(ids: list[str], value: bool, as_json: bool, api_url, api_key, p
 
     with get_client(api_url, api_key, profile) as client:
         resolved = client.resolve_ids(ids)  # all checked first, so one typo changes nothing
-        changed = [client.update(i, WebhookUpdate(enabled=value)) for i in resolved]
-    if as_json:
-        output.print_json([w.to_json() for w in changed])
-    else:
-        for webhook in changed:
-            output.success(f"{'enabled' if value else 'disabled'} webhook {webhook.short_id} ({webhook.url})")
+        _one_by_one(resolved, lambda i: client.update(i, WebhookUpdate(enabled=value)), "enabled" if value else "disabled", as_json=as_json)
+
+
+def _one_by_one(ids: list[UUID], change: Callable[[UUID], "Webhook"], done_word: str, *, as_json: bool) -> None:
+    """`change` each webhook in turn, saying so as each is done (with --json, the list of those done at the end). When
+    one fails, what was done stays said, and the error names the one that failed and those not attempted."""
+    done: list["Webhook"] = []
+    try:
+        for webhook_id in ids:
+            webhook = change(webhook_id)
+            done.append(webhook)
+            if not as_json:
+                output.success(f"{done_word} webhook {webhook.short_id} ({webhook.url})")
+    except Exception as exc:
+        known = classify(exc)
+        if known is None:
+            raise
+        failed, rest = ids[len(done)], ids[len(done) + 1 :]
+        untouched = f"; not attempted: {', '.join(str(i)[:8] for i in rest)}" if rest else ""
+        message = f"{str(failed)[:8]}: {known[0]} ({len(done)} of {len(ids)} {done_word} before it{untouched})"
+        raise CommandError(message, known[1]) from None
+    finally:
+        if as_json:
+            output.print_json([w.to_json() for w in done])
 
 
 def _enabled_command(value: bool, doc: str):

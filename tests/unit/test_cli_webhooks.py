@@ -255,3 +255,20 @@ def test_usage_errors_are_one_line_and_exit_2(fake_argilla, args, line):
     assert result.exit_code == 2 and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(line)
     assert fake_argilla.requests == []
+
+
+@pytest.mark.parametrize(("command", "method", "done_word"), [("delete", "DELETE", "deleted"), ("disable", "PATCH", "disabled")])
+def test_a_failure_part_way_says_what_was_done_and_what_was_not(fake_argilla, command, method, done_word):
+    a, b, c = (fake_argilla.add() for _ in range(3))
+    fake_argilla.fail_on = {method: 2}
+    text = hooks(command, a["id"], b["id"], c["id"])
+    assert text.exit_code == 1
+    assert text.stderr.splitlines() == [
+        f"✓ {done_word} webhook {a['id'][:8]} ({a['url']})",
+        f"error: {b['id'][:8]}: Argilla server error (500): boom (1 of 3 {done_word} before it; not attempted: {c['id'][:8]})",
+    ]
+    fake_argilla.requests.clear()  # the failure counts from here again: the second change of the next run fails
+    d, e = fake_argilla.add(), fake_argilla.add()
+    as_json = hooks(command, d["id"], e["id"], c["id"], "--json")
+    assert as_json.exit_code == 1 and [w["id"] for w in json.loads(as_json.stdout)] == [d["id"]]  # what was done
+    assert f"error: {e['id'][:8]}: " in as_json.stderr and f"not attempted: {c['id'][:8]}" in as_json.stderr
