@@ -1,7 +1,7 @@
 _hooks_completion() {
     local item
     local -a answer
-    mapfile -t answer < <(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD _HOOKS_COMPLETE=complete_bash $1)
+    mapfile -t answer < <(env COMP_LINE="${COMP_LINE:0:COMP_POINT}" _HOOKS_COMPLETE=complete_bash $1)
     COMPREPLY=()
     for item in "${answer[@]}"; do
         case $item in

@@ -1,3 +1,8 @@
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import MagicMock
+
+import httpx
 import pytest
 import respx
 
@@ -19,3 +24,32 @@ def isolated_settings(monkeypatch, tmp_path):
     monkeypatch.delenv("ARGILLA_HOOKS_PROFILE", raising=False)
     monkeypatch.delenv("ARGILLA_HOOKS_DEBUG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def served_argilla():
+    """The fake Argilla over real HTTP, for a `hooks` subprocess."""
+    fake = FakeArgilla(MagicMock())  # no respx: requests come in through the server below
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            request = httpx.Request(self.command, f"{API}{self.path}", headers=dict(self.headers), content=body)
+            response = fake.handle(request)
+            self.send_response(response.status_code)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(response.content)))
+            self.end_headers()
+            self.wfile.write(response.content)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    fake.url = f"http://127.0.0.1:{server.server_port}"
+    yield fake
+    server.shutdown()
+    server.server_close()

@@ -10,7 +10,7 @@ import pytest
 
 from argilla_hooks.cli.completion_scripts import PROGRAMS, completion_scripts
 from argilla_hooks.events import SUBSCRIBABLE
-from tests.bash_completion import COMPLETIONS, FILE_NAMES, bash_complete as complete_in_bash
+from tests.bash_completion import COMPLETIONS, FILE_NAMES, bash_tab, bash_complete as complete_in_bash
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -153,6 +153,18 @@ def test_bash_completes_file_names_only_for_options_that_take_a_file():
     assert bash_complete("create", "") == []  # a URL: nothing to offer
 
 
+@needs_installed
+def test_interactive_bash_completes_values_after_a_colon_or_an_equals_sign(served_argilla, tmp_path):
+    # readline splits words at COMP_WORDBREAKS (`:` and `=`): `--api-url http://h:p` used to reach hooks as five words
+    hook = served_argilla.add()
+    (tmp_path / "hooks.toml").write_text("webhooks = []\n")
+    env = shell_env(ARGILLA_API_URL="", ARGILLA_API_KEY="")
+    line = f"hooks show --api-url {served_argilla.url} --api-key owner.key "
+    assert f"{line}{hook['id']} " in bash_tab(line, env=env, cwd=tmp_path)
+    assert "hooks export --format=toml " in bash_tab("hooks export --format=to", env=env, cwd=tmp_path)
+    assert "hooks apply --file=hooks.toml " in bash_tab("hooks apply --file=hoo", env=env, cwd=tmp_path)
+
+
 # --- zsh and fish, when installed ------------------------------------------------------------------
 
 
@@ -191,6 +203,17 @@ def test_zsh_script_feeds_the_completions_to_arguments():
     script = f'compdef() {{ :; }}; source {COMPLETIONS / "hooks.zsh"}; _arguments() {{ print -r -- "$@"; }}; words=(hooks up); CURRENT=2; _hooks_completion'
     result = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, env=shell_env(), timeout=30)
     assert '"update":"Change a webhook' in result.stdout, result.stderr
+
+
+@needs_installed
+@pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
+def test_zsh_keeps_apostrophes_in_descriptions():
+    script = (
+        f'compdef() {{ :; }}; source {COMPLETIONS / "hooks.zsh"}; _arguments() {{ print -r -- "$@"; }}; '
+        "words=(hooks create -e dataset.up); CURRENT=4; _hooks_completion"
+    )
+    result = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, env=shell_env(), timeout=30)
+    assert "\"a dataset's name, guidelines or settings changed\"" in result.stdout, result.stdout + result.stderr
 
 
 @needs_installed
