@@ -258,6 +258,8 @@ def _rerun_command(ctx: typer.Context, source: str, prune: bool) -> str:
     and without the --profile or --api-url typed on the line it would go to another server. A key typed on the line
     is not repeated (it is never printed)."""
     options = " --prune" if prune else ""
+    if prune and _typed(ctx, "yes"):
+        options += " --yes"  # without it, off a terminal, the rerun would refuse to delete
     for name, flag in (("profile", "--profile"), ("api_url", "--api-url")):
         if _typed(ctx, name):
             options += f" {flag} {shlex.quote(ctx.params[name])}"

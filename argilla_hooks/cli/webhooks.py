@@ -208,8 +208,12 @@ def update(
 
 
 def _already(webhook: "Webhook", fields: dict[str, Any]) -> bool:
-    current = {"url": webhook.url, "events": set(webhook.events), "enabled": webhook.enabled, "description": webhook.description}
-    return all(current[name] == (set(value) if name == "events" else value) for name, value in fields.items())
+    from argilla_hooks.declarative import normalize_url  # compared as Argilla stores them: `http://h` is `http://h/`
+
+    current = {"url": normalize_url(webhook.url), "events": set(webhook.events), "enabled": webhook.enabled,
+               "description": webhook.description}
+    wanted = {**fields, "url": normalize_url(fields["url"])} if "url" in fields else fields
+    return all(current[name] == (set(value) if name == "events" else value) for name, value in wanted.items())
 
 
 def delete(

@@ -413,7 +413,7 @@ def test_failure_half_way_reports_what_was_applied_and_exits_with_its_code(
     assert errors[1].startswith("not attempted: + http://new.test/2 ")
     assert errors[2] == (
         "error: apply stopped: 2 of 4 changes applied, 1 failed, 1 not attempted; "
-        f"fix the cause and run `hooks apply -f {path} --prune` again to finish"  # --prune kept: the hint must work
+        f"fix the cause and run `hooks apply -f {path} --prune --yes` again to finish"  # the hint must work
     )
     assert [h["url"] for h in fake_argilla.webhooks] == ["http://new.test/0"]
 
@@ -424,7 +424,7 @@ def test_failure_half_way_reports_what_was_applied_and_exits_with_its_code(
     # what chose the server on the line is kept (else the hint goes elsewhere); the key itself is never printed
     (["-f", "{path}", "--api-url", "http://argilla.test", "--api-key", "owner.key"],
      "`hooks apply -f {path} --api-url http://argilla.test` with the same --api-key"),
-    (["-f", "-", "--prune", "-y", "--profile", "my staging"], "the same `hooks apply -f - --prune --profile 'my staging'`"),
+    (["-f", "-", "--prune", "-y", "--profile", "my staging"], "the same `hooks apply -f - --prune --yes --profile 'my staging'`"),
 ])
 def test_failure_hint_repeats_the_command_that_finishes_the_job(fake_argilla, wanted, args, rerun, tmp_path):
     (tmp_path / "config.toml").write_text('[profiles."my staging"]\napi_url = "http://argilla.test"\napi_key = "owner.key"\n')
@@ -484,7 +484,7 @@ def test_ctrl_c_half_way_reports_what_was_applied_and_exits_130(fake_argilla, tm
     assert errors[1].startswith("not attempted: + http://new.test/2 ")
     assert errors[2] == (
         "error: apply stopped: 2 of 4 changes applied, 1 interrupted, 1 not attempted; "
-        f"run `hooks apply -f {path} --prune` again to finish"
+        f"run `hooks apply -f {path} --prune --yes` again to finish"
     )
 
 

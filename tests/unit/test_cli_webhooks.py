@@ -145,7 +145,7 @@ def test_update_rejects_bad_input_before_any_request(fake_argilla, args, message
 
 
 @pytest.mark.parametrize("args", [["--add-event", "dataset.created"], ["--remove-event", "record.*"], ["--enable"],
-                                  ["-d", "same", "--url", "http://127.0.0.1:8000/"],
+                                  ["-d", "same", "--url", "http://127.0.0.1:8000/"], ["--url", "HTTP://127.0.0.1:8000"],
                                   ["--add-event", "dataset.*", "--remove-event", "dataset.updated,dataset.deleted,dataset.published"]])
 def test_update_that_would_change_nothing_sends_nothing_and_says_so(fake_argilla, args):
     hook = fake_argilla.add(events=["dataset.created"], description="same")
