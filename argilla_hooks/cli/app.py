@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import traceback
@@ -14,7 +15,7 @@ from typer.core import TyperGroup
 
 from argilla_hooks import __version__, settings
 from argilla_hooks.cli import auth, export_apply, listen, output, trigger, webhooks
-from argilla_hooks.cli.errors import classify
+from argilla_hooks.cli.errors import CommandError, classify
 from argilla_hooks.cli.exit_codes import ExitCode
 
 
@@ -110,6 +111,11 @@ def _root(
     """Manage, receive and test Argilla webhooks."""
 
 
+# A write that fails for want of room or of a working device: with no file named, that is stdout (our only unnamed
+# output; sockets fail otherwise).
+_FULL_OR_BROKEN = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO)
+
+
 def main() -> None:
     """Console-script entry point; a bug gets one line, or its traceback with ARGILLA_HOOKS_DEBUG=1."""
     # Keep the name it was called by, so `argilla-hooks --show-completion` completes `argilla-hooks`.
@@ -124,6 +130,8 @@ def main() -> None:
         if settings.debug_enabled():
             raise
         # Known failures outside a command (`hooks --version >/dev/full`) keep their message; the rest are bugs.
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno in _FULL_OR_BROKEN:
+            exc = CommandError(f"cannot write to stdout: {exc.strerror}")  # typer's --help, written by rich
         message, code = classify(exc) or (
             f"unexpected {type(exc).__name__}: {exc} (set {settings.ENV_DEBUG}=1 for the traceback)",
             ExitCode.ERROR,

@@ -199,6 +199,8 @@ def listen(
                 f"stopped before {cut_short} in-flight deliver{'y' if cut_short == 1 else 'ies'} finished (Argilla retries them)",
                 ExitCode.INTERRUPTED,
             )
+        if printer.write_error:
+            raise CommandError(f"cannot write to stdout: {printer.write_error}")
         if printer.closed:
             raise typer.Exit(ExitCode.ERROR)  # like every command whose reader went away: quietly, exit 1
 

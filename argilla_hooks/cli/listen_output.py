@@ -92,7 +92,8 @@ class Printer:
         self.verbose = verbose
         self.show_data = show_data
         self.terminal = not as_json and stream.isatty()
-        self.closed = False  # the reader of stdout went away (`hooks listen --json | head -1`)
+        self.closed = False  # the reader of stdout went away (`hooks listen --json | head -1`), or it cannot be written
+        self.write_error: Optional[str] = None  # why not, when that is not a reader gone (a full disk)
         self.on_closed: Optional[Callable[[], None]] = None
         self._console = None
         self._pending: list[str] = []
@@ -205,8 +206,10 @@ class Printer:
         try:
             self.stream.write(text)
             self.stream.flush()
-        except BrokenPipeError:
+        except OSError as exc:
             self.closed = True
+            if not isinstance(exc, BrokenPipeError):
+                self.write_error = exc.strerror or str(exc)
             # The buffered rest would fail again when Python flushes at exit, with a traceback: send it to /dev/null.
             with contextlib.suppress(OSError, ValueError):
                 devnull = os.open(os.devnull, os.O_WRONLY)
