@@ -251,15 +251,15 @@ def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tu
     if len(unknown) > MAX_SHOWN:
         problems.append(f"{where}: ... and {len(unknown) - MAX_SHOWN} more unknown keys")
 
-    if url is None:
-        fail("url", "missing (e.g. url = \"http://127.0.0.1:8000/\")")
+    if "url" not in raw:
+        fail("url", f"missing (e.g. {_entry_line('url', _EXAMPLE_URL, format)})")
     elif not isinstance(url, str):
         fail("url", f"must be a string, got {_kind(url, format)}")
     else:
         # Only the shape here: `plan` checks Argilla's full rule on the URLs it sends (see check_url_shape).
         _check(fail, "url", check_url_shape, url)
 
-    events = _parse_events(raw.get("events"), fail, format)
+    events = _parse_events(raw.get("events", _MISSING), fail, format)
 
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -278,8 +278,8 @@ def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tu
 
 def _parse_events(raw_events: Any, fail: Callable[[str, str], None], format: str) -> list[str]:
     """The expanded events of an entry, or [] after reporting every bad name or pattern in it (each with its hint)."""
-    if raw_events is None:
-        fail("events", "missing (e.g. events = [\"dataset.*\"], or [\"*\"] for all)")
+    if raw_events is _MISSING:
+        fail("events", f"missing (e.g. {_entry_line('events', _EXAMPLE_EVENTS, format)}, or {_ALL_EVENTS} for all)")
         return []
     if isinstance(raw_events, str):
         fail("events", f"must be a list of event names, not a string: write {_as_list(raw_events, format)}")
@@ -322,12 +322,23 @@ def _not_one_event(item: Any, format: str) -> str:
     return "an empty string is not an event name"
 
 
+_MISSING = object()  # a key left out, as opposed to one given as JSON's null
+_EXAMPLE_URL, _EXAMPLE_EVENTS, _ALL_EVENTS = '"http://127.0.0.1:8000/"', '["dataset.*"]', '["*"]'
+
+
+def _entry_line(key: str, value: str, format: str) -> str:
+    """`key = value` as the file's format writes it, for the examples in messages."""
+    return f'"{key}": {value}' if format == "json" else f"{key} = {value}"
+
+
 def _kind(value: Any, format: str) -> str:
-    """What a value is, in the words of the file's format (`null`, not Python's `None`)."""
+    """What a value is, in the words of the file's format (`null` and `a number` in JSON, `a float` in TOML)."""
     if value is None:
         return "null"
-    kinds = [(bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"), (list, "an array"),
-             (dict, "an object" if format == "json" else "a table")]
+    json_file = format == "json"
+    kinds = [(bool, "a boolean"), (int, "a number" if json_file else "an integer"),
+             (float, "a number" if json_file else "a float"), (str, "a string"), (list, "an array"),
+             (dict, "an object" if json_file else "a table")]
     return next((kind for cls, kind in kinds if isinstance(value, cls)), f"a {type(value).__name__}")  # TOML dates
 
 
@@ -344,7 +355,7 @@ def _check(fail, field_name: str, check, value):
     try:
         return check(value)
     except (ValueError, UnknownEventError) as exc:
-        fail(field_name, str(exc))
+        fail(field_name, str(exc).removeprefix(f"{field_name} "))  # not "description: description must be..."
         return None
 
 

@@ -180,7 +180,7 @@ def test_wrong_types(tmp_path):
     message = spec_error(tmp_path, text, "hooks.json")
     assert "entry 1 (url http://h/): events: must not be empty" in message
     assert "entry 1 (url http://h/): enabled: must be true or false" in message
-    assert "entry 1 (url http://h/): description: description must be 1 to 1000 characters" in message
+    assert "entry 1 (url http://h/): description: must be 1 to 1000 characters" in message  # not "description" twice
     assert "entry 2: expected an object with url, events, enabled, description, got a string" in message
 
 
@@ -388,13 +388,31 @@ def test_a_bad_item_does_not_hide_the_unknown_events_beside_it(tmp_path):
 def test_types_are_named_in_the_files_own_words(tmp_path):
     text = json.dumps({"webhooks": [{"url": 3, "events": {"a": 1}, "enabled": None, "description": []}, None]})
     message = spec_error(tmp_path, text, "hooks.json")
-    assert "entry 1: url: must be a string, got an integer" in message
+    assert "entry 1: url: must be a string, got a number" in message  # JSON has numbers, not integers
     assert "entry 1: events: must be a list of event names, got an object" in message
     assert "entry 1: enabled: must be true or false, got null" in message
     assert "entry 1: description: must be a string, got an array" in message
     assert "entry 2: expected an object with url, events, enabled, description, got null" in message
     toml_message = spec_error(tmp_path, '[[webhooks]]\nurl = "http://h/"\nevents = ["*"]\nenabled = 1979-05-27\n')
     assert "enabled: must be true or false, got a date" in toml_message
+    toml_message = spec_error(tmp_path, '[[webhooks]]\nurl = 2.5\nevents = ["*"]\n')
+    assert "url: must be a string, got a float" in toml_message
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("hooks.json", '{"webhooks": [{"url": null, "events": null}]}', ["url: must be a string, got null",
+                                                                          "events: must be a list of event names, got null"]),
+        ("hooks.json", '{"webhooks": [{"enabled": true}]}', ['url: missing (e.g. "url": "http://127.0.0.1:8000/")',
+                                                             'events: missing (e.g. "events": ["dataset.*"], or ["*"] for all)']),
+        ("hooks.toml", "[[webhooks]]\nenabled = true\n", ['url: missing (e.g. url = "http://127.0.0.1:8000/")',
+                                                         'events: missing (e.g. events = ["dataset.*"], or ["*"] for all)']),
+    ],
+)
+def test_missing_and_null_are_told_apart_and_examples_are_in_the_files_format(tmp_path, name, text, expected):
+    message = spec_error(tmp_path, text, name)
+    assert all(f"entry 1: {line}" in message for line in expected), message
 
 
 # --- export ----------------------------------------------------------------------------------------------
