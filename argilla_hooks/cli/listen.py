@@ -339,6 +339,8 @@ def _no_cancellation_noise(record: "logging.LogRecord") -> bool:
 @functools.lru_cache(maxsize=None)
 def _server_class() -> type:
     """uvicorn.Server, reporting readiness and leaving the exit to `listen` (built lazily: uvicorn is heavy)."""
+    import asyncio
+
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -361,8 +363,18 @@ def _server_class() -> type:
                 grace = self.config.timeout_graceful_shutdown
                 output.info(f"stopping: waiting up to {grace} s for {running} in-flight deliver{'y' if running == 1 else 'ies'} (Ctrl-C again to stop now)")
             await super().shutdown(sockets=sockets)
-            # Those left were cancelled at the end of the grace period, or are abandoned after a second Ctrl-C.
-            self.cut_short = len(self.server_state.tasks)
+
+        async def _wait_tasks_to_complete(self) -> None:
+            # uvicorn's wait for in-flight deliveries: cancelled when the grace period runs out (uvicorn then cancels
+            # the deliveries, which have left its task set by the time shutdown() returns, so count them here), or
+            # left early after a second Ctrl-C (abandoning them).
+            try:
+                await super()._wait_tasks_to_complete()
+            except asyncio.CancelledError:
+                self.cut_short = len(self.server_state.tasks)
+                raise
+            if self.force_exit:
+                self.cut_short = len(self.server_state.tasks)
 
         def capture_signals(self) -> contextlib.AbstractContextManager[None]:
             # Like uvicorn's, minus re-raising the signal afterwards: that would end the process before the

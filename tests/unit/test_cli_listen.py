@@ -469,3 +469,39 @@ def test_text_output_shows_control_characters_from_a_delivery_escaped():
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=30)
     assert "evil\\x1b]0;PWNED\\x07\\x1b[2J" in line and "\x1b" not in line
+
+
+def test_deliveries_cut_by_the_end_of_the_grace_period_are_counted():
+    # The whole 30 s grace period is too long for a test: the same Server, with 1 s, serving an app that never answers.
+    import threading
+
+    import uvicorn
+
+    from argilla_hooks.cli.listen import _server_class
+
+    started = threading.Event()
+
+    async def never_answers(scope, receive, send):
+        if scope["type"] == "http":
+            started.set()
+            await asyncio.sleep(3600)
+        elif scope["type"] == "lifespan":  # as the receiver does: uvicorn's wait for its shutdown let the count go stale
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+
+    config = uvicorn.Config(never_answers, lifespan="on", log_level="critical", timeout_graceful_shutdown=1)
+    server = _server_class()(config, on_ready=lambda: None)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    runner_thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    runner_thread.start()
+    client = threading.Thread(target=lambda: httpx.post(url, content=b"{}", timeout=30), daemon=True)
+    while not server.started:
+        asyncio.run(asyncio.sleep(0.05))
+    client.start()
+    assert started.wait(10)
+    server.should_exit = True  # as one Ctrl-C or SIGTERM does
+    runner_thread.join(20)
+    assert not runner_thread.is_alive() and server.cut_short == 1
