@@ -169,6 +169,9 @@ def listen(
         client: Optional["ArgillaClient"] = None
         left_behind = False
         try:
+            for url in info.forward_to:
+                if _loopback_as_one(url) == _loopback_as_one(listen_url):
+                    raise UsageProblem(f"--forward-to {url} is this listener: each delivery would be forwarded to itself, forever")
             if webhook or register:
                 client = get_client(api_url, api_key, profile)
                 if webhook:

@@ -15,6 +15,8 @@ from argilla_hooks.receiver.report import ForwardResult, describe_error, elapsed
 FORWARD_TIMEOUT = 15.0
 # The headers a target needs to verify the delivery itself.
 FORWARDED_HEADERS = frozenset({b"content-type", b"webhook-id", b"webhook-timestamp", b"webhook-signature"})
+# Of a target's answer only the status matters: its body is read in chunks of this size and dropped, never held.
+ANSWER_CHUNK = 64 * 1024
 
 
 class Forwarder:
@@ -37,7 +39,11 @@ class Forwarder:
         response = None
         try:
             with anyio.move_on_after(self._timeout):
-                response = await self._client.post(url, content=body, headers=headers)  # reads the whole answer
+                async with self._client.stream("POST", url, content=body, headers=headers) as streamed:
+                    if not streamed.is_stream_consumed:  # (a mock transport hands over an answer already read)
+                        async for _ in streamed.aiter_raw(ANSWER_CHUNK):  # the whole answer, a chunk at a time
+                            pass
+                    response = streamed
         except httpx.HTTPError as exc:
             return ForwardResult(url, None, False, elapsed_ms(started), describe_error(exc))
         if response is None:
@@ -52,4 +58,5 @@ class Forwarder:
 
 
 def forwarded_headers(raw_headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    return [(name, value) for name, value in raw_headers if name in FORWARDED_HEADERS]
+    """The headers to send on, each once, with its last value: the one that was verified (see _read_verified)."""
+    return list({name: value for name, value in raw_headers if name in FORWARDED_HEADERS}.items())

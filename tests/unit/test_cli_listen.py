@@ -193,6 +193,15 @@ def test_webhook_elsewhere_is_a_warning_only_when_it_is(capsys, webhook_url, lis
         assert "deliveries arrive here only if that URL leads to this port" in message
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_forwarding_to_itself_is_refused(host):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = listen("--secret", SECRET, "--port", str(port), "--forward-to", f"http://{host}:{port}")
+    assert result.exit_code == 2 and "is this listener: each delivery would be forwarded to itself" in result.stderr
+
+
 def test_port_in_use_is_one_clear_line_exit_1():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

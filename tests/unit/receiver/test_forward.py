@@ -158,3 +158,33 @@ async def test_lifespan_shutdown_closes_the_shared_forward_client(secret, delive
     await app({"type": "lifespan"}, receive, send)
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert client.is_closed
+
+
+def test_each_forwarded_header_is_sent_once_with_the_value_that_was_verified():
+    from argilla_hooks.receiver.forward import forwarded_headers
+
+    raw = [(b"webhook-signature", b"v1,bogus"), (b"host", b"x"), (b"webhook-signature", b"v1,verified"),
+           (b"content-type", b"application/json")]
+    # the receiver verifies the last value of a repeated header (dict(raw_headers)): that one, and only it, goes on
+    assert forwarded_headers(raw) == [(b"webhook-signature", b"v1,verified"), (b"content-type", b"application/json")]
+
+
+async def test_a_targets_answer_is_read_to_the_end_but_never_held(secret, deliver):
+    import tracemalloc
+
+    class HugeAnswer(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            async def chunks():
+                for _ in range(200):  # 200 MiB in all
+                    yield b"x" * (1024 * 1024)
+
+            return httpx.Response(200, content=chunks())
+
+    app = create_app(handlers=[], secrets=[secret], forward_to=[TARGET], forward_transport=HugeAnswer())
+    tracemalloc.start()
+    try:
+        assert (await deliver(app, event_body())).status_code == 204
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024  # it held the 200 MiB before
