@@ -313,6 +313,7 @@ def _serve(
         raise UsageProblem(str(exc)) from None
     config = uvicorn.Config(
         app,
+        http=_http_protocol(),
         lifespan="on",
         log_level="warning",
         access_log=False,
@@ -328,6 +329,40 @@ def _serve(
     printer.on_closed = server.stop
     server.run(sockets=[sock])
     return handled, server.cut_short
+
+
+MAX_REQUEST_HEAD = 64 * 1024  # request line and headers; Argilla's take well under 1 KiB
+
+
+def _http_protocol() -> Any:
+    """uvicorn's httptools protocol (the `speed` extra) with a cap on the request head, which uvicorn leaves unbounded
+    there: one connection sending an endless header grew the listener by hundreds of MiB. Without httptools uvicorn
+    uses h11, which caps the head itself (16 KiB)."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return "auto"
+
+    class BoundedHead(HttpToolsProtocol):
+        _in_head = True  # reading a request line and headers (a connection starts with one)
+        _head_bytes = 0
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)  # counted after parsing: the part of `data` past a complete head is body
+            if self._in_head:
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_REQUEST_HEAD and not self.transport.is_closing():
+                    self.send_400_response(f"Request head larger than {MAX_REQUEST_HEAD} bytes.")
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._in_head = True
+
+        def on_headers_complete(self) -> None:
+            self._in_head, self._head_bytes = False, 0
+            super().on_headers_complete()
+
+    return BoundedHead
 
 
 def _no_cancellation_noise(record: "logging.LogRecord") -> bool:

@@ -514,3 +514,18 @@ def test_deliveries_cut_by_the_end_of_the_grace_period_are_counted():
     server.should_exit = True  # as one Ctrl-C or SIGTERM does
     runner_thread.join(20)
     assert not runner_thread.is_alive() and server.cut_short == 1
+
+
+def test_an_endless_request_head_is_cut_off_and_a_big_body_is_not():
+    # uvicorn's httptools protocol sets no limit on headers: one connection could grow the listener without end
+    with Listener(["--no-verify"]) as listener:
+        port = listener.ready["port"]
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: ")
+            with pytest.raises(OSError):  # reset once the head passes the limit
+                for _ in range(1024):  # 64 MiB at most
+                    sock.sendall(b"a" * 65536)
+        body = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z",
+                           "data": {"id": "x", "big": "a" * (8 * 1024 * 1024)}})
+        assert httpx.post(listener.url, content=body, headers={"content-type": "application/json"}).status_code == 204
+        listener.stop()
