@@ -2,8 +2,8 @@
 
 No web framework: any ASGI server (uvicorn, hypercorn, several workers or replicas) can serve `create_app(...)`.
 Answers: 204 (no body) once every handler and forward succeeded, 200 for an event already handled, 401 signature, 400
-not an event, 413 too large, 404/405 wrong path/method, 500 a handler raised, 502 a forward failed, 503 past
-`max_events`; `GET /healthz` -> 200.
+not an event, 413 too large, 408 a body not complete in time, 404/405 wrong path/method, 500 a handler raised, 502 a
+forward failed, 503 past `max_events`; `GET`/`HEAD /healthz` -> 200.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ HandlerSpec = Union[str, Callable[..., Any]]
 Reporter = Callable[[DeliveryReport], None]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+# A body that comes in several pieces must be complete within this (Argilla sends its bodies at once): a client that
+# trickles or stalls is answered 408 instead of holding its delivery open, and a shutdown waiting for it, for ever.
+BODY_TIMEOUT = 10.0
 HEALTH_PATH = "/healthz"
 
 logger = logging.getLogger("argilla_hooks.receiver")
@@ -113,6 +116,7 @@ class ReceiverApp:
         self.forward_to = forward_to
         self.on_report = on_report
         self.max_body = max_body
+        self.body_timeout = BODY_TIMEOUT
         self.log = log
         self._forwarder = forwarder
         root = "/" + path.strip("/")
@@ -245,7 +249,13 @@ class ReceiverApp:
         return msg_id, body
 
     async def _receive_rest(self, receive: Receive, first: bytes) -> bytes:
-        """The rest of a body sent in several chunks, counted as it comes: no Content-Length is trusted."""
+        """The rest of a body sent in several chunks, counted as it comes (no Content-Length is trusted), within
+        BODY_TIMEOUT. (A whole body in one message, the usual case, costs no timer.)"""
+        with anyio.move_on_after(self.body_timeout):
+            return await self._chunks(receive, first)
+        raise _Rejected(408, f"the body was not complete within {self.body_timeout:g} s")
+
+    async def _chunks(self, receive: Receive, first: bytes) -> bytes:
         chunks, size = [first], len(first)
         while True:
             message = await receive()

@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 
 import anyio
+import httpx
 import pytest
 from receiver_samples import event_body, new_secret, signed_headers
 
@@ -433,3 +434,21 @@ async def test_max_events_answers_503_once_reached_and_a_failed_event_gives_its_
 def test_max_events_must_be_positive(secret):
     with pytest.raises(ValueError, match="max_events"):
         create_app(secrets=[secret], max_events=0)
+
+
+async def test_a_body_that_stalls_part_way_is_answered_408_and_reaches_no_handler(secret):
+    calls = []
+    app = create_app(handlers=[lambda type: calls.append(type)], secrets=[secret])
+    app.body_timeout = 0.3
+    body = event_body()
+
+    async def trickle():
+        yield body[:10]
+        await anyio.sleep(5)  # and the rest never comes in time
+        yield body[10:]
+
+    started = time.monotonic()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as client:
+        answer = await client.post("/", content=trickle(), headers=signed_headers(secret, body))
+    assert answer.status_code == 408 and time.monotonic() - started < 3
+    assert calls == []
