@@ -110,3 +110,27 @@ def test_waiting_calls_do_not_pile_up_in_the_queue_while_every_thread_is_busy():
         return await asyncio.gather(*calls)
 
     assert run(main()) == [True, True, True]
+
+
+def test_waiting_calls_look_for_a_thread_less_and_less_often_while_every_thread_is_busy():
+    workers = SyncWorkers(max_threads=1)
+    release = threading.Event()
+    offers = []
+    real_offer = workers._offer
+
+    def counted(*args):
+        offers.append(args)
+        real_offer(*args)
+
+    workers._offer = counted
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        calls = [workers.run(loop, lambda: release.wait(5)) for _ in range(3)]
+        await asyncio.sleep(0.5)  # 250 looks at 2 ms each
+        looked = len(offers)
+        release.set()
+        await asyncio.gather(*calls)
+        return looked
+
+    assert run(main()) < 20  # backing off to every 0.1 s: about a dozen
