@@ -17,6 +17,7 @@ from argilla_hooks import __version__, settings
 from argilla_hooks.cli import auth, export_apply, listen, output, trigger, webhooks
 from argilla_hooks.cli.errors import CommandError, classify
 from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.text_streams import use_utf8_whatever_the_locale
 
 
 class HooksGroup(TyperGroup):
@@ -120,6 +121,7 @@ def main() -> None:
     """Console-script entry point; a bug gets one line, or its traceback with ARGILLA_HOOKS_DEBUG=1."""
     # Keep the name it was called by, so `argilla-hooks --show-completion` completes `argilla-hooks`.
     called_as = os.path.basename(sys.argv[0]) if sys.argv else ""
+    use_utf8_whatever_the_locale()
     if sys.stdout is None:  # started with stdout closed (`>&-`): what it prints would be lost, so do nothing
         if sys.stderr is not None:
             output.error("stdout is closed; to discard the output, redirect it to /dev/null instead")

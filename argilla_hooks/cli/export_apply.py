@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
@@ -166,12 +165,15 @@ def apply(
 
 
 def _load(file: Path, source: str) -> list["DesiredWebhook"]:
+    from argilla_hooks.cli.text_streams import read_stdin
     from argilla_hooks.declarative import SpecError, load_file, load_text
 
     try:
-        return load_text(sys.stdin.read(), source) if source == "<stdin>" else load_file(file)
+        return load_text(read_stdin(), source) if source == "<stdin>" else load_file(file)
     except SpecError as exc:
         _reject(exc)
+    except ValueError as exc:  # stdin closed, or not UTF-8
+        raise UsageProblem(f"-f -: {exc}; nothing was changed") from None
 
 
 def _reject(exc: "SpecError") -> NoReturn:

@@ -529,3 +529,14 @@ def test_an_endless_request_head_is_cut_off_and_a_big_body_is_not():
                            "data": {"id": "x", "big": "a" * (8 * 1024 * 1024)}})
         assert httpx.post(listener.url, content=body, headers={"content-type": "application/json"}).status_code == 204
         listener.stop()
+
+
+def test_an_ascii_only_stdout_still_gets_every_line(app_dir):
+    # Under LC_ALL=C without UTF-8 mode every delivery line used to raise UnicodeEncodeError (the ✓ alone did), so
+    # --exit-after never counted and the listener ran on.
+    env = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "ascii", "LANG": None, "LC_CTYPE": None}
+    with Listener(["--secret", SECRET, "--exit-after", "1"], env=env) as listener:
+        assert trigger(listener.url, "dataset.created", SECRET, "--data", '{"name": "été ✓"}').returncode == 0
+        assert listener.next_event()["data"]["name"] == "été ✓"
+        assert listener.proc.wait(timeout=30) == 0
+    assert "Traceback" not in listener.stderr

@@ -300,3 +300,42 @@ def test_no_color_leaves_no_escape_code_on_a_terminal(monkeypatch, no_color, sty
     console.print("disabled row", style="dim")
     console.print("error", style="red")
     assert ("\x1b[" in shown.getvalue()) is styled
+
+
+# --- a locale that is not UTF-8 ----------------------------------------------------------------------------------
+
+ASCII_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "ascii"}
+
+
+def in_ascii_locale(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_CTYPE")}
+    return subprocess.run(
+        [sys.executable, "-m", "argilla_hooks", *args], capture_output=True, text=True, encoding="utf-8",
+        env={**environment, **ASCII_LOCALE, **env}, stdin=subprocess.DEVNULL, timeout=60,
+    )
+
+
+def test_non_ascii_text_goes_in_and_out_whatever_the_locale(served_argilla):
+    # The arguments are read as UTF-8 (not as surrogates no request can carry); stdout escapes what ASCII lacks, which
+    # keeps JSON valid; nothing crashes half-way with UnicodeEncodeError after the change was made.
+    text = "déploiement 🚀"
+    env = {"ARGILLA_API_URL": served_argilla.url}
+    created = in_ascii_locale(["create", "http://127.0.0.1:9/", "-e", "*", "-d", text, "--json"], **env)
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["description"] == text and served_argilla.webhooks[0]["description"] == text
+    assert created.stdout.isascii()
+    listed = in_ascii_locale(["list"], **env)
+    assert listed.returncode == 0 and "d\\u00e9ploiement \\ud83d\\ude80" in listed.stdout
+
+
+def test_stdin_is_read_as_utf8_whatever_the_locale(served_argilla, tmp_path):
+    file = tmp_path / "w.json"
+    file.write_text('{"webhooks": [{"url": "http://127.0.0.1:9/", "events": ["*"], "description": "été"}]}', encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_CTYPE")}
+    with open(file, "rb") as stdin:
+        result = subprocess.run(
+            [sys.executable, "-m", "argilla_hooks", "apply", "-f", "-", "--json"], stdin=stdin, capture_output=True,
+            env={**environment, **ASCII_LOCALE, "ARGILLA_API_URL": served_argilla.url}, timeout=60,
+        )
+    assert result.returncode == 0, result.stderr
+    assert served_argilla.webhooks[0]["description"] == "été"
