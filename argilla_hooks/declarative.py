@@ -18,6 +18,7 @@ from typing import Any, Literal, Optional, Protocol, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from argilla_hooks.client.errors import WebhookNotFound
 from argilla_hooks.client.models import (
     MAX_WEBHOOKS,
     Webhook,
@@ -692,7 +693,10 @@ def _run(action: Action, client: WebhookClient) -> Outcome:
     created: Optional[Webhook] = None
     try:
         if action.kind == "delete":
-            return Outcome(action, "done", client.delete(action.current.id))
+            try:
+                return Outcome(action, "done", client.delete(action.current.id))
+            except WebhookNotFound:  # deleted meanwhile (another `apply --prune`, `hooks delete`): gone, as wanted
+                return Outcome(action, "done", action.current, note="it was already deleted")
         if action.kind == "update":
             body = WebhookUpdate(**{d.field: _jsonable(d.new) for d in action.diffs})
             return Outcome(action, "done", client.update(action.current.id, body))

@@ -6,8 +6,10 @@ for `import argilla` works unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -120,18 +122,40 @@ def _same_server(url: str, other: str) -> bool:
 
 
 def save_profile(name: str, api_url: str, api_key: str) -> Path:
-    config = load_config()
-    config.setdefault("profiles", {})[name] = {"api_url": api_url, "api_key": api_key}
-    return _write(config)
+    with _one_writer():
+        config = load_config()
+        config.setdefault("profiles", {})[name] = {"api_url": api_url, "api_key": api_key}
+        return _write(config)
 
 
 def remove_profile(name: str) -> bool:
-    config = load_config()
-    if name not in config.get("profiles", {}):
-        return False
-    del config["profiles"][name]
-    _write(config)
-    return True
+    with _one_writer():
+        config = load_config()
+        if name not in config.get("profiles", {}):
+            return False
+        del config["profiles"][name]
+        _write(config)
+        return True
+
+
+@contextlib.contextmanager
+def _one_writer() -> Iterator[None]:
+    """Read, change and write the file as one step: two `hooks login` at once each wrote back what they had read, and
+    one profile was lost. An exclusive lock on `config.toml.lock` beside it (none where fcntl is missing: Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    path = config_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = open(path.with_name(path.name + ".lock"), "a")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _write(config: dict[str, Any]) -> Path:
@@ -145,7 +169,11 @@ def _write(config: dict[str, Any]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return write_atomically(path, tomli_w.dumps(config).encode("utf-8"), mode=0o600)
     except OSError as exc:
-        # mkdir says "File exists" (or "Not a directory") when a file stands where a directory must be.
-        in_the_way = isinstance(exc, (FileExistsError, NotADirectoryError))
-        reason = "a parent is a file, not a directory" if in_the_way else exc.strerror or str(exc)
-        raise ProfileError(f"cannot write {path}: {reason} (set {ENV_CONFIG} to a file you can write)") from None
+        raise _cannot_write(path, exc) from None
+
+
+def _cannot_write(path: Path, exc: OSError) -> ProfileError:
+    # mkdir says "File exists" (or "Not a directory") when a file stands where a directory must be.
+    in_the_way = isinstance(exc, (FileExistsError, NotADirectoryError))
+    reason = "a parent is a file, not a directory" if in_the_way else exc.strerror or str(exc)
+    return ProfileError(f"cannot write {path}: {reason} (set {ENV_CONFIG} to a file you can write)")

@@ -134,6 +134,8 @@ def main() -> None:
         # Known failures outside a command (`hooks --version >/dev/full`) keep their message; the rest are bugs.
         if isinstance(exc, OSError) and exc.filename is None and exc.errno in _FULL_OR_BROKEN:
             exc = CommandError(f"cannot write to stdout: {exc.strerror}")  # typer's --help, written by rich
+        elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+            exc = CommandError(f"{exc.filename}: {exc.strerror}")  # e.g. --install-completion and a read-only ~/.bashrc
         message, code = classify(exc) or (
             f"unexpected {type(exc).__name__}: {exc} (set {settings.ENV_DEBUG}=1 for the traceback)",
             ExitCode.ERROR,

@@ -217,6 +217,8 @@ def _print_result(result: "ApplyResult", *, show_secrets: bool) -> None:
     for outcome in result.done:
         webhook = outcome.webhook
         line = f"{_PAST[outcome.action.kind]} {webhook.url} (id {webhook.short_id})"
+        if outcome.note:
+            line += f": {outcome.note}"
         if show_secrets and outcome.created:
             line += f" secret {webhook.secret}"
         output.print_line(output.visible(line))

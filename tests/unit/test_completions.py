@@ -227,3 +227,14 @@ def test_zsh_completes_file_names_only_for_options_that_take_a_file(line, expect
     )
     result = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, text=True, env=shell_env(), timeout=30)
     assert result.returncode == 0 and result.stdout.strip() == expected, result.stderr
+
+
+@needs_installed
+def test_install_completion_where_it_cannot_write_is_one_line(tmp_path):
+    (tmp_path / ".bashrc").mkdir()  # not a file: cannot be appended to, even by root
+    result = subprocess.run(
+        [str(BIN / "hooks"), "--install-completion", "bash"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL, "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"error: {tmp_path / '.bashrc'}: Is a directory\n"

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import HttpUrl, TypeAdapter
 
-from argilla_hooks.client.errors import ServerError, UnprocessableEntity
+from argilla_hooks.client.errors import ServerError, UnprocessableEntity, WebhookNotFound
 from argilla_hooks.client.models import Webhook, WebhookCreate, WebhookUpdate
 from argilla_hooks.declarative import (
     DesiredWebhook,
@@ -62,6 +62,8 @@ class FakeArgilla:
 
     def delete(self, webhook_id) -> Webhook:
         self._call("delete", webhook_id)
+        if webhook_id not in self.webhooks:
+            raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r}")
         return self.webhooks.pop(webhook_id)
 
 
@@ -559,6 +561,15 @@ def test_prune_makes_room_under_the_limit_before_creating():
     wanted = [desired(f"http://new/{i}", entry=i + 1) for i in range(10)]
     assert execute(plan(wanted, server.list(), prune=True), server).ok
     assert sorted(w.url for w in server.list()) == sorted(f"http://new/{i}" for i in range(10))
+
+
+def test_a_webhook_pruned_meanwhile_by_someone_else_is_done_not_failed():
+    gone = make_webhook("http://gone/")
+    server = FakeArgilla([gone])
+    the_plan = plan([], server.list(), prune=True)
+    server.webhooks.clear()  # another `apply --prune`, or `hooks delete`, got there first
+    result = execute(the_plan, server)
+    assert result.ok and [o.note for o in result.done] == ["it was already deleted"]
 
 
 def test_failure_half_way_reports_done_failed_and_not_attempted():

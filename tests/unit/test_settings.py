@@ -1,6 +1,7 @@
 """The profile file: hand-edited shapes, files that cannot be written, and a config.toml that is a symbolic link."""
 
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -84,3 +85,11 @@ def test_a_symlinked_config_stays_a_link_and_its_target_is_written(tmp_path, mon
     assert set(settings.profiles()) == {"old", "default"}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in target.parent.iterdir()] == ["config.toml"]  # no temporary file left behind
+
+
+def test_profiles_saved_at_the_same_time_are_all_kept():
+    code = "import sys; from argilla_hooks import settings; settings.save_profile(sys.argv[1], 'http://h', 'k' * 20)"
+    names = [f"p{i}" for i in range(8)]
+    procs = [subprocess.Popen([sys.executable, "-c", code, name]) for name in names]
+    assert [p.wait(timeout=60) for p in procs] == [0] * len(names)
+    assert sorted(settings.profiles()) == names  # read-change-write, one writer at a time
