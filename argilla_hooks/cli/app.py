@@ -61,7 +61,8 @@ def _usage_errors_on_one_line() -> Iterator[None]:
         yield
     except UsageError as exc:
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
-        output.error(f"{exc.format_message()}{where}")
+        # typer words a bad choice as pydantic does ("Value error, 'yaml' is not one of ..."): the prefix says nothing.
+        output.error(f"{exc.format_message().replace('Value error, ', '')}{where}")
         raise typer.Exit(int(ExitCode.USAGE)) from None
 
 

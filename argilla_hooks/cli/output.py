@@ -190,7 +190,8 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for header in headers:
-        table.add_column(header, overflow="fold")
+        # The short id stays whole however narrow the terminal: it is what the other commands take.
+        table.add_column(header, overflow="fold", no_wrap=header == "ID", min_width=8 if header == "ID" else None)
     for row in rows:
         table.add_row(*row, style=None if row[3] == "yes" else "dim")
     with _writing_stdout():

@@ -339,3 +339,14 @@ def test_stdin_is_read_as_utf8_whatever_the_locale(served_argilla, tmp_path):
         )
     assert result.returncode == 0, result.stderr
     assert served_argilla.webhooks[0]["description"] == "été"
+
+
+def test_a_narrow_terminal_still_shows_whole_short_ids(fake_argilla, monkeypatch):
+    import io
+
+    hook = fake_argilla.add(description="a description long enough to need the room")
+    shown = io.StringIO()
+    monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(output, "_console", lambda stderr: output.new_console(file=shown, width=20))
+    assert hooks("list").exit_code == 0
+    assert hook["id"][:8] in shown.getvalue()  # COLUMNS=20 used to fold it into 2-character pieces

@@ -248,6 +248,7 @@ def test_events_catalogue_json(fake_argilla):
         (["lst"], "error: No such command 'lst'. Did you mean 'list', 'listen'? (see `hooks --help`)"),
         (["--bogus"], "error: No such option: --bogus (see `hooks --help`)"),
         (["listen", "--port", "99999"], "error: Invalid value for '--port' / '-p': Input should be less than or equal to 65535"),
+        (["export", "--format", "yaml"], "error: Invalid value for '--format': 'yaml' is not one of 'toml', 'json'."),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(fake_argilla, args, line):
