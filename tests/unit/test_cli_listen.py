@@ -318,10 +318,15 @@ def plain_listener(*targets: str, cwd=None) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env={**os.environ, "NO_COLOR": "1"}, cwd=cwd,
     )
-    banner = proc.stdout.readline()
-    assert banner.startswith("hooks listen on http://127.0.0.1:") and "verifying signatures" in banner
-    for _ in range(2):  # the rest of the banner: events, handlers
-        proc.stdout.readline()
+    try:
+        banner = proc.stdout.readline()
+        assert banner.startswith("hooks listen on http://127.0.0.1:") and "verifying signatures" in banner, banner
+        for _ in range(2):  # the rest of the banner: events, handlers
+            proc.stdout.readline()
+    except BaseException:
+        proc.kill()  # a failed test must not leave a listener behind
+        proc.wait()
+        raise
     return proc, banner.split()[3]
 
 
