@@ -12,7 +12,6 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Optional, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from argilla_hooks.client.models import (
     check_description,
     check_has_host,
     check_url,
+    normalize_url,
 )
 from argilla_hooks import strict_json
 from argilla_hooks.events import UnknownEventError, expand_events, unknown_events
@@ -115,25 +115,6 @@ def _strict_url_problem(url: str) -> Optional[str]:
     except ValueError as exc:
         return str(exc).replace(repr(url), repr(shorten_url(url)))
     return None
-
-
-@lru_cache(maxsize=None)
-def _http_url_adapter():
-    from pydantic import HttpUrl, TypeAdapter
-
-    return TypeAdapter(HttpUrl)
-
-
-def normalize_url(url: str) -> str:
-    """The URL as Argilla stores it: `str(pydantic.HttpUrl(url))`, exactly what its WebhookCreate schema does.
-
-    Lower-cased scheme and host, default port dropped, `/` for an empty path, dot segments resolved,
-    IDNA hosts punycoded. A URL pydantic refuses is returned unchanged.
-    """
-    try:
-        return str(_http_url_adapter().validate_python(url))
-    except ValueError:
-        return url
 
 
 @dataclass(frozen=True)

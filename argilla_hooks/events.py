@@ -91,14 +91,18 @@ def _parts(values: list[str] | tuple[str, ...]) -> Iterator[str]:
         yield from (part for part in (p.strip() for p in str(value).split(",")) if part)
 
 
+def _is_pattern(part: str) -> bool:
+    return any(ch in part for ch in "*?[")
+
+
 def _matching(part: str, choices: tuple[str, ...]) -> list[str]:
-    if any(ch in part for ch in "*?["):
+    if _is_pattern(part):
         return fnmatch.filter(choices, part)
     return [part] if part in choices else []
 
 
 def _unknown_message(name: str, choices: tuple[str, ...]) -> str:
-    if any(ch in name for ch in "*?["):
+    if _is_pattern(name):
         return f"event pattern {name!r} matches no event; valid events: {', '.join(choices)}"
     if name == "ping" and "ping" not in choices:
         return "'ping' cannot be subscribed to; Argilla sends it only for `hooks ping`"

@@ -141,12 +141,8 @@ def remove_profile(name: str) -> bool:
 @contextlib.contextmanager
 def _one_writer() -> Iterator[None]:
     """Read, change and write the file as one step: two `hooks login` at once each wrote back what they had read, and
-    one profile was lost. An exclusive lock on `config.toml.lock` beside it (none where fcntl is missing: Windows)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover
-        yield
-        return
+    one profile was lost. An exclusive lock on `config.toml.lock` beside it (none where fcntl is missing: Windows).
+    It also makes the directory, mode 0700, which `_write` relies on."""
     path = config_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -154,7 +150,10 @@ def _one_writer() -> Iterator[None]:
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.suppress(ImportError):
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
 
@@ -166,7 +165,6 @@ def _write(config: dict[str, Any]) -> Path:
 
     path = config_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return write_atomically(path, tomli_w.dumps(config).encode("utf-8"), mode=0o600)
     except OSError as exc:
         raise _cannot_write(path, exc) from None

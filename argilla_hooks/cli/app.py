@@ -132,9 +132,9 @@ def main() -> None:
     except Exception as exc:
         if settings.debug_enabled():
             raise
-        # Known failures outside a command (`hooks --version >/dev/full`) keep their message; the rest are bugs.
+        # Known failures, and stdout or a named file that cannot be written, are one line; the rest are bugs.
         if isinstance(exc, OSError) and exc.filename is None and exc.errno in _FULL_OR_BROKEN:
-            exc = CommandError(f"cannot write to stdout: {exc.strerror}")  # typer's --help, written by rich
+            exc = output.stdout_failed(exc.strerror)  # ours, or typer's --help written by rich
         elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
             exc = CommandError(f"{exc.filename}: {exc.strerror}")  # e.g. --install-completion and a read-only ~/.bashrc
         message, code = classify(exc) or (

@@ -9,8 +9,8 @@ import os
 import signal
 import socket
 import sys
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
+from urllib.parse import urlsplit
 
 import typer
 
@@ -203,7 +203,7 @@ def listen(
                 ExitCode.INTERRUPTED,
             )
         if printer.write_error:
-            raise CommandError(f"cannot write to stdout: {printer.write_error}")
+            raise output.stdout_failed(printer.write_error)
         if printer.closed:
             raise typer.Exit(ExitCode.ERROR)  # like every command whose reader went away: quietly, exit 1
 
@@ -506,7 +506,7 @@ def _warn_if_elsewhere(webhook_url: str, listen_url: str) -> None:
 
 def _loopback_as_one(url: str) -> str:
     """The URL normalized, with localhost, 127.0.0.1 and [::1] written alike: each reaches a listener on loopback."""
-    from argilla_hooks.declarative import normalize_url
+    from argilla_hooks.client.models import normalize_url
 
     parts = urlsplit(normalize_url(url))
     if parts.hostname in ("localhost", "127.0.0.1", "::1"):

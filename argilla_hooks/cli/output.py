@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 import typer
 
@@ -133,22 +132,15 @@ def print_json(data: Any) -> None:
 
 
 def print_line(text: str = "") -> None:
-    with _writing_stdout():
-        sys.stdout.write(text + "\n")
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()  # now: a full disk then fails the command that wrote (see app.main), not Python's exit
 
 
-@contextlib.contextmanager
-def _writing_stdout() -> Iterator[None]:
-    """Write and flush now, so that a full disk or a device error is reported as such, by the command that wrote.
-    A reader that went away (BrokenPipeError) is left to typer, which exits 1 quietly, as `head` expects."""
-    try:
-        yield
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        sys.stdout = open(os.devnull, "w")  # else Python's own flush at exit reports it a second time
-        raise CommandError(f"cannot write to stdout: {exc.strerror or exc}") from None
+def stdout_failed(reason: str) -> CommandError:
+    """The one-line error for stdout that cannot be written (a full disk, a device error; a reader that went away is
+    a quiet exit 1 instead). What is still buffered goes to /dev/null: Python's flush at exit would report it again."""
+    sys.stdout = open(os.devnull, "w")
+    return CommandError(f"cannot write to stdout: {reason}")
 
 
 def short_events(events: Iterable[str]) -> str:
@@ -194,8 +186,7 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
         table.add_column(header, overflow="fold", no_wrap=header == "ID", min_width=8 if header == "ID" else None)
     for row in rows:
         table.add_row(*row, style=None if row[3] == "yes" else "dim")
-    with _writing_stdout():
-        _console(False).print(table)
+    _console(False).print(table)  # rich flushes
 
 
 def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:

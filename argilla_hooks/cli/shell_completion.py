@@ -60,6 +60,11 @@ class _PathsOnlyWherePaths:
             return [CompletionItem(incomplete, type=FILE)]
         return target.shell_complete(ctx, incomplete)
 
+    @staticmethod
+    def _file_names(items: list[CompletionItem]) -> bool:
+        """Whether the shell should complete file names here (get_completions said so) instead of these items."""
+        return any(item.type == FILE for item in items)
+
 
 class _Bash(_PathsOnlyWherePaths, BashComplete):
     source_template = BASH_SCRIPT
@@ -84,7 +89,7 @@ class _Zsh(_PathsOnlyWherePaths, ZshComplete):
 
     def complete(self) -> str:
         items = self.get_completions(*self.get_completion_args())
-        if any(item.type == FILE for item in items):
+        if self._file_names(items):
             return "_files"
         if not items:
             return ""  # typer says `_files` here
@@ -95,7 +100,7 @@ class _Zsh(_PathsOnlyWherePaths, ZshComplete):
 class _Fish(_PathsOnlyWherePaths, FishComplete):
     def complete(self) -> str:
         items = self.get_completions(*self.get_completion_args())
-        files = any(item.type == FILE for item in items)
+        files = self._file_names(items)
         action = os.getenv("_TYPER_COMPLETE_FISH_ACTION", "")
         if action == "is-args":
             # 0: our candidates (the script's --no-files rule applies, even with none); 1: fish completes file names.

@@ -208,7 +208,7 @@ def update(
 
 
 def _already(webhook: "Webhook", fields: dict[str, Any]) -> bool:
-    from argilla_hooks.declarative import normalize_url  # compared as Argilla stores them: `http://h` is `http://h/`
+    from argilla_hooks.client.models import normalize_url  # compared as Argilla stores them: `http://h` is `http://h/`
 
     current = {"url": normalize_url(webhook.url), "events": set(webhook.events), "enabled": webhook.enabled,
                "description": webhook.description}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Optional
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, field_validator
 
 from argilla_hooks.events import SUBSCRIBABLE, EventName, expand_required
 
@@ -63,6 +64,23 @@ class ServerVersion(_Response):
     """The answer of GET /version; a server that leaves the number out is still Argilla."""
 
     version: str = "unknown"
+
+
+@lru_cache(maxsize=None)
+def _http_url_adapter() -> TypeAdapter:
+    return TypeAdapter(HttpUrl)
+
+
+def normalize_url(url: str) -> str:
+    """The URL as Argilla stores it: `str(pydantic.HttpUrl(url))`, exactly what its WebhookCreate schema does.
+
+    Lower-cased scheme and host, default port dropped, `/` for an empty path, dot segments resolved,
+    IDNA hosts punycoded. A URL pydantic refuses is returned unchanged.
+    """
+    try:
+        return str(_http_url_adapter().validate_python(url))
+    except ValueError:
+        return url
 
 
 def check_url(value: str) -> str:
