@@ -335,17 +335,25 @@ MAX_REQUEST_HEAD = 64 * 1024  # request line and headers; Argilla's take well un
 
 
 def _http_protocol() -> Any:
-    """uvicorn's httptools protocol (the `speed` extra) with a cap on the request head, which uvicorn leaves unbounded
-    there: one connection sending an endless header grew the listener by hundreds of MiB. Without httptools uvicorn
-    uses h11, which caps the head itself (16 KiB)."""
+    """uvicorn's httptools protocol (the `speed` extra) with what uvicorn leaves unbounded there: the size of a
+    request head (one connection sending an endless header grew the listener by hundreds of MiB) and the time a
+    request may take to arrive. Without httptools uvicorn uses h11, which caps the head itself (16 KiB)."""
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
     except ImportError:
         return "auto"
+    from argilla_hooks.receiver.app import BODY_TIMEOUT
 
-    class BoundedHead(HttpToolsProtocol):
+    class BoundedRequest(HttpToolsProtocol):
         _in_head = True  # reading a request line and headers (a connection starts with one)
         _head_bytes = 0
+        _in_request = False  # a request has begun and not yet fully arrived
+        # A request that one read leaves incomplete must be complete this many seconds later, or it is answered 408
+        # and its connection closed: uvicorn waits for ever on a client that sends a head and then nothing, which held
+        # a delivery open and made a Ctrl-C wait out the whole grace period. Longer than the receiver's own limit for
+        # a body that comes in pieces, so that a trickled body is still answered (and reported) by the receiver.
+        timeout = BODY_TIMEOUT + 5
+        _deadline: Any = None  # the timer, while one runs
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)  # counted after parsing: the part of `data` past a complete head is body
@@ -353,16 +361,67 @@ def _http_protocol() -> Any:
                 self._head_bytes += len(data)
                 if self._head_bytes > MAX_REQUEST_HEAD and not self.transport.is_closing():
                     self.send_400_response(f"Request head larger than {MAX_REQUEST_HEAD} bytes.")
+            # Timed only when a read leaves a request incomplete: one that arrives whole, the usual case, costs no timer.
+            if self._in_request and self._deadline is None and not self.transport.is_closing():
+                self._deadline = self.loop.call_later(self.timeout, self._too_slow)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._in_head = True
+            self._in_head = self._in_request = True
 
         def on_headers_complete(self) -> None:
             self._in_head, self._head_bytes = False, 0
             super().on_headers_complete()
 
-    return BoundedHead
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._in_request = False
+            self._stop_deadline()
+
+        def connection_lost(self, exc: Optional[Exception]) -> None:
+            self._stop_deadline()
+            super().connection_lost(exc)
+
+        def _stop_deadline(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self.transport.is_closing():
+                return
+            if self._client_is_late():
+                self._close(408, f"request not complete within {self.timeout:g} s")
+            else:
+                self._deadline = self.loop.call_later(self.timeout, self._too_slow)
+
+        def shutdown(self) -> None:
+            # Stopping: a request whose body is still arriving has run nothing, so the shutdown need not wait for it.
+            if not self._in_head and self._client_is_late() and not self.transport.is_closing():
+                self._close(503, "the listener is stopping; send it again")
+            else:
+                super().shutdown()
+
+        def _client_is_late(self) -> bool:
+            """A request is still arriving, and nothing earlier on this connection is being answered (uvicorn stops
+            reading a pipelined request until then: that wait is ours, not the client's)."""
+            if not self._in_request or self.pipeline:
+                return False
+            return not self._in_head or self.cycle is None or self.cycle.response_complete
+
+        def _close(self, status: int, message: str) -> None:
+            # The receiver, if it waits for the body, then sees the client go away (uvicorn tells it when the
+            # connection closes) and ends the delivery; an answer it already started is left as it is.
+            if self._in_head or not self.cycle.response_started:
+                self.transport.write(
+                    STATUS_LINE[status]
+                    + b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                    + b"content-length: %d\r\n\r\n%s" % (len(message), message.encode())
+                )
+            self.transport.close()
+
+    return BoundedRequest
 
 
 def _no_cancellation_noise(record: "logging.LogRecord") -> bool:

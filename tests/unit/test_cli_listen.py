@@ -2,11 +2,13 @@
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
+import time
 
 import httpx
 import pytest
@@ -534,6 +536,92 @@ def test_an_endless_request_head_is_cut_off_and_a_big_body_is_not():
                            "data": {"id": "x", "big": "a" * (8 * 1024 * 1024)}})
         assert httpx.post(listener.url, content=body, headers={"content-type": "application/json"}).status_code == 204
         listener.stop()
+
+
+@contextlib.contextmanager
+def served_by_listen_protocol(app, timeout: float):
+    """`app` on uvicorn with `hooks listen`'s HTTP protocol, its request time limit set to `timeout`, in a thread."""
+    import threading
+
+    import uvicorn
+
+    from argilla_hooks.cli.listen import _http_protocol, _server_class
+
+    protocol = _http_protocol()
+    protocol.timeout = timeout
+    config = uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical", timeout_graceful_shutdown=30)
+    server = _server_class()(config, on_ready=lambda: None)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield server, sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        assert not thread.is_alive()
+
+
+def _answers(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(20)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", b"POST / HTTP/1.1\r\nHost: x\r\n"],
+                         ids=["a body that never comes", "a head that never ends"])
+def test_a_request_that_stops_arriving_is_answered_408_and_the_listener_serves_on(sent):
+    # uvicorn waits for ever on such a client: the delivery stayed open and a Ctrl-C waited out the grace period.
+    from argilla_hooks import create_app
+
+    with served_by_listen_protocol(create_app(verify=False), timeout=0.5) as (server, port):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(sent)
+            started = time.monotonic()
+            answer = _answers(sock)
+        assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request not complete within 0.5 s")
+        assert 0.4 < time.monotonic() - started < 10
+        assert not server.server_state.tasks  # the delivery that waited for its body has ended
+        event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}})
+        assert httpx.post(f"http://127.0.0.1:{port}/", content=event).status_code == 204
+
+
+def test_stopping_does_not_wait_for_a_body_that_is_still_arriving():
+    from argilla_hooks import create_app
+
+    with served_by_listen_protocol(create_app(verify=False), timeout=60) as (server, port):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+            while not server.server_state.tasks:  # the receiver is waiting for the rest of the body
+                time.sleep(0.02)
+            started = time.monotonic()
+            server.should_exit = True  # as Ctrl-C or SIGTERM does
+            answer = _answers(sock)
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"the listener is stopping" in answer
+        assert time.monotonic() - started < 5 and server.cut_short == 0
+
+
+def test_a_pipelined_request_waiting_behind_a_slow_handler_is_not_timed_out():
+    # uvicorn stops reading a pipelined request while the one before it is answered: that wait is not the client's.
+    from argilla_hooks import create_app
+
+    def slow(type):
+        time.sleep(1.5)
+
+    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
+    with served_by_listen_protocol(create_app([slow], verify=False), timeout=0.5) as (server, port):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(request + b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+            answer = _answers(sock)
+    first, _, second = answer.partition(b"HTTP/1.1 408 ")
+    assert first.startswith(b"HTTP/1.1 204 ") and second.endswith(b"request not complete within 0.5 s")
 
 
 def test_an_ascii_only_stdout_still_gets_every_line(app_dir):
