@@ -6,6 +6,8 @@ The heavy parts (httpx, pydantic, the receiver) are imported on first use so tha
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 # name -> module that defines it; resolved lazily by __getattr__ below.
@@ -17,15 +19,32 @@ _LAZY = {
     "EventName": "argilla_hooks.events",
     "on": "argilla_hooks.receiver.handlers",
     "create_app": "argilla_hooks.receiver.app",
+    # What handlers are given, for their annotations.
+    "Event": "argilla_hooks.payloads",
+    "Dataset": "argilla_hooks.payloads",
+    "Record": "argilla_hooks.payloads",
+    "Response": "argilla_hooks.payloads",
 }
 
 __all__ = ["__version__", *_LAZY]
 
+if TYPE_CHECKING:  # what type checkers and IDEs see (`as`: exported); at run time __getattr__ imports on first use
+    from argilla_hooks.client import ArgillaClient as ArgillaClient
+    from argilla_hooks.client.models import Webhook as Webhook, WebhookCreate as WebhookCreate, WebhookUpdate as WebhookUpdate
+    from argilla_hooks.events import EventName as EventName
+    from argilla_hooks.payloads import Dataset as Dataset, Event as Event, Record as Record, Response as Response
+    from argilla_hooks.receiver.app import create_app as create_app
+    from argilla_hooks.receiver.handlers import on as on
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'argilla_hooks' has no attribute {name!r}")
     import importlib
 
     return getattr(importlib.import_module(module_name), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -42,7 +42,6 @@ def classify(exc: BaseException) -> tuple[str, ExitCode] | None:
         (e.WebhookNotFound, ExitCode.NOT_FOUND),
         (e.AuthenticationError, ExitCode.AUTH),
         (e.PermissionDenied, ExitCode.AUTH),
-        (e.NotFoundError, ExitCode.NOT_FOUND),
         (e.UnprocessableEntity, ExitCode.REJECTED),
         (e.ArgillaError, ExitCode.ERROR),
     ]

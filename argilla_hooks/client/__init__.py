@@ -19,7 +19,6 @@ from argilla_hooks.client.errors import (
     ConfigurationError,
     ConnectionFailed,
     NotArgilla,
-    NotFoundError,
     WebhookNotFound,
     error_for_status,
     one_line,
@@ -201,7 +200,7 @@ class ArgillaClient:
             raise self._redirected(method, path, response)
         detail = self._error_detail(response)
         error = error_for_status(response.status_code, detail, api_url=self.api_url, secret=self._api_key)
-        if isinstance(error, NotFoundError):
+        if response.status_code == 404:
             if webhook_id is not None:
                 raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url} (see `hooks list`)")
             # /webhooks, /me and /version always exist on Argilla: the URL points somewhere else.
@@ -278,7 +277,7 @@ class ArgillaClient:
         return outcome["response"]
 
     def _send_with_retries(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        # Retry only when no connection was made; a POST is never retried (it could create twice).
+        # Retry only a failed connection; a POST is never retried (it could create twice).
         attempts = 1 if method == "POST" else 1 + self.connect_retries
         for attempt in range(attempts):
             try:
@@ -290,8 +289,16 @@ class ArgillaClient:
                 raise ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {self._reason(exc)}") from exc
             except httpx.TimeoutException as exc:
                 raise self._too_slow(type(exc).__name__) from exc
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                # Most often a kept-alive connection that the server had closed without saying so (uvicorn does
+                # after an unhandled error, e.g. a ping Argilla could not deliver): a new connection gets through.
+                if attempt + 1 < attempts:
+                    continue
+                raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
             except httpx.TransportError as exc:
                 raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
+            except httpx.DecodingError:
+                raise self._not_argilla(f"{method} /api/v1{path} answered a body that cannot be decoded") from None
         raise AssertionError("unreachable")
 
     def _reason(self, exc: Exception) -> str:

@@ -3,14 +3,13 @@
     ArgillaError                      anything the client could not do
     ├── ConfigurationError            bad or missing settings, found before any request
     ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout, no whole answer in time
-    │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a
-    │                                 redirect, a body of another shape)
-    ├── WebhookNotFound               no webhook has that id, or no id starts with that prefix
+    │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a 404
+    │                                 where Argilla has an endpoint, a redirect, a body of another shape)
+    ├── WebhookNotFound               no webhook has that id (Argilla's 404), or no id starts with that prefix
     ├── AmbiguousWebhookId            a prefix matches several webhooks (`.candidates`)
     └── APIStatusError                Argilla answered with an error status (`.status_code`, `.detail`)
         ├── AuthenticationError       401: the API key was rejected
         ├── PermissionDenied          403: the user is not an owner
-        ├── NotFoundError             404
         ├── UnprocessableEntity       422: the body was refused (validation, the 10-webhook limit)
         └── ServerError               5xx
 
@@ -64,10 +63,6 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDenied(APIStatusError):
-    pass
-
-
-class NotFoundError(APIStatusError):
     pass
 
 
@@ -140,8 +135,6 @@ def error_for_status(status_code: int, detail: Any, *, api_url: str, secret: Opt
             status_code=status_code,
             detail=detail,
         )
-    if status_code == 404:
-        return NotFoundError(text or "not found", status_code=status_code, detail=detail)
     if status_code == 422:
         return UnprocessableEntity(f"Argilla refused the request: {text}", status_code=status_code, detail=detail)
     if status_code >= 500:

@@ -154,11 +154,14 @@ class ReceiverApp:
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
         msg_id = None
         try:
-            if scope["path"] not in self._paths or scope["method"] != "POST":
-                if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):  # load balancers probe both
+            path = scope["path"]
+            if scope.get("root_path"):
+                path = _within(path, scope["root_path"])
+            if path not in self._paths or scope["method"] != "POST":
+                if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):  # load balancers probe both
                     await _respond(send, 200, _HEALTHY)  # (the server drops the body of a HEAD answer)
                     return
-                raise self._refused_route(scope)
+                raise self._refused_route(path, scope["method"])
             msg_id, body = await self._read_verified(receive, raw_headers)
             try:
                 delivery = Delivery(body, raw_headers, signed=self.verifier is not None)
@@ -218,11 +221,11 @@ class ReceiverApp:
             headers = decode_headers(raw_headers)
             self.on_report(DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=rejected.reason))
 
-    def _refused_route(self, scope: Scope) -> _Rejected:
-        if scope["path"] in self._paths:
-            return _Rejected(405, f"{scope['method']} is not allowed: deliveries are POSTed", allow=b"POST")
-        if scope["path"] == HEALTH_PATH:
-            return _Rejected(405, f"{scope['method']} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
+    def _refused_route(self, path: str, method: str) -> _Rejected:
+        if path in self._paths:
+            return _Rejected(405, f"{method} is not allowed: deliveries are POSTed", allow=b"POST")
+        if path == HEALTH_PATH:
+            return _Rejected(405, f"{method} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
         return _Rejected(404, f"nothing here: deliveries go to {min(self._paths)}")
 
     async def _read_verified(
@@ -350,6 +353,16 @@ class ReceiverApp:
             delivery=delivery,
             **extra,
         )
+
+
+def _within(path: str, root_path: str) -> str:
+    """The request path below the prefix the app is mounted at (`uvicorn --root-path`, a Starlette Mount), which ASGI
+    includes in `path`; a path outside it is left whole."""
+    if path == root_path:
+        return "/"
+    if path.startswith(root_path) and path[len(root_path)] == "/":
+        return path[len(root_path) :]
+    return path
 
 
 def _is_cancellation(exc: BaseException) -> bool:

@@ -35,7 +35,12 @@ def on(*patterns: str) -> Callable[[F], F]:
     events = frozenset(expand_events(patterns, allow_ping=True))
 
     def decorate(fn: F) -> F:
-        setattr(fn, _EVENTS_ATTR, events | getattr(fn, _EVENTS_ATTR, frozenset()))
+        marked = events | getattr(fn, _EVENTS_ATTR, frozenset())
+        try:
+            setattr(fn, _EVENTS_ATTR, marked)
+        except AttributeError:  # a bound method (`on(...)(service.handle)`) takes no attribute: a partial of it does
+            fn = functools.partial(fn)  # type: ignore[assignment]
+            setattr(fn, _EVENTS_ATTR, marked)
         return fn
 
     return decorate
@@ -229,6 +234,8 @@ def decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 def _qualified_name(fn: Callable[..., Any]) -> str:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
     module = getattr(fn, "__module__", None)
     qualname = getattr(fn, "__qualname__", None) or type(fn).__qualname__
     return f"{module}:{qualname}" if module else qualname
@@ -245,7 +252,14 @@ def _injected_params(fn: Callable[..., Any], name: str) -> tuple[str, ...]:
             continue
         if param.name in INJECTABLE and param.kind is not param.POSITIONAL_ONLY:
             injected.append(param.name)
-        elif param.default is param.empty:
+        elif param.default is not param.empty:
+            continue
+        elif param.name in INJECTABLE:
+            raise HandlerLoadError(
+                f"handler {name}: parameter {param.name!r} is positional-only; arguments are passed by name, "
+                "so remove the `/` after it"
+            )
+        else:
             raise HandlerLoadError(
                 f"handler {name}: parameter {param.name!r} cannot be injected; "
                 f"name parameters after what they need ({', '.join(INJECTABLE)}) or give it a default"

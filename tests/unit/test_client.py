@@ -119,6 +119,28 @@ def test_connection_refused_is_retried_for_get_but_never_for_post():
         assert route.call_count == 1
 
 
+@pytest.mark.parametrize("failure", [httpx.ReadError("Connection reset by peer"),
+                                     httpx.RemoteProtocolError("Server disconnected without sending a response.")])
+def test_a_dropped_connection_is_retried_for_get_but_never_for_post(failure):
+    # What a kept-alive connection that the server had closed looks like to the next request on it.
+    with respx.mock(assert_all_called=False) as router:
+        route = router.get(f"{API}/api/v1/webhooks").mock(side_effect=[failure, httpx.Response(200, json={"items": []})])
+        assert ArgillaClient(API, "key").list() == []
+        assert route.call_count == 2
+        posted = router.post(f"{API}/api/v1/webhooks").mock(side_effect=failure)
+        with pytest.raises(errors.ConnectionFailed, match="cannot talk to Argilla"):
+            ArgillaClient(API, "key").create(WebhookCreate(url="http://h/", events=["dataset.created"]))
+        assert posted.call_count == 1
+
+
+def test_a_body_that_cannot_be_decoded_is_not_argilla():
+    # httpx's DecodingError is no transport error: it escaped the error tree as "unexpected DecodingError" (exit 1).
+    with respx.mock() as router:
+        router.get(f"{API}/api/v1/webhooks").mock(return_value=httpx.Response(200, headers={"content-encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip")))
+        with pytest.raises(errors.NotArgilla, match="answered a body that cannot be decoded"):
+            ArgillaClient(API, "key").list()
+
+
 def test_read_timeout_is_connection_failure_not_retried():
     with respx.mock() as router:
         route = router.route(host="argilla.test").mock(side_effect=httpx.ReadTimeout("slow"))
@@ -149,7 +171,7 @@ def test_both_error_body_shapes_read_well():
 
 
 def test_status_to_error_mapping():
-    cases = {401: errors.AuthenticationError, 403: errors.PermissionDenied, 404: errors.NotFoundError,
+    cases = {401: errors.AuthenticationError, 403: errors.PermissionDenied, 404: errors.APIStatusError,
              422: errors.UnprocessableEntity, 500: errors.ServerError, 409: errors.APIStatusError}
     for status, kind in cases.items():
         assert type(errors.error_for_status(status, "x", api_url=API)) is kind

@@ -234,6 +234,19 @@ async def test_the_path_is_accepted_with_and_without_a_trailing_slash(secret, de
     assert (await deliver(app, event_body(), path="/hooks/")).status_code == 204
 
 
+async def test_mounted_under_a_prefix_the_app_routes_below_it(secret):
+    # `uvicorn --root-path /argilla` or a Starlette Mount("/argilla", app): ASGI puts the prefix in both root_path and
+    # path, and the receiver answered 404 to every delivery.
+    app = create_app(handlers=[], secrets=[secret])
+    transport = httpx.ASGITransport(app=app, root_path="/argilla")
+    async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
+        body = event_body()
+        assert (await client.post("/argilla/", content=body, headers=signed_headers(secret, body))).status_code == 204
+        assert (await client.get("/argilla/healthz")).status_code == 200
+        assert (await client.get("/argillax/healthz")).status_code == 404  # another prefix is another path
+        assert (await client.post("/elsewhere")).status_code == 404
+
+
 async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(secret, deliver):
     side_effects = {"steady": 0, "flaky": 0}
     attempts = []

@@ -66,6 +66,31 @@ def test_a_parameter_that_cannot_be_injected_is_named_at_load_time():
         Handler(handler)
 
 
+def test_a_positional_only_parameter_is_named_as_such():
+    def handler(type, /):
+        pass
+
+    with pytest.raises(HandlerLoadError, match="'type' is positional-only; arguments are passed by name"):
+        Handler(handler)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_on_decorates_a_bound_method(asynchronous):
+    # `create_app(handlers=[on("record.*")(service.handle)])`: setting the filter on a bound method raised AttributeError.
+    class Service:
+        def handle(self, type):
+            pass
+
+        async def handle_async(self, type):
+            pass
+
+    service = Service()
+    handler = Handler(on("record.*")(service.handle_async if asynchronous else service.handle))
+    assert handler.wants("record.created") and not handler.wants("dataset.created")
+    assert handler.is_async is asynchronous and handler.params == ("type",)
+    assert handler.name.endswith("Service.handle_async" if asynchronous else "Service.handle")
+
+
 def test_unknown_parameters_with_defaults_and_var_keywords_are_allowed():
     def handler(type, retries=3, *args, **kwargs):
         pass
