@@ -14,7 +14,8 @@ import re
 import secrets
 import time
 import uuid
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 from uuid import UUID
@@ -48,23 +49,39 @@ class DeliveryError(Exception):
 # --- sample payloads ---------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return server_time_text(datetime.now(timezone.utc))
+@dataclass(frozen=True)
+class _Times:
+    """When things happened in a sample, as Argilla writes times. Argilla commits a change, then sends its event: the
+    changed resource's times come just before the event's timestamp, and what it belongs to (workspace, user, the
+    dataset of a record) is older."""
+
+    now: str  # the change the event is about
+    before: str  # resources that existed already
+
+    @classmethod
+    def of(cls, event_at: datetime) -> "_Times":
+        return cls(server_time_text(event_at - _COMMIT_TO_SEND), server_time_text(event_at - _EARLIER))
 
 
-def _stamps(now: str) -> dict[str, str]:
-    return {"inserted_at": now, "updated_at": now}
+_COMMIT_TO_SEND = timedelta(milliseconds=18)  # what real deliveries show between a change and its event
+_EARLIER = timedelta(days=2)
 
 
-def _dataset(now: str, *, published: bool) -> dict[str, Any]:
-    """A dataset with one text field, one label question and one terms metadata property (empty while a draft)."""
+def _stamps(inserted: str, updated: Optional[str] = None) -> dict[str, str]:
+    return {"inserted_at": inserted, "updated_at": updated or inserted}
+
+
+def _dataset(times: _Times, *, published: bool, changed: bool) -> dict[str, Any]:
+    """A dataset with one text field, one label question and one terms metadata property (empty while a draft).
+
+    `changed`: the event is about the dataset itself (else it is the dataset of a record or response)."""
     field = {
         "id": str(uuid.uuid4()),
         "name": "text",
         "title": "Text",
         "required": True,
         "settings": {"type": "text", "use_markdown": False},
-        **_stamps(now),
+        **_stamps(times.before),
     }
     question = {
         "id": str(uuid.uuid4()),
@@ -80,7 +97,7 @@ def _dataset(now: str, *, published: bool) -> dict[str, Any]:
             ],
             "visible_options": None,
         },
-        **_stamps(now),
+        **_stamps(times.before),
     }
     metadata_property = {
         "id": str(uuid.uuid4()),
@@ -88,53 +105,54 @@ def _dataset(now: str, *, published: bool) -> dict[str, Any]:
         "title": "Source",
         "settings": {"type": "terms", "values": ["reviews", "support"]},
         "visible_for_annotators": True,
-        **_stamps(now),
+        **_stamps(times.before),
     }
     return {
         "id": str(uuid.uuid4()),
         "name": "customer-reviews",
         "guidelines": "Label the sentiment of each review.",
-        "allow_extra_metadata": False,
+        "allow_extra_metadata": True,  # Argilla's default
         "status": "ready" if published else "draft",
         "distribution": {"strategy": "overlap", "min_submitted": 1},
-        "workspace": {"id": str(uuid.uuid4()), "name": "argilla", **_stamps(now)},
+        "workspace": {"id": str(uuid.uuid4()), "name": "argilla", **_stamps(times.before)},
         "questions": [question] if published else [],
         "fields": [field] if published else [],
         "metadata_properties": [metadata_property] if published else [],
         "vectors_settings": [],
-        "last_activity_at": now,
-        **_stamps(now),
+        "last_activity_at": times.now,
+        **(_stamps(times.now) if changed and not published else _stamps(times.before, times.now if changed else None)),
     }
 
 
-def _record(now: str, *, completed: bool) -> dict[str, Any]:
+def _record(times: _Times, *, completed: bool, changed: bool) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "status": "completed" if completed else "pending",
         "fields": {"text": "The delivery was fast and the product works great."},
         "metadata": {"source": "reviews"},
         "external_id": str(uuid.uuid4()),  # the SDK's `rg.Record(id=...)`, a UUID unless set
-        "dataset": _dataset(now, published=True),
-        **_stamps(now),
+        "dataset": _dataset(times, published=True, changed=False),
+        **_stamps(times.now if changed else times.before),
     }
 
 
-def _response(now: str) -> dict[str, Any]:
+def _response(times: _Times) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "values": {"sentiment": {"value": "positive"}},
         "status": "submitted",
-        # with the dataset's min_submitted of 1, a submitted response completes its record
-        "record": _record(now, completed=True),
+        # The record as Argilla loaded it before this response counted: still pending, though with the dataset's
+        # min_submitted of 1 the response completes it (a record.completed event follows).
+        "record": _record(times, completed=False, changed=False),
         "user": {
             "id": str(uuid.uuid4()),
             "first_name": "Annotator",
             "last_name": None,
             "username": "annotator",
             "role": "annotator",
-            **_stamps(now),
+            **_stamps(times.before),
         },
-        **_stamps(now),
+        **_stamps(times.now),
     }
 
 
@@ -151,26 +169,27 @@ def check_event_type(event_type: str) -> str:
     raise SampleError([("type", f"{event_type!r} matches {len(matched)} events; trigger sends one: {', '.join(matched)}")])
 
 
-def sample_data(event_type: str) -> dict[str, Any]:
-    """Fresh `data` for an event type: new UUIDs and timestamps on every call."""
-    now = _now()
+def sample_data(event_type: str, event_at: Optional[datetime] = None) -> dict[str, Any]:
+    """Fresh `data` for an event type sent at `event_at` (now): new UUIDs, and times just before it."""
+    times = _Times.of(event_at or datetime.now(timezone.utc))
     kind = check_event_type(event_type).partition(".")[0]
     if kind == "ping":
         return {"agent": "argilla-server", "version": ARGILLA_VERSION}
     if kind == "dataset":
-        return _dataset(now, published=event_type != "dataset.created")
+        return _dataset(times, published=event_type != "dataset.created", changed=True)
     if kind == "record":
-        return _record(now, completed=event_type == "record.completed")
-    return _response(now)
+        return _record(times, completed=event_type == "record.completed", changed=True)
+    return _response(times)
 
 
 def sample_event(event_type: str) -> dict[str, Any]:
     """The whole body Argilla 2.8 would send for `event_type`: `{"type", "version", "timestamp", "data"}`."""
+    event_at = datetime.now(timezone.utc)
     return {
         "type": check_event_type(event_type),
         "version": 1,
-        "timestamp": format_event_timestamp(datetime.now(timezone.utc)),
-        "data": sample_data(event_type),
+        "timestamp": format_event_timestamp(event_at),
+        "data": sample_data(event_type, event_at),
     }
 
 

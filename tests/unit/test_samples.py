@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import time
+from datetime import datetime
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from argilla_hooks import strict_json
-from argilla_hooks.events import ALL_EVENTS
+from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
 from argilla_hooks.payloads import Dataset, Event
 from argilla_hooks.samples import (
     DeliveryError,
@@ -78,6 +79,30 @@ def test_dataset_record_and_response_have_the_servers_keys_in_order():
     assert list(response["record"]) == RECORD_KEYS
     for time_value in (dataset["inserted_at"], dataset["last_activity_at"], record["updated_at"], response["user"]["inserted_at"]):
         assert SERVER_TIME.match(time_value)
+
+
+@pytest.mark.parametrize("event_type", SUBSCRIBABLE)
+def test_sample_times_come_before_the_event_and_what_exists_already_is_older(event_type):
+    # As in real deliveries: Argilla commits a change, then sends its event. The samples' times all came after the
+    # event's timestamp, and the workspace and user were as new as the record.
+    event = sample_event(event_type)
+    sent = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).replace(tzinfo=None)
+    times = {path: datetime.fromisoformat(value) for path, value in _times(event["data"], "data")}
+    assert times and all(t < sent for t in times.values()), times
+    owned = {path: t for path, t in times.items() if ".workspace." in path or ".user." in path}
+    assert owned and all(t < times["data.updated_at"] for t in owned.values())
+
+
+def _times(value, path):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith("_at") and isinstance(item, str):
+                yield f"{path}.{key}", item
+            else:
+                yield from _times(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _times(item, f"{path}[{i}]")
 
 
 def test_sample_states_follow_the_event():
