@@ -170,7 +170,7 @@ def listen(
         left_behind = False
         try:
             for url in info.forward_to:
-                if _loopback_as_one(url) == _loopback_as_one(listen_url):
+                if _landing(url) == _landing(listen_url):  # (the receiver refuses any other loop when it happens)
                     raise UsageProblem(f"--forward-to {url} is this listener: each delivery would be forwarded to itself, forever")
             if webhook or register:
                 client = get_client(api_url, api_key, profile)
@@ -571,6 +571,13 @@ def _loopback_as_one(url: str) -> str:
     if parts.hostname in ("localhost", "127.0.0.1", "::1"):
         parts = parts._replace(netloc=f"loopback:{parts.port or ''}")
     return parts.geturl()
+
+
+def _landing(url: str) -> tuple[str, str, str]:
+    """Where a request to `url` lands: scheme, loopback-as-one host and port, and the path as the receiver routes it
+    (with or without its trailing slash, whatever the query)."""
+    parts = urlsplit(_loopback_as_one(url))
+    return parts.scheme, parts.netloc, parts.path.rstrip("/")
 
 
 def _register(client: "ArgillaClient", url: str, events: list[str]) -> "Webhook":

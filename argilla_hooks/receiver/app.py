@@ -3,7 +3,8 @@
 No web framework: any ASGI server (uvicorn, hypercorn, several workers or replicas) can serve `create_app(...)`.
 Answers: 204 (no body) once every handler and forward succeeded, 200 for an event already handled, 401 signature, 400
 not an event, 413 too large, 408 a body not complete in time, 404/405 wrong path/method, 500 a handler raised, 502 a
-forward failed, 503 past `max_events`; `GET`/`HEAD /healthz` -> 200.
+forward failed, 503 past `max_events`, 508 a delivery this receiver forwarded that came back to it; `GET`/`HEAD
+/healthz` -> 200.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Iterable, MutableMapping
 from typing import Any, Callable, Optional, Union
@@ -20,7 +22,7 @@ import httpx
 
 from argilla_hooks.events import ALL_EVENTS
 from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, IN_FLIGHT, DeliveryLog
-from argilla_hooks.receiver.forward import Forwarder, forwarded_headers
+from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
 from argilla_hooks.receiver.loader import load_handler
 from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
@@ -119,6 +121,7 @@ class ReceiverApp:
         self.body_timeout = BODY_TIMEOUT
         self.log = log
         self._forwarder = forwarder
+        self._hop = secrets.token_hex(8).encode()  # this receiver's token in forwarded deliveries (see HOPS_HEADER)
         root = "/" + path.strip("/")
         # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
         self._paths = frozenset({root, root.rstrip("/") + "/"})
@@ -249,6 +252,8 @@ class ReceiverApp:
                 self.verifier.verify(msg_id, headers.get(b"webhook-timestamp"), headers.get(b"webhook-signature"), body)
             except VerificationError as exc:
                 raise _Rejected(401, str(exc)) from None
+        if self.forward_to and HOPS_HEADER in headers and self._hop in headers[HOPS_HEADER].split():
+            raise _Rejected(508, "this delivery came back through a --forward-to loop; it was not handled again")
         return msg_id, body
 
     async def _receive_rest(self, receive: Receive, first: bytes) -> bytes:
@@ -313,7 +318,7 @@ class ReceiverApp:
         pending = [(offset + i, url) for i, url in enumerate(self.forward_to) if offset + i not in succeeded]
         if not pending:
             return True
-        headers = forwarded_headers(raw_headers)
+        headers = forwarded_headers(raw_headers, self._hop)
 
         async def forward(step: int, url: str) -> None:
             result = await self._forwarder.send(url, body, headers)

@@ -15,6 +15,10 @@ from argilla_hooks.receiver.report import ForwardResult, describe_error, elapsed
 FORWARD_TIMEOUT = 15.0
 # The headers a target needs to verify the delivery itself.
 FORWARDED_HEADERS = frozenset({b"content-type", b"webhook-id", b"webhook-timestamp", b"webhook-signature"})
+# Each receiver that forwards a delivery adds its own random token to this header, and one that finds its token
+# there refuses the delivery (508): a forward that comes back to where it started, whatever URL or other listeners it
+# went through, is one failed delivery instead of a loop.
+HOPS_HEADER = b"argilla-hooks-forwarded-by"
 # Of a target's answer only the status matters: its body is read in chunks of this size and dropped, never held.
 ANSWER_CHUNK = 64 * 1024
 
@@ -57,6 +61,10 @@ class Forwarder:
             await client.aclose()
 
 
-def forwarded_headers(raw_headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers to send on, each once, with its last value: the one that was verified (see _read_verified)."""
-    return list({name: value for name, value in raw_headers if name in FORWARDED_HEADERS}.items())
+def forwarded_headers(raw_headers: list[tuple[bytes, bytes]], hop: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers to send on, each once, with its last value (the one that was verified, see _read_verified), and
+    the receivers the delivery went through, `hop` (this one's token) last."""
+    kept = {name: value for name, value in raw_headers if name in FORWARDED_HEADERS or name == HOPS_HEADER}
+    before = kept.pop(HOPS_HEADER, b"")
+    kept[HOPS_HEADER] = b"%s %s" % (before, hop) if before else hop
+    return list(kept.items())

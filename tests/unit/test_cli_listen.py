@@ -195,12 +195,14 @@ def test_webhook_elsewhere_is_a_warning_only_when_it_is(capsys, webhook_url, lis
         assert "deliveries arrive here only if that URL leads to this port" in message
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_forwarding_to_itself_is_refused(host):
+@pytest.mark.parametrize("target", ["http://127.0.0.1:{port}/hook", "http://localhost:{port}/hook",
+                                    "http://127.0.0.1:{port}/hook/", "http://127.0.0.1:{port}/hook?x=1"])
+def test_forwarding_to_itself_is_refused(target):
+    # The receiver takes its path with or without the trailing slash and whatever the query: each spelling looped.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = listen("--secret", SECRET, "--port", str(port), "--forward-to", f"http://{host}:{port}")
+    result = listen("--secret", SECRET, "--port", str(port), "--path", "/hook", "--forward-to", target.format(port=port))
     assert result.exit_code == 2 and "is this listener: each delivery would be forwarded to itself" in result.stderr
 
 

@@ -166,7 +166,30 @@ def test_each_forwarded_header_is_sent_once_with_the_value_that_was_verified():
     raw = [(b"webhook-signature", b"v1,bogus"), (b"host", b"x"), (b"webhook-signature", b"v1,verified"),
            (b"content-type", b"application/json")]
     # the receiver verifies the last value of a repeated header (dict(raw_headers)): that one, and only it, goes on
-    assert forwarded_headers(raw) == [(b"webhook-signature", b"v1,verified"), (b"content-type", b"application/json")]
+    assert forwarded_headers(raw, b"me") == [(b"webhook-signature", b"v1,verified"), (b"content-type", b"application/json"),
+                                             (b"argilla-hooks-forwarded-by", b"me")]
+    # Through several listeners, each adds its token: the one that finds its own refuses the delivery.
+    hops = forwarded_headers([*raw, (b"argilla-hooks-forwarded-by", b"first")], b"second")
+    assert hops[-1] == (b"argilla-hooks-forwarded-by", b"first second")
+
+
+async def test_a_forward_that_comes_back_through_another_listener_is_refused_not_looped(secret, deliver):
+    # A forwards to B, B to A: whatever URLs they use, A finds its own token on the delivery B sends it.
+    apps = {}
+
+    async def route(request: httpx.Request) -> httpx.Response:
+        transport = httpx.ASGITransport(app=apps[request.url.host])
+        return await transport.handle_async_request(request)
+
+    apps["a.test"] = create_app(secrets=[secret], forward_to=["http://b.test/"], forward_transport=httpx.MockTransport(route))
+    apps["b.test"] = create_app(secrets=[secret], forward_to=["http://a.test/"], forward_transport=httpx.MockTransport(route))
+    reports = []
+    apps["a.test"].on_report = reports.append
+    answer = await deliver(apps["a.test"], event_body("record.created"))
+    assert answer.status_code == 502  # B answered 502, because A answered B 508
+    refused, delivered = reports
+    assert (refused.kind, refused.status) == ("rejected", 508) and "--forward-to loop" in refused.reason
+    assert delivered.forwards[0].error == "answered 502"
 
 
 async def test_a_targets_answer_is_read_to_the_end_but_never_held(secret, deliver):
