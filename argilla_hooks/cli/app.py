@@ -60,9 +60,11 @@ def _usage_errors_on_one_line() -> Iterator[None]:
     try:
         yield
     except UsageError as exc:
-        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
-        # typer words a bad choice as pydantic does ("Value error, 'yaml' is not one of ..."): the prefix says nothing.
-        output.error(f"{exc.format_message().replace('Value error, ', '')}{where}")
+        message = exc.format_message()
+        if message:  # (bare `hooks` has printed the help, which says it all)
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            # typer words a bad choice as pydantic does ("Value error, 'yaml' is not one of ..."): the prefix says nothing.
+            output.error(f"{message.replace('Value error, ', '')}{where}")
         raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
@@ -127,6 +129,10 @@ def main() -> None:
         if sys.stderr is not None:
             output.error("stdout is closed; to discard the output, redirect it to /dev/null instead")
         sys.exit(ExitCode.USAGE)
+    if os.environ.get("NO_COLOR"):
+        import typer.rich_utils
+
+        typer.rich_utils.COLOR_SYSTEM = None  # --help's styles too: rich itself would keep bold and dim (see new_console)
     try:
         app(prog_name=called_as if called_as in ("hooks", "argilla-hooks") else "hooks")
     except Exception as exc:

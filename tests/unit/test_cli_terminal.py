@@ -302,6 +302,33 @@ def test_no_color_leaves_no_escape_code_on_a_terminal(monkeypatch, no_color, sty
     assert ("\x1b[" in shown.getvalue()) is styled
 
 
+def terminal_output(args: list[str], env: dict) -> str:
+    """What `hooks ARGS` writes to stdout when stdout is a terminal."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "argilla_hooks", *args], stdout=slave, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    return shown.decode()
+
+
+@pytest.mark.parametrize(("no_color", "styled"), [("1", False), ("", True)])
+def test_no_color_leaves_no_escape_code_in_the_help_either(no_color, styled):
+    # typer's rich help kept its bold and dim under NO_COLOR (rich drops only colours).
+    shown = terminal_output(["create", "--help"], {**os.environ, "NO_COLOR": no_color, "TERM": "xterm"})
+    assert "Usage" in shown and ("\x1b[" in shown) is styled
+
+
 # --- a locale that is not UTF-8 ----------------------------------------------------------------------------------
 
 ASCII_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "ascii"}

@@ -34,3 +34,9 @@ def test_command_help_imports_no_http_or_server_module():
 def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "argilla_hooks", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("argilla-hooks ")
+
+
+def test_bare_hooks_prints_the_help_and_exits_2_without_an_empty_error():
+    # typer signals "no command" with a usage error that has no message: it was shown as `error:  (see ...)`.
+    result = subprocess.run([sys.executable, "-m", "argilla_hooks"], capture_output=True, text=True)
+    assert result.returncode == 2 and "Usage" in result.stdout and result.stderr == ""
