@@ -178,6 +178,8 @@ def listen(
                     found = client.get(webhook)
                     secrets.append(found.secret)
                     info.webhook_id = str(found.id)
+                    # What will arrive is what the webhook subscribes to, whatever the handlers would take.
+                    info.events = [e for e in ALL_EVENTS if e in found.events] + [e for e in found.events if e not in ALL_EVENTS]
                     _warn_if_elsewhere(found.url, public_url or listen_url)
                 else:
                     with _signals_deferred():  # a Ctrl-C now must not lose the id of a webhook just created
@@ -355,6 +357,12 @@ def _http_protocol() -> Any:
         timeout = BODY_TIMEOUT + 5
         _deadline: Any = None  # the timer, while one runs
 
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            # A connection's first request counts from the opening: one that sends nothing is closed in time too.
+            self._in_request = True
+            self._deadline = self.loop.call_later(self.timeout, self._too_slow)
+
         def data_received(self, data: bytes) -> None:
             super().data_received(data)  # counted after parsing: the part of `data` past a complete head is body
             if self._in_head:
@@ -413,7 +421,9 @@ def _http_protocol() -> Any:
         def _close(self, status: int, message: str) -> None:
             # The receiver, if it waits for the body, then sees the client go away (uvicorn tells it when the
             # connection closes) and ends the delivery; an answer it already started is left as it is.
-            if self._in_head or not self.cycle.response_started:
+            if self._in_head and not self._head_bytes:
+                pass  # nothing was sent: there is no request to answer
+            elif self._in_head or not self.cycle.response_started:
                 self.transport.write(
                     STATUS_LINE[status]
                     + b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"

@@ -163,13 +163,16 @@ class Printer:
         for forward in report.forwards:
             parts.append(f"→ {forward.url} {forward.status if forward.status is not None else forward.error}")
         show_data = (self.verbose or self.show_data) and report.data is not None
-        if show_data and not (self.terminal or self.verbose):
-            # Piped: the printer's data joins the line, compact, so that each delivery stays one line for grep.
-            parts.append(json.dumps(report.data, ensure_ascii=False, default=str))
+        if not self.terminal:
+            # Piped: -v's headers and the payload join the line as compact JSON, so each delivery is one line for grep.
+            if self.verbose:
+                parts.append(json.dumps(report.all_headers(), ensure_ascii=False))
+            if show_data:
+                parts.append(json.dumps(report.data, ensure_ascii=False, default=str))
             show_data = False
         style = None if report.ok else "red"
         self._emit("  ".join(visible(p) for p in parts if p), style)  # visible: one line, whatever the sender wrote
-        if self.verbose:
+        if self.verbose and self.terminal:
             for name, value in report.all_headers().items():
                 self._emit(f"    {name}: {value}", "dim")
         if show_data:

@@ -93,6 +93,7 @@ def test_existing_webhook_secret_and_ping(app_dir, env, hooks, server_webhooks):
     created = json.loads(hooks("create", f"http://localhost:{port}/", "-e", "dataset.created", "--json").stdout)
     with Listener(["mod:on_ping", "--webhook", created["id"][:8], "--port", str(port)], cwd=app_dir, env=env) as listener:
         assert listener.ready["webhook_id"] == created["id"] and listener.ready["registered"] is False
+        assert listener.ready["events"] == ["dataset.created"]  # what the webhook sends, not what a handler would take
         result = hooks("ping", created["id"][:8])
         assert result.returncode == 0, result.stderr
         line = listener.next_event()

@@ -316,7 +316,8 @@ def test_sigterm_exits_0(app_dir):
 
 
 def plain_listener(*targets: str, cwd=None) -> tuple[subprocess.Popen, str]:
-    """`hooks listen` without --json, its stdout a pipe; returns it once its three banner lines are read, and its URL."""
+    """`hooks listen` without --json, its stdout a pipe; returns it once its three banner lines are read, and its URL.
+    `targets` may hold options too."""
     proc = subprocess.Popen(
         [hooks_executable(), "listen", *targets, "--secret", SECRET, "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
@@ -358,6 +359,16 @@ def test_plain_text_is_one_line_per_delivery_whatever_the_handler_raised(app_dir
     line = proc.stdout.readline()
     assert "failing:multiline FAILED ValueError: first line …" in line and "second line" not in line
     assert stop_plain(proc).startswith("stopped after")  # the next line already: nothing of the error in between
+
+
+@pytest.mark.parametrize("targets", [(), ("failing:multiline",)], ids=["printer", "handler"])
+def test_plain_verbose_text_is_one_line_per_delivery_too(app_dir, targets):
+    # -v printed the headers and a 100-line body below each piped delivery line.
+    proc, url = plain_listener(*targets, "-v", cwd=app_dir)
+    trigger(url, "dataset.created", SECRET, "--data", '{"name": "one-line"}')
+    line = proc.stdout.readline()
+    assert '"webhook-signature": "v1,' in line and '"name": "one-line"' in line
+    assert stop_plain(proc).startswith("stopped after")
 
 
 def test_plain_text_printer_puts_the_data_on_the_deliverys_line():
@@ -576,8 +587,8 @@ def _answers(sock: socket.socket) -> bytes:
     return received
 
 
-@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", b"POST / HTTP/1.1\r\nHost: x\r\n"],
-                         ids=["a body that never comes", "a head that never ends"])
+@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", b"POST / HTTP/1.1\r\nHost: x\r\n", b""],
+                         ids=["a body that never comes", "a head that never ends", "nothing at all"])
 def test_a_request_that_stops_arriving_is_answered_408_and_the_listener_serves_on(sent):
     # uvicorn waits for ever on such a client: the delivery stayed open and a Ctrl-C waited out the grace period.
     from argilla_hooks import create_app
@@ -587,7 +598,10 @@ def test_a_request_that_stops_arriving_is_answered_408_and_the_listener_serves_o
             sock.sendall(sent)
             started = time.monotonic()
             answer = _answers(sock)
-        assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request not complete within 0.5 s")
+        if sent:
+            assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request not complete within 0.5 s")
+        else:
+            assert answer == b""  # closed: there was no request to answer
         assert 0.4 < time.monotonic() - started < 10
         assert not server.server_state.tasks  # the delivery that waited for its body has ended
         event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}})
