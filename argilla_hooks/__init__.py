@@ -26,7 +26,11 @@ _LAZY = {
     "Response": "argilla_hooks.payloads",
 }
 
-__all__ = ["__version__", *_LAZY]
+# Spelt out (not built from _LAZY) so that linters and type checkers can read it; a test keeps the two in step.
+__all__ = [
+    "__version__", "ArgillaClient", "Webhook", "WebhookCreate", "WebhookUpdate", "EventName", "on", "create_app",
+    "Event", "Dataset", "Record", "Response",
+]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see (`as`: exported); at run time __getattr__ imports on first use
     from argilla_hooks.client import ArgillaClient as ArgillaClient

@@ -26,6 +26,7 @@ from argilla_hooks.client.models import (
     check_description,
     check_has_host,
     check_url,
+    hide_userinfo,
     normalize_url,
 )
 from argilla_hooks import strict_json
@@ -135,7 +136,7 @@ class DesiredWebhook:
     @property
     def where(self) -> str:
         """`entry 3 (url http://...)`: how messages point at this entry."""
-        url = shorten_url(self.url)
+        url = shorten_url(hide_userinfo(self.url))
         return f"entry {self.entry} (url {url})" if self.entry is not None else f"url {url}"
 
     def to_json(self) -> dict[str, Any]:

@@ -381,12 +381,16 @@ def send(url: str, body: bytes, headers: dict[str, str], timeout: float = DEFAUL
     """POST one delivery; returns the receiver's status and body. Raises DeliveryError when there is no answer."""
     import httpx
 
+    from argilla_hooks.client.models import hide_userinfo
+
+    shown = hide_userinfo(url)
     try:
         response = httpx.post(url, content=body, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
-        raise DeliveryError(f"{url} did not answer within {timeout:g} s") from None
+        raise DeliveryError(f"{shown} did not answer within {timeout:g} s") from None
     except httpx.TransportError as exc:
-        raise DeliveryError(f"could not reach {url}: {str(exc) or type(exc).__name__} (is the receiver running?)") from None
+        reason = (str(exc) or type(exc).__name__).replace(url, shown)
+        raise DeliveryError(f"could not reach {shown}: {reason} (is the receiver running?)") from None
     except httpx.InvalidURL as exc:
-        raise DeliveryError(f"invalid URL {url!r}: {exc}") from None
+        raise DeliveryError(f"invalid URL {shown!r}: {str(exc).replace(url, shown)}") from None
     return response.status_code, response.text

@@ -145,8 +145,12 @@ def _one_writer() -> Iterator[None]:
     It also makes the directory, mode 0700, which `_write` relies on."""
     path = config_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock = open(path.with_name(path.name + ".lock"), "a")
+        # Every directory made here is private (mkdir's `parents` would give the umask's mode to all but the last),
+        # and so is the lock: in a shared directory another user could otherwise hold it and stall every login.
+        for directory in reversed([path.parent, *path.parent.parents]):
+            if not directory.is_dir():
+                directory.mkdir(mode=0o700, exist_ok=True)
+        lock = os.fdopen(os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a")
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     with lock:

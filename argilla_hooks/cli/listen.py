@@ -117,7 +117,7 @@ def listen(
     """
     # Imported here, not at the top: `hooks --help` and the other commands need none of it (listen_output loads asyncio).
     from argilla_hooks.cli.listen_output import ListenInfo, Printer
-    from argilla_hooks.client.models import check_url
+    from argilla_hooks.client.models import check_url, hide_userinfo
     from argilla_hooks.receiver.verify import decode_secret
 
     secret_from_env = bool(secret) and ctx.get_parameter_source("secret").name == "ENVIRONMENT"
@@ -171,7 +171,7 @@ def listen(
         try:
             for url in info.forward_to:
                 if _landing(url) == _landing(listen_url):  # (the receiver refuses any other loop when it happens)
-                    raise UsageProblem(f"--forward-to {url} is this listener: each delivery would be forwarded to itself, forever")
+                    raise UsageProblem(f"--forward-to {hide_userinfo(url)} is this listener: each delivery would be forwarded to itself, forever")
             if webhook or register:
                 client = get_client(api_url, api_key, profile)
                 if webhook:

@@ -78,7 +78,7 @@ def trigger(
       hooks trigger dataset.created --webhook 3f2a --data '{"name": "my-dataset"}'
       hooks trigger response.created --data @response.json --json | jq .status
     """
-    from argilla_hooks.client.models import check_url
+    from argilla_hooks.client.models import check_url, hide_userinfo
     from argilla_hooks.samples import DeliveryError, SampleError, build_event, parse_overrides, send, sign
 
     from_environment = secret is not None and ctx.get_parameter_source("secret").name == "ENVIRONMENT"
@@ -118,7 +118,7 @@ def trigger(
         output.print_json({**report, "status": status, "body": text})
     elif text:
         output.print_line(output.visible(text, multiline=True))  # the receiver's text, kept off the terminal's controls
-    answer = f"{to} answered {status} {_phrase(status)} to {event} ({headers['webhook-id']})"
+    answer = f"{hide_userinfo(to)} answered {status} {_phrase(status)} to {event} ({headers['webhook-id']})"
     if not 200 <= status < 300:
         raise CommandError(answer, ExitCode.ERROR)
     output.success(answer)

@@ -23,7 +23,15 @@ from argilla_hooks.client.errors import (
     error_for_status,
     one_line,
 )
-from argilla_hooks.client.models import ServerVersion, User, Webhook, WebhookCreate, WebhookList, WebhookUpdate
+from argilla_hooks.client.models import (
+    ServerVersion,
+    User,
+    Webhook,
+    WebhookCreate,
+    WebhookList,
+    WebhookUpdate,
+    hide_userinfo,
+)
 
 # "Server down" must be reported within 10 s, start-up included. httpx's timeouts bound each read, not the answer,
 # so `_send` gives the whole request connect + read, 9 s here: two 3 s connects, or one connect and a 6 s wait.
@@ -42,7 +50,7 @@ def check_api_url(api_url: str) -> str:
     A user name or password is refused (Argilla takes the key in a header, and they would end up in messages and
     profiles), and so are a query and a fragment (the client appends /api/v1/... to the URL).
     """
-    shown = _hide_userinfo(api_url)
+    shown = hide_userinfo(api_url)
     try:
         url = httpx.URL(api_url)
     except Exception:
@@ -242,7 +250,7 @@ class ArgillaClient:
 
     def _shown(self, url: httpx.URL) -> str:
         """A URL a server gave us, fit for a message: one short line, no password, no API key."""
-        return one_line(_hide_userinfo(str(url)), self._api_key)
+        return one_line(hide_userinfo(str(url)), self._api_key)
 
     def _not_argilla(
         self, what: str, advice: str = "give the server's base URL, e.g. http://localhost:6900, without /api/v1"
@@ -325,11 +333,6 @@ def _page_summary(response: httpx.Response) -> str:
         return text
     title = _TITLE.search(text)
     return f"an HTML page ({title.group(1)})" if title and title.group(1).strip() else "an HTML page"
-
-
-def _hide_userinfo(url: str) -> str:
-    """`url` with any user name and password shown as ***, so that a message never repeats a password."""
-    return re.sub(r"//[^/?#@]*@", "//***@", url, count=1)
 
 
 __all__ = [

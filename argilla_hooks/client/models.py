@@ -83,17 +83,28 @@ def normalize_url(url: str) -> str:
         return url
 
 
+def hide_userinfo(url: str) -> str:
+    """`url` fit for a message: whatever could be a user name or password (up to its last `@`) shown as ***, however
+    malformed the URL (`http://u:p@ss@h`, `u:p@h`, `http://u:pa/ss@h`)."""
+    at = url.rfind("@")
+    if at < 0:
+        return url
+    scheme_end = url.find("//")
+    start = scheme_end + 2 if 0 <= scheme_end < at else 0
+    return url[:start] + "***" + url[at:]
+
+
 def check_url(value: str) -> str:
     """http(s) with a host, at most 2083 characters: the server's own rule, checked before sending."""
     if len(value) > MAX_URL:
         raise ValueError(f"URL is longer than {MAX_URL} characters")
     if not value.lower().startswith(("http://", "https://")):
-        raise ValueError(f"{value!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
+        raise ValueError(f"{hide_userinfo(value)!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
     check_has_host(value)
     try:
         AnyHttpUrl(value)
     except Exception:
-        raise ValueError(f"{value!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)") from None
+        raise ValueError(f"{hide_userinfo(value)!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)") from None
     return value
 
 
@@ -104,7 +115,7 @@ def check_has_host(value: str) -> str:
     except ValueError:
         return value  # e.g. a bracket left open: the URL parser that follows gives the better message
     if not authority:
-        raise ValueError(f"{value!r} has no host after // (e.g. http://127.0.0.1:8000/)")
+        raise ValueError(f"{hide_userinfo(value)!r} has no host after // (e.g. http://127.0.0.1:8000/)")
     return value
 
 

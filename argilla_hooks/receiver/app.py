@@ -403,5 +403,7 @@ def _error_body(reason: str) -> bytes:
 def _check_forward_url(url: str) -> str:
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"forward target {url!r} is not an http(s) URL with a host")
+        from argilla_hooks.client.models import hide_userinfo
+
+        raise ValueError(f"forward target {hide_userinfo(url)!r} is not an http(s) URL with a host")
     return url

@@ -204,3 +204,9 @@ def test_json_still_prints_a_document_when_nothing_answers(receiver):
     data = json.loads(result.stdout)  # so that `... --json | jq .status` reads null, not nothing
     assert data["status"] is None and data["body"] is None and data["error"].startswith(f"could not reach {receiver.url}")
     assert result.stderr.startswith("error: could not reach") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("to", ["http://user:hunter2@127.0.0.1:9/", "ftp://user:hunter2@x/"])
+def test_a_receiver_url_with_a_password_is_not_repeated_in_messages(to):
+    result = runner.invoke(app, ["trigger", "ping", "--secret", SECRET, "--to", to])
+    assert result.exit_code in (1, 2) and "hunter2" not in result.stderr and "***@" in result.stderr

@@ -8,6 +8,7 @@ import argilla_hooks
 
 
 def test_every_exported_name_resolves_and_is_listed():
+    assert set(argilla_hooks.__all__) == {"__version__", *argilla_hooks._LAZY}
     for name in argilla_hooks.__all__:
         assert getattr(argilla_hooks, name) is not None
     assert set(argilla_hooks.__all__) <= set(dir(argilla_hooks))  # REPL and IDE completion offer them

@@ -1,5 +1,6 @@
 """The profile file: hand-edited shapes, files that cannot be written, and a config.toml that is a symbolic link."""
 
+import os
 import stat
 import subprocess
 import sys
@@ -48,11 +49,19 @@ def test_other_keys_of_the_file_and_of_a_profile_are_allowed():
     assert settings.resolve().api_key == "k"
 
 
-def test_a_missing_parent_directory_is_created_with_mode_0700(tmp_path, monkeypatch):
+def test_missing_directories_and_the_lock_are_private_whatever_the_umask(tmp_path, monkeypatch):
+    # Under umask 000 the outer directories came out 0777 and the lock file 0666 (only the last directory was 0700).
     path = tmp_path / "new" / "argilla-hooks" / "config.toml"
     monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", str(path))
-    assert settings.save_profile("default", "http://x", "k") == path
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    old = os.umask(0)
+    try:
+        assert settings.save_profile("default", "http://x", "k") == path
+    finally:
+        os.umask(old)
+    for made in (tmp_path / "new", path.parent):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.with_name("config.toml.lock").stat().st_mode) == 0o600
 
 
 def test_a_parent_that_is_a_file_is_one_line_that_says_what_to_do(tmp_path, monkeypatch):
