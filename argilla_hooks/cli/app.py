@@ -43,6 +43,13 @@ class HooksGroup(TyperGroup):
             output.error(message)
             raise typer.Exit(int(code)) from None
 
+    def get_params(self, ctx: typer.Context) -> list:
+        from argilla_hooks.cli.shell_completion import take_over_completion_options
+
+        params = super().get_params(ctx)
+        take_over_completion_options(params)
+        return params
+
     def _main_shell_completion(self, ctx_args, prog_name, complete_var=None):
         # Runs first in every invocation, after typer registered its own completion classes: swap ours in (see
         # shell_completion) before a <TAB> is answered or --show/--install-completion writes a script.

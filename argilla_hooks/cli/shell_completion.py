@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from typer import _completion_shared
 from typer._click.shell_completion import (
@@ -117,3 +118,79 @@ def use_our_shell_classes() -> None:
     _completion_shared._completion_scripts["bash"] = BASH_SCRIPT
     for cls in (_Bash, _Zsh, _Fish):
         add_completion_class(cls, cls.name)
+
+
+# --- --install-completion and --show-completion ------------------------------------------------------------------
+
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def take_over_completion_options(params: list) -> None:
+    """typer's --install-completion and --show-completion, with these callbacks: messages on stderr (typer printed them,
+    in green whatever NO_COLOR said, on stdout, and "Shell sh is not supported." there too), and ~/.bashrc left as it
+    is by a second install (typer added a blank line to it every time)."""
+    callbacks = {"install_completion": _install, "show_completion": _show}
+    for param in params:
+        if param.name in callbacks:
+            param.callback = callbacks[param.name]
+
+
+def _shell(value: object) -> str:
+    """The shell named (typer's test mode makes the options take one) or, as typer does, the one that started us."""
+    from argilla_hooks.cli.errors import UsageProblem
+
+    shell = value if isinstance(value, str) else _completion_shared._get_shell_name()
+    if shell not in SHELLS:
+        raise UsageProblem(
+            f"completion is for bash, zsh and fish, not {shell or 'an unknown shell'}: run this from one of them, "
+            "or install a script from completions/ by hand (see the README)"
+        )
+    return shell
+
+
+def _install(ctx, param, value):  # noqa: ANN001 - a click callback
+    if not value or ctx.resilient_parsing:
+        return value
+    import typer
+
+    from argilla_hooks.cli import output
+
+    shell = _shell(value)
+    prog_name = ctx.find_root().info_name
+    if shell == "bash":
+        path = _install_bash(prog_name, Path.home())
+    else:
+        path = _completion_shared.install(shell=shell, prog_name=prog_name)[1]
+    output.success(f"{shell} completion installed in {path}")
+    output.info("it takes effect in shells started from now on")
+    raise typer.Exit(0)
+
+
+def _install_bash(prog_name: str, home: Path) -> Path:
+    """typer's install for bash (the script in ~/.bash_completions, sourced from ~/.bashrc), writing ~/.bashrc only
+    when the line is not there yet."""
+    script = home / ".bash_completions" / f"{prog_name}.sh"
+    rc_file, line = home / ".bashrc", f"source '{script}'"
+    content = rc_file.read_text() if rc_file.is_file() else ""
+    if line not in content:
+        home.mkdir(parents=True, exist_ok=True)
+        rc_file.write_text(content + ("\n" if content and not content.endswith("\n") else "") + line + "\n")
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(_script(prog_name, "bash"))
+    return script
+
+
+def _show(ctx, param, value):  # noqa: ANN001 - a click callback
+    if not value or ctx.resilient_parsing:
+        return value
+    import typer
+
+    from argilla_hooks.cli import output
+
+    output.print_line(_script(ctx.find_root().info_name, _shell(value)))
+    raise typer.Exit(0)
+
+
+def _script(prog_name: str, shell: str) -> str:
+    complete_var = "_{}_COMPLETE".format(prog_name.replace("-", "_").upper())
+    return _completion_shared.get_completion_script(prog_name=prog_name, complete_var=complete_var, shell=shell)

@@ -76,6 +76,29 @@ def test_install_completion_works_without_a_terminal(tmp_path):
     installed = tmp_path / ".bash_completions" / "hooks.sh"
     assert installed.read_text().strip() == (COMPLETIONS / "hooks.bash").read_text().strip()
     assert f"source '{installed}'" in (tmp_path / ".bashrc").read_text()
+    assert result.stdout == "" and "bash completion installed in" in result.stderr  # messages are not data
+
+
+@needs_installed
+def test_installing_again_leaves_bashrc_as_it_is(tmp_path):
+    # typer's install added a blank line to ~/.bashrc on every run.
+    (tmp_path / ".bashrc").write_text("export FOO=1")
+    install = [str(BIN / "hooks"), "--install-completion", "bash"]
+    env = {**os.environ, **NAMED_SHELL, "HOME": str(tmp_path)}
+    subprocess.run(install, check=True, capture_output=True, stdin=subprocess.DEVNULL, env=env)
+    once = (tmp_path / ".bashrc").read_text()
+    subprocess.run(install, check=True, capture_output=True, stdin=subprocess.DEVNULL, env=env)
+    assert (tmp_path / ".bashrc").read_text() == once == f"export FOO=1\nsource '{tmp_path / '.bash_completions' / 'hooks.sh'}'\n"
+
+
+@needs_installed
+@pytest.mark.parametrize("option", ["--install-completion", "--show-completion"])
+def test_a_shell_without_completion_support_is_one_line_on_stderr(tmp_path, option):
+    # typer printed "Shell sh is not supported." on stdout, exit 1.
+    result = subprocess.run(["sh", "-c", f"'{BIN / 'hooks'}' {option}"], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(tmp_path)})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: completion is for bash, zsh and fish, not sh") and result.stderr.count("\n") == 1
 
 
 # --- real bash -----------------------------------------------------------------------------------
