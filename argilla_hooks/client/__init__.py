@@ -266,6 +266,8 @@ class ArgillaClient:
         httpx's timeouts bound each read, so a server that trickles its answer a byte at a time would hold us for
         minutes. A blocked read cannot be interrupted, but a daemon thread running it can be left behind.
         """
+        if self._http.is_closed:  # httpx would raise a bare RuntimeError
+            raise ConfigurationError("this ArgillaClient is closed (after `close()` or its `with` block): make a new one")
         budget = _budget(httpx.Timeout(kwargs.get("timeout", self._http.timeout)))
         outcome: dict[str, Any] = {}
 

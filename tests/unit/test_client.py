@@ -347,3 +347,10 @@ def test_a_redirect_to_a_login_page_says_to_use_argillas_own_url():
             client().me()
     assert "redirects to http://argilla.test/sso/login?next=/api/v1/me" in str(info.value)
     assert str(info.value).endswith("use the URL at which Argilla itself answers as --api-url")
+
+
+def test_a_closed_client_says_so_within_the_error_tree(fake_argilla):
+    with client() as used:
+        used.list()
+    with pytest.raises(errors.ConfigurationError, match="closed"):
+        used.list()
