@@ -43,6 +43,11 @@ class HooksGroup(TyperGroup):
             output.error(message)
             raise typer.Exit(int(code)) from None
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        from argilla_hooks.cli.shell_completion import take_named_shell
+
+        return super().parse_args(ctx, take_named_shell(ctx, args))
+
     def get_params(self, ctx: typer.Context) -> list:
         from argilla_hooks.cli.shell_completion import take_over_completion_options
 

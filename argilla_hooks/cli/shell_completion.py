@@ -123,6 +123,7 @@ def use_our_shell_classes() -> None:
 # --- --install-completion and --show-completion ------------------------------------------------------------------
 
 SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+_NAMED = "argilla_hooks.completion_shell"  # ctx.meta key: the shell named after the option
 
 
 def take_over_completion_options(params: list) -> None:
@@ -135,11 +136,24 @@ def take_over_completion_options(params: list) -> None:
             param.callback = callbacks[param.name]
 
 
-def _shell(value: object) -> str:
-    """The shell named (typer's test mode makes the options take one) or, as typer does, the one that started us."""
+def take_named_shell(ctx, args: list[str]) -> list[str]:  # noqa: ANN001 - a click context
+    """`hooks --show-completion fish`: typer's options are flags, so the shell named after one was taken for a command
+    and never seen (the script of the shell that started us came out instead). It is kept for the callbacks."""
+    for option in ("--install-completion", "--show-completion"):
+        if option in args:
+            after = args.index(option) + 1
+            if after < len(args) and not args[after].startswith("-"):
+                ctx.meta[_NAMED] = args[after]
+                return args[:after] + args[after + 1 :]
+    return args
+
+
+def _shell(ctx, value: object) -> str:  # noqa: ANN001 - a click context
+    """The shell named (after the option, or as its value in typer's test mode) or, as typer does, the one that
+    started us."""
     from argilla_hooks.cli.errors import UsageProblem
 
-    shell = value if isinstance(value, str) else _completion_shared._get_shell_name()
+    shell = value if isinstance(value, str) else ctx.meta.get(_NAMED) or _completion_shared._get_shell_name()
     if shell not in SHELLS:
         raise UsageProblem(
             f"completion is for bash, zsh and fish, not {shell or 'an unknown shell'}: run this from one of them, "
@@ -155,7 +169,7 @@ def _install(ctx, param, value):  # noqa: ANN001 - a click callback
 
     from argilla_hooks.cli import output
 
-    shell = _shell(value)
+    shell = _shell(ctx, value)
     prog_name = ctx.find_root().info_name
     if shell == "bash":
         path = _install_bash(prog_name, Path.home())
@@ -187,7 +201,7 @@ def _show(ctx, param, value):  # noqa: ANN001 - a click callback
 
     from argilla_hooks.cli import output
 
-    output.print_line(_script(ctx.find_root().info_name, _shell(value)))
+    output.print_line(_script(ctx.find_root().info_name, _shell(ctx, value)))
     raise typer.Exit(0)
 
 

@@ -24,12 +24,6 @@ SUBSCRIBABLE_EVENTS = list(SUBSCRIBABLE)
 needs_installed = pytest.mark.skipif(not (BIN / "hooks").exists(), reason="the project is not installed in this venv")
 
 
-# typer detects the shell from the parent processes and ignores `--show-completion bash` / `--install-completion bash`
-# unless this is set; with it, those options take the shell as their value, so the tests do not depend on the shell
-# that started pytest (from zsh or fish they used to get that shell's script).
-NAMED_SHELL = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
-
-
 def shell_env(**extra: str) -> dict[str, str]:
     # No server: `webhook_ids` must answer nothing, fast. NO_COLOR etc. come from the unit conftest.
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ARGILLA_API_URL": "http://127.0.0.1:9", **extra}
@@ -60,7 +54,7 @@ def test_scripts_cover_every_console_script():
 def test_show_completion_prints_the_committed_bash_script():
     result = subprocess.run(
         [str(BIN / "hooks"), "--show-completion", "bash"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL},
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=os.environ,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (COMPLETIONS / "hooks.bash").read_text().strip()
@@ -70,7 +64,7 @@ def test_show_completion_prints_the_committed_bash_script():
 def test_install_completion_works_without_a_terminal(tmp_path):
     result = subprocess.run(
         [str(BIN / "hooks"), "--install-completion", "bash"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL, "HOME": str(tmp_path)},
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
     installed = tmp_path / ".bash_completions" / "hooks.sh"
@@ -80,11 +74,25 @@ def test_install_completion_works_without_a_terminal(tmp_path):
 
 
 @needs_installed
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_shell_named_after_the_option_is_the_one_used(tmp_path, shell):
+    # typer's options are flags: `hooks --show-completion fish` printed the script of the shell that started hooks.
+    env = {**os.environ, "HOME": str(tmp_path)}
+    shown = subprocess.run([str(BIN / "hooks"), "--show-completion", shell], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, env=env)
+    assert shown.returncode == 0 and shown.stdout.strip() == (COMPLETIONS / f"hooks.{shell}").read_text().strip()
+    installed = subprocess.run([str(BIN / "hooks"), "--install-completion", shell], capture_output=True, text=True,
+                               stdin=subprocess.DEVNULL, env=env)
+    where = {"bash": ".bash_completions/hooks.sh", "zsh": ".zfunc/_hooks", "fish": ".config/fish/completions/hooks.fish"}
+    assert installed.returncode == 0 and (tmp_path / where[shell]).is_file(), installed.stderr
+
+
+@needs_installed
 def test_installing_again_leaves_bashrc_as_it_is(tmp_path):
     # typer's install added a blank line to ~/.bashrc on every run.
     (tmp_path / ".bashrc").write_text("export FOO=1")
     install = [str(BIN / "hooks"), "--install-completion", "bash"]
-    env = {**os.environ, **NAMED_SHELL, "HOME": str(tmp_path)}
+    env = {**os.environ, "HOME": str(tmp_path)}
     subprocess.run(install, check=True, capture_output=True, stdin=subprocess.DEVNULL, env=env)
     once = (tmp_path / ".bashrc").read_text()
     subprocess.run(install, check=True, capture_output=True, stdin=subprocess.DEVNULL, env=env)
@@ -109,7 +117,7 @@ def test_a_shell_without_completion_support_is_one_line_on_stderr(tmp_path, opti
 def test_show_completion_names_the_program_it_was_called_as(program):
     result = subprocess.run(
         [str(BIN / program), "--show-completion", "bash"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL},
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env=os.environ,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (COMPLETIONS / f"{program}.bash").read_text().strip()
@@ -257,7 +265,7 @@ def test_install_completion_where_it_cannot_write_is_one_line(tmp_path):
     (tmp_path / ".bashrc").mkdir()  # not a file: cannot be appended to, even by root
     result = subprocess.run(
         [str(BIN / "hooks"), "--install-completion", "bash"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, **NAMED_SHELL, "HOME": str(tmp_path)},
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(tmp_path)},
     )
     assert result.returncode == 1
     assert result.stderr == f"error: {tmp_path / '.bashrc'}: Is a directory\n"
