@@ -63,7 +63,8 @@ from tests.e2e.local_server import _die_with_parent, free_port
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "signed_deliveries.lua"
 HOOKS = Path(sys.executable).parent / "hooks"
-# Same server stack for (a), (b) and (c); (d) gets uvicorn's defaults, checked by check_listen_stack().
+# Same server stack for (a), (b) and (c); (d) gets uvicorn's default loop and its own subclass of the httptools protocol,
+# checked by check_listen_stack().
 UVICORN_FLAGS = ["--http", "httptools", "--loop", "uvloop", "--workers", "1", "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
 SERVER_STACK = ("uvicorn", "uvloop", "httptools")
 TEMPLATES_PER_TYPE = 4
@@ -328,7 +329,9 @@ def check_listen_stack(server: Server) -> str:
     async def app(scope, receive, send) -> None:
         pass
 
-    config = uvicorn.Config(app, loop="auto", http="auto")  # what listen.py passes (the defaults)
+    # The loop is uvicorn's default, as listen.py leaves it; listen.py's HTTP protocol subclasses the httptools one that
+    # "auto" resolves to, and the process maps below confirm both.
+    config = uvicorn.Config(app, loop="auto", http="auto")
     config.load()
     loop = config.get_loop_factory()()
     resolved = f"{type(loop).__module__}.{type(loop).__name__} + {config.http_protocol_class.__name__}"

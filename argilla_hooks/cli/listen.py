@@ -337,13 +337,11 @@ MAX_REQUEST_HEAD = 64 * 1024  # request line and headers; Argilla's take well un
 
 
 def _http_protocol() -> Any:
-    """uvicorn's httptools protocol (the `speed` extra) with what uvicorn leaves unbounded there: the size of a
-    request head (one connection sending an endless header grew the listener by hundreds of MiB) and the time a
-    request may take to arrive. Without httptools uvicorn uses h11, which caps the head itself (16 KiB)."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
-    except ImportError:
-        return "auto"
+    """uvicorn's httptools protocol (httptools is a dependency) with what uvicorn leaves unbounded there: the size of
+    a request head (one connection sending an endless header grew the listener by hundreds of MiB) and the time a
+    request may take to arrive."""
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
     from argilla_hooks.receiver.app import BODY_TIMEOUT
 
     class BoundedRequest(HttpToolsProtocol):
