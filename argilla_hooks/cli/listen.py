@@ -286,6 +286,7 @@ def _serve(
     import uvicorn
 
     from argilla_hooks.receiver import create_app
+    from argilla_hooks.receiver.report import DeliveryReport
 
     handled = 0
     server = None
@@ -315,7 +316,7 @@ def _serve(
         raise UsageProblem(str(exc)) from None
     config = uvicorn.Config(
         app,
-        http=_http_protocol(),
+        http=_http_protocol(on_refused=lambda status, reason: on_report(DeliveryReport("rejected", status, reason=reason))),
         lifespan="on",
         log_level="warning",
         access_log=False,
@@ -336,10 +337,10 @@ def _serve(
 MAX_REQUEST_HEAD = 64 * 1024  # request line and headers; Argilla's take well under 1 KiB
 
 
-def _http_protocol() -> Any:
+def _http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> Any:
     """uvicorn's httptools protocol (httptools is a dependency) with what uvicorn leaves unbounded there: the size of
     a request head (one connection sending an endless header grew the listener by hundreds of MiB) and the time a
-    request may take to arrive."""
+    request may take to arrive. `on_refused(status, reason)` hears of each request it answers itself."""
     from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
     from argilla_hooks.receiver.app import BODY_TIMEOUT
@@ -348,6 +349,8 @@ def _http_protocol() -> Any:
         _in_head = True  # reading a request line and headers (a connection starts with one)
         _head_bytes = 0
         _in_request = False  # a request has begun and not yet fully arrived
+        _began_in_this_read = False
+        _received = False  # any byte on this connection yet
         # A request that one read leaves incomplete must be complete this many seconds later, or it is answered 408
         # and its connection closed: uvicorn waits for ever on a client that sends a head and then nothing, which held
         # a delivery open and made a Ctrl-C wait out the whole grace period. Longer than the receiver's own limit for
@@ -362,18 +365,23 @@ def _http_protocol() -> Any:
             self._deadline = self.loop.call_later(self.timeout, self._too_slow)
 
         def data_received(self, data: bytes) -> None:
+            self._began_in_this_read, self._received = False, True
             super().data_received(data)  # counted after parsing: the part of `data` past a complete head is body
-            if self._in_head:
+            # A head that began in this read is counted from the next one: the read may also hold the request before
+            # it, body and all (one read is bounded, so an endless head is still cut off).
+            if self._in_head and not self._began_in_this_read:
                 self._head_bytes += len(data)
                 if self._head_bytes > MAX_REQUEST_HEAD and not self.transport.is_closing():
-                    self.send_400_response(f"Request head larger than {MAX_REQUEST_HEAD} bytes.")
+                    self._close(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")
             # Timed only when a read leaves a request incomplete: one that arrives whole, the usual case, costs no timer.
             if self._in_request and self._deadline is None and not self.transport.is_closing():
                 self._deadline = self.loop.call_later(self.timeout, self._too_slow)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._in_head = self._in_request = True
+            self._in_head = self._in_request = self._began_in_this_read = True
+            self._head_bytes = 0
+            self._stop_deadline()  # the connection's own (see connection_made): the request's starts when it is late
 
         def on_headers_complete(self) -> None:
             self._in_head, self._head_bytes = False, 0
@@ -419,7 +427,7 @@ def _http_protocol() -> Any:
         def _close(self, status: int, message: str) -> None:
             # The receiver, if it waits for the body, then sees the client go away (uvicorn tells it when the
             # connection closes) and ends the delivery; an answer it already started is left as it is.
-            if self._in_head and not self._head_bytes:
+            if not self._received:
                 pass  # nothing was sent: there is no request to answer
             elif self._in_head or not self.cycle.response_started:
                 self.transport.write(
@@ -427,6 +435,8 @@ def _http_protocol() -> Any:
                     + b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
                     + b"content-length: %d\r\n\r\n%s" % (len(message), message.encode())
                 )
+                if on_refused is not None:
+                    on_refused(status, message)
             self.transport.close()
 
     return BoundedRequest

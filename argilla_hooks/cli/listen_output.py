@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
 from argilla_hooks.cli.output import new_console, short_events, visible
+from argilla_hooks.client.models import hide_userinfo
 
 if TYPE_CHECKING:
     from argilla_hooks.receiver.report import DeliveryReport
@@ -47,7 +48,7 @@ class ListenInfo:
             "verify": self.verify,
             "events": self.events,
             "handlers": self.handlers,
-            "forward_to": self.forward_to,
+            "forward_to": [hide_userinfo(url) for url in self.forward_to],  # a password in one is not output
             "webhook_id": self.webhook_id,
             "registered": self.registered,
         }
@@ -113,7 +114,7 @@ class Printer:
             f"  handlers: {', '.join(info.handlers) if info.handlers else 'built-in printer'}",
         ]
         if info.forward_to:
-            lines.append(f"  forward:  {', '.join(info.forward_to)}")
+            lines.append(f"  forward:  {', '.join(hide_userinfo(url) for url in info.forward_to)}")
         if info.webhook_id:
             how = "registered for this session, deleted on exit" if info.registered else "existing webhook"
             lines.append(f"  webhook:  {info.webhook_id} ({how})")
@@ -161,7 +162,7 @@ class Printer:
             outcome = "ok" if handler.ok else f"FAILED {_first_line(handler.error)}"
             parts.append(f"{handler.name} {outcome} {handler.duration_ms:.1f}ms")
         for forward in report.forwards:
-            parts.append(f"→ {forward.url} {forward.status if forward.status is not None else forward.error}")
+            parts.append(f"→ {hide_userinfo(forward.url)} {forward.status if forward.status is not None else forward.error}")
         show_data = (self.verbose or self.show_data) and report.data is not None
         if not self.terminal:
             # Piped: -v's headers and the payload join the line as compact JSON, so each delivery is one line for grep.

@@ -122,7 +122,7 @@ def use_our_shell_classes() -> None:
 
 # --- --install-completion and --show-completion ------------------------------------------------------------------
 
-SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+SHELLS = ("bash", "zsh", "fish")
 _NAMED = "argilla_hooks.completion_shell"  # ctx.meta key: the shell named after the option
 
 
@@ -182,15 +182,14 @@ def _install(ctx, param, value):  # noqa: ANN001 - a click callback
 
 def _install_bash(prog_name: str, home: Path) -> Path:
     """typer's install for bash (the script in ~/.bash_completions, sourced from ~/.bashrc), writing ~/.bashrc only
-    when the line is not there yet."""
+    when the line is not there yet, and only once the script is in place (else every new shell would complain)."""
     script = home / ".bash_completions" / f"{prog_name}.sh"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(_script(prog_name, "bash"))
     rc_file, line = home / ".bashrc", f"source '{script}'"
     content = rc_file.read_text() if rc_file.is_file() else ""
     if line not in content:
-        home.mkdir(parents=True, exist_ok=True)
         rc_file.write_text(content + ("\n" if content and not content.endswith("\n") else "") + line + "\n")
-    script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(_script(prog_name, "bash"))
     return script
 
 

@@ -302,7 +302,8 @@ class ArgillaClient:
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
                 # Most often a kept-alive connection that the server had closed without saying so (uvicorn does
                 # after an unhandled error, e.g. a ping Argilla could not deliver): a new connection gets through.
-                if attempt + 1 < attempts:
+                # Only a GET is sent again once it may have arrived (a DELETE done twice would report "not found").
+                if attempt + 1 < attempts and (method == "GET" or isinstance(exc, httpx.WriteError)):
                     continue
                 raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
             except httpx.TransportError as exc:

@@ -84,14 +84,23 @@ def normalize_url(url: str) -> str:
 
 
 def hide_userinfo(url: str) -> str:
-    """`url` fit for a message: whatever could be a user name or password (up to its last `@`) shown as ***, however
-    malformed the URL (`http://u:p@ss@h`, `u:p@h`, `http://u:pa/ss@h`)."""
-    at = url.rfind("@")
-    if at < 0:
-        return url
+    """`url` fit for a message: its user name and password shown as ***, also when the URL is malformed
+    (`http://u:p@ss@h`, `u:p@h`); host, path and query stay (`?notify=ops@example.org` is not a password)."""
     scheme_end = url.find("//")
-    start = scheme_end + 2 if 0 <= scheme_end < at else 0
+    start = scheme_end + 2 if scheme_end >= 0 else 0
+    at = url.rfind("@", start, _first_of(url, "/?#", start))  # the userinfo, as a URL parser reads it
+    if at < 0:
+        # A raw `/` or `#` in a password ends the authority early (`http://u:pa/ss@h`): an `@` before the query
+        # is taken for the end of a password too, at the cost of hiding the host of a path that holds one.
+        at = url.rfind("@", start, _first_of(url, "?", start))
+        if at < 0:
+            return url
     return url[:start] + "***" + url[at:]
+
+
+def _first_of(text: str, characters: str, start: int) -> int:
+    found = [i for i in (text.find(c, start) for c in characters) if i >= 0]
+    return min(found, default=len(text))
 
 
 def check_url(value: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Optional
 
+from argilla_hooks.client.models import hide_userinfo
 from argilla_hooks.payloads import format_event_timestamp
 from argilla_hooks.receiver.handlers import Delivery, NotAnEvent
 
@@ -35,7 +36,7 @@ class ForwardResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "url": self.url,
+            "url": hide_userinfo(self.url),  # a password in a target's URL is not output
             "status": self.status,
             "ok": self.ok,
             "duration_ms": self.duration_ms,

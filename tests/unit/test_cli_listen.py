@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from typing import Optional
 
 import httpx
 import pytest
@@ -552,15 +553,16 @@ def test_an_endless_request_head_is_cut_off_and_a_big_body_is_not():
 
 
 @contextlib.contextmanager
-def served_by_listen_protocol(app, timeout: float):
-    """`app` on uvicorn with `hooks listen`'s HTTP protocol, its request time limit set to `timeout`, in a thread."""
+def served_by_listen_protocol(app, timeout: float, refused: Optional[list] = None):
+    """`app` on uvicorn with `hooks listen`'s HTTP protocol, its request time limit set to `timeout`, in a thread;
+    what the protocol answers itself goes into `refused` as (status, reason)."""
     import threading
 
     import uvicorn
 
     from argilla_hooks.cli.listen import _http_protocol, _server_class
 
-    protocol = _http_protocol()
+    protocol = _http_protocol(on_refused=lambda status, reason: refused.append((status, reason)) if refused is not None else None)
     protocol.timeout = timeout
     config = uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical", timeout_graceful_shutdown=30)
     server = _server_class()(config, on_ready=lambda: None)
@@ -593,15 +595,17 @@ def test_a_request_that_stops_arriving_is_answered_408_and_the_listener_serves_o
     # uvicorn waits for ever on such a client: the delivery stayed open and a Ctrl-C waited out the grace period.
     from argilla_hooks import create_app
 
-    with served_by_listen_protocol(create_app(verify=False), timeout=0.5) as (server, port):
+    refused = []
+    with served_by_listen_protocol(create_app(verify=False), timeout=0.5, refused=refused) as (server, port):
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(sent)
             started = time.monotonic()
             answer = _answers(sock)
         if sent:
             assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request not complete within 0.5 s")
+            assert refused == [(408, "request not complete within 0.5 s")]  # `hooks listen` prints it as rejected
         else:
-            assert answer == b""  # closed: there was no request to answer
+            assert answer == b"" and refused == []  # closed: there was no request to answer
         assert 0.4 < time.monotonic() - started < 10
         deadline = time.monotonic() + 5  # the delivery that waited for its body ends (just after the connection)
         while server.server_state.tasks and time.monotonic() < deadline:
@@ -609,6 +613,33 @@ def test_a_request_that_stops_arriving_is_answered_408_and_the_listener_serves_o
         assert not server.server_state.tasks
         event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}})
         assert httpx.post(f"http://127.0.0.1:{port}/", content=event).status_code == 204
+
+
+def test_a_requests_time_counts_from_its_start_not_from_the_connections():
+    # A connection that waited before sending got its 408 early: the timer set when it opened ran on.
+    from argilla_hooks import create_app
+
+    with served_by_listen_protocol(create_app(verify=False), timeout=1.0) as (server, port):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            time.sleep(0.7)
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+            began = time.monotonic()
+            answer = _answers(sock)
+        assert answer.startswith(b"HTTP/1.1 408 ") and time.monotonic() - began > 0.9
+
+
+def test_a_read_holding_a_big_request_and_the_next_head_is_not_taken_for_a_huge_head():
+    # The head cap counted the whole read, the previous request's 100 kB body included: answered 400 after handling it.
+    from argilla_hooks import create_app
+
+    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z",
+                        "data": {"id": "x", "big": "a" * 100_000}}).encode()
+    first = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
+    with served_by_listen_protocol(create_app(verify=False), timeout=0.5) as (server, port):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(first + b"POST / HTTP/1.1\r\nHost: x\r\n")
+            answer = _answers(sock)
+    assert answer.startswith(b"HTTP/1.1 204 ") and b"HTTP/1.1 408 " in answer and b"431" not in answer
 
 
 def test_stopping_does_not_wait_for_a_body_that_is_still_arriving():
@@ -653,3 +684,16 @@ def test_an_ascii_only_stdout_still_gets_every_line(app_dir):
         assert listener.next_event()["data"]["name"] == "été ✓"
         assert listener.proc.wait(timeout=30) == 0
     assert "Traceback" not in listener.stderr
+
+
+def test_a_password_in_a_forward_target_is_not_output():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    target = f"http://user:SECRETPW@127.0.0.1:{dead}/"
+    with Listener(["--secret", SECRET, "--forward-to", target]) as listener:
+        assert listener.ready["forward_to"] == [f"http://***@127.0.0.1:{dead}/"]
+        assert trigger(listener.url, "dataset.created").returncode == 1  # 502: the target is down
+        assert listener.next_event()["forwards"][0]["url"] == f"http://***@127.0.0.1:{dead}/"
+        listener.stop()
+    assert "SECRETPW" not in "".join(listener.stdout_raw) + listener.stderr

@@ -269,3 +269,12 @@ def test_install_completion_where_it_cannot_write_is_one_line(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr == f"error: {tmp_path / '.bashrc'}: Is a directory\n"
+
+
+@needs_installed
+def test_a_failed_bash_install_leaves_bashrc_alone(tmp_path):
+    # ~/.bashrc got its `source` line before the script was written: every new shell then complained.
+    (tmp_path / ".bash_completions").write_text("a file where the directory goes")
+    result = subprocess.run([str(BIN / "hooks"), "--install-completion", "bash"], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(tmp_path)})
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and not (tmp_path / ".bashrc").exists()
