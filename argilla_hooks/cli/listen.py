@@ -472,17 +472,15 @@ def _server_class() -> type:
             if self.started:
                 self._on_ready()
 
-        async def shutdown(self, sockets: Optional[list[socket.socket]] = None) -> None:
+        async def _wait_tasks_to_complete(self) -> None:
+            # uvicorn's wait for in-flight deliveries, once each connection was told to stop (a request still arriving
+            # was then answered 503 and is not waited for): cancelled when the grace period runs out (uvicorn then
+            # cancels the deliveries, which have left its task set by the time shutdown() returns, so count them
+            # here), or left early after a second Ctrl-C (abandoning them).
             running = len(self.server_state.tasks)
             if running and not self.force_exit:
                 grace = self.config.timeout_graceful_shutdown
                 output.info(f"stopping: waiting up to {grace} s for {running} in-flight deliver{'y' if running == 1 else 'ies'} (Ctrl-C again to stop now)")
-            await super().shutdown(sockets=sockets)
-
-        async def _wait_tasks_to_complete(self) -> None:
-            # uvicorn's wait for in-flight deliveries: cancelled when the grace period runs out (uvicorn then cancels
-            # the deliveries, which have left its task set by the time shutdown() returns, so count them here), or
-            # left early after a second Ctrl-C (abandoning them).
             try:
                 await super()._wait_tasks_to_complete()
             except asyncio.CancelledError:
