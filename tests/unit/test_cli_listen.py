@@ -698,3 +698,12 @@ def test_a_password_in_a_forward_target_is_not_output():
         assert listener.next_event()["forwards"][0]["url"] == f"http://***@127.0.0.1:{dead}/"
         listener.stop()
     assert "SECRETPW" not in "".join(listener.stdout_raw) + listener.stderr
+
+
+def test_the_listeners_request_time_limit_leaves_a_trickled_body_to_the_receiver():
+    # Shorter than the receiver's own limit, the protocol would cut a trickled body off with a bare 408 that nothing
+    # reports, before the receiver answers it and `hooks listen` prints it as rejected.
+    from argilla_hooks.cli.listen import _http_protocol
+    from argilla_hooks.receiver.app import BODY_TIMEOUT
+
+    assert _http_protocol().timeout > BODY_TIMEOUT

@@ -172,3 +172,11 @@ def test_login_with_a_password_in_the_url_exits_2_echoes_nothing_and_saves_nothi
 def test_an_api_url_with_a_query_exits_2(fake_argilla):
     result = hooks("list", "--api-url", f"{API}/?token=x")
     assert result.exit_code == 2 and "query or fragment" in result.stderr
+
+
+def test_the_ping_deadline_outlasts_argillas_own_wait_for_the_receiver():
+    # Argilla waits up to 20 s for the receiver before it answers a ping: giving up sooner reported a delivered ping
+    # as "did not answer in time" (exit 6).
+    from argilla_hooks.client import _budget
+
+    assert client_module.PING_TIMEOUT.read > 20 and _budget(client_module.PING_TIMEOUT) < 30

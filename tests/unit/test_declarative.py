@@ -504,6 +504,20 @@ def test_shared_url_matches_on_description_then_order():
     assert [d.field for d in result.updates[0].diffs] == ["description"] and not result.creates
 
 
+def test_shared_url_with_every_entry_edited_still_pairs_on_description():
+    # Without the description rule the entries paired in file order: two crossed updates, each rewriting the other
+    # webhook's description and events, instead of one events change each.
+    a = make_webhook("http://h/", ["dataset.created"], description="a")
+    b = make_webhook("http://h/", ["record.created"], description="b")
+    result = plan(
+        [desired("http://h/", ["record.deleted"], description="b", entry=1),
+         desired("http://h/", ["dataset.deleted"], description="a", entry=2)],
+        [a, b],
+    )
+    assert {(u.current.description, tuple(d.field for d in u.diffs)) for u in result.updates} == {
+        ("a", ("events",)), ("b", ("events",))}
+
+
 def test_plan_without_prune_keeps_unlisted_webhooks():
     other = make_webhook("http://other/")
     result = plan([desired("http://new/", ["record.created"], enabled=False)], [other])
@@ -514,6 +528,7 @@ def test_plan_without_prune_keeps_unlisted_webhooks():
 def test_plan_with_prune_deletes_unlisted_webhooks():
     other = make_webhook("http://other/", description="old")
     result = plan([], [other], prune=True)
+    assert not result.is_empty  # `apply --exit-code --prune` with only deletions pending exits 1
     assert result.lines() == [f'- http://other/ "old" (id {other.short_id})']
     data = result.to_json()
     assert data["summary"] == {"create": 0, "update": 0, "delete": 1, "unchanged": 0, "unmanaged": 0}

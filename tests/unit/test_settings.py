@@ -102,3 +102,18 @@ def test_profiles_saved_at_the_same_time_are_all_kept():
     procs = [subprocess.Popen([sys.executable, "-c", code, name]) for name in names]
     assert [p.wait(timeout=60) for p in procs] == [0] * len(names)
     assert sorted(settings.profiles()) == names  # read-change-write, one writer at a time
+
+
+def test_a_given_url_key_or_profile_beats_the_saved_one(monkeypatch):
+    # flag > environment > profile > default: typer hands `resolve` the flag-or-environment values.
+    write_config(
+        '[profiles.default]\napi_url = "http://a:6900"\napi_key = "saved"\n'
+        '[profiles.prod]\napi_url = "http://p:6900"\napi_key = "prod-key"\n'
+        '[profiles.staging]\napi_url = "http://s:6900"\napi_key = "staging-key"\n'
+    )
+    assert (settings.resolve(api_key="given").api_url, settings.resolve(api_key="given").api_key) == ("http://a:6900", "given")
+    chosen = settings.resolve(api_url="http://other:6900", api_key="given", profile="prod")
+    assert (chosen.api_url, chosen.api_key) == ("http://other:6900", "given")
+    monkeypatch.setenv("ARGILLA_HOOKS_PROFILE", "prod")
+    assert settings.resolve().api_key == "prod-key"
+    assert settings.resolve(profile="staging").api_key == "staging-key"  # --profile beats ARGILLA_HOOKS_PROFILE

@@ -196,6 +196,40 @@ async def test_a_body_over_max_body_answers_413_from_its_content_length(secret, 
     assert answer.status_code == 413 and calls == []
 
 
+@pytest.mark.parametrize("content_length", [None, b"5000"], ids=["no Content-Length", "a Content-Length"])
+async def test_a_body_over_max_body_in_one_piece_answers_413(secret, content_length):
+    # With a Content-Length the body is refused before it is read; without one (any ASGI server may pass a whole body
+    # in one message), once it is.
+    calls, sent, reads = [], [], []
+    app = create_app(handlers=[lambda: calls.append(1)], secrets=[secret], max_body=1000)
+
+    async def receive():
+        reads.append(1)
+        return {"type": "http.request", "body": b"x" * 5000, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"webhook-id", b"msg_1")] + ([(b"content-length", content_length)] if content_length else [])
+    await app({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive, send)
+    assert sent[0]["status"] == 413 and calls == []
+    assert len(reads) == (0 if content_length else 1)
+
+
+async def test_a_signed_body_that_breaks_after_argillas_prefix_is_400_for_a_handler_that_reads_data(secret, deliver):
+    # The prefix shortcut leaves such a body unparsed when nothing needs `data`; a handler that does must not run on it.
+    calls = []
+
+    def handler(data):
+        calls.append(data)
+
+    app = create_app(handlers=[handler], secrets=[secret])
+    body = (b'{"type": "dataset.created", "version": 1, "timestamp": "2026-11-27T21:30:19.154092", '
+            b'"data": {"id": "6a2a4e4e-0000-4000-8000-000000000000", not json}}')
+    answer = await deliver(app, body)
+    assert answer.status_code == 400 and calls == []
+
+
 async def test_a_streamed_body_over_max_body_answers_413_without_a_content_length(secret):
     calls, sent = [], []
     app = create_app(handlers=[lambda: calls.append(1)], secrets=[secret], max_body=1000)

@@ -29,6 +29,19 @@ async def test_only_the_most_recent_keys_are_kept():
     assert await log.begin((0,)) == frozenset()
 
 
+async def test_an_event_seen_again_counts_as_recent():
+    # A duplicate refreshes its key: an event Argilla keeps re-sending is not the first forgotten (and run again).
+    log = DeliveryLog(capacity=2)
+    for key in (("a",), ("b",)):
+        await log.begin(key)
+        log.end(key, frozenset(), complete=True)
+    assert await log.begin(("a",)) is None
+    await log.begin(("c",))
+    log.end(("c",), frozenset(), complete=True)
+    assert await log.begin(("a",)) is None  # "b" was dropped instead
+    assert await log.begin(("b",)) == frozenset()
+
+
 async def test_an_identical_delivery_waits_for_the_one_in_flight():
     log = DeliveryLog()
     order = []

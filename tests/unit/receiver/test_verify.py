@@ -81,6 +81,12 @@ def test_timestamps_outside_the_tolerance_are_rejected(offset, word):
         Verifier([secret]).verify(*headers(secret, ts=int(time.time()) + offset), BODY)
 
 
+def test_a_timestamp_just_inside_the_tolerance_verifies():
+    secret = new_secret()
+    for offset in (-298, 298):
+        Verifier([secret]).verify(*headers(secret, ts=int(time.time()) + offset), BODY)
+
+
 def test_the_tolerance_is_configurable():
     secret = new_secret()
     stale = headers(secret, ts=int(time.time()) - 30)
