@@ -316,6 +316,20 @@ def test_sigterm_exits_0(app_dir):
     assert json.loads(listener.stdout_raw[-1]) == {"kind": "stopped", "handled": 0}
 
 
+_plain_listeners: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_plain_listener_left():
+    # A test that fails between starting a listener and stopping it must not leave it serving.
+    yield
+    while _plain_listeners:
+        proc = _plain_listeners.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def plain_listener(*targets: str, cwd=None) -> tuple[subprocess.Popen, str]:
     """`hooks listen` without --json, its stdout a pipe; returns it once its three banner lines are read, and its URL.
     `targets` may hold options too."""
@@ -324,6 +338,7 @@ def plain_listener(*targets: str, cwd=None) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env={**os.environ, "NO_COLOR": "1"}, cwd=cwd,
     )
+    _plain_listeners.append(proc)
     try:
         banner = proc.stdout.readline()
         assert banner.startswith("hooks listen on http://127.0.0.1:") and "verifying signatures" in banner, banner
