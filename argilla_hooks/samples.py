@@ -120,7 +120,8 @@ def _dataset(times: _Times, *, published: bool, changed: bool) -> dict[str, Any]
         "metadata_properties": [metadata_property] if published else [],
         "vectors_settings": [],
         "last_activity_at": times.now,
-        **(_stamps(times.now) if changed and not published else _stamps(times.before, times.now if changed else None)),
+        # Made just now for dataset.created; changed just now for the other dataset events; older in a record's.
+        **_stamps(times.now if changed and not published else times.before, times.now if changed else None),
     }
 
 

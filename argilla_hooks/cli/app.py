@@ -24,9 +24,10 @@ class HooksGroup(TyperGroup):
     """Runs a command and turns a known failure into one line on stderr and its exit code (with ARGILLA_HOOKS_DEBUG=1,
     its traceback first)."""
 
-    def make_context(self, *args, **kwargs):
+    def make_context(self, info_name, args, parent=None, **extra):
+        _plain_help_under_no_color(args)
         with _usage_errors_on_one_line():  # `hooks --bogus`
-            return super().make_context(*args, **kwargs)
+            return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: typer.Context):
         try:
@@ -62,6 +63,16 @@ class HooksGroup(TyperGroup):
 
         use_our_shell_classes()
         return super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+
+def _plain_help_under_no_color(args: list[str]) -> None:
+    """NO_COLOR for typer's rich help too: rich alone would keep its bold and dim (see output.new_console). Only when
+    help is about to be shown (bare `hooks`, or -h/--help anywhere on the line), since typer's help module loads rich,
+    which cost every command 90 ms."""
+    if os.environ.get("NO_COLOR") and (not args or {"-h", "--help"} & set(args)):
+        import typer.rich_utils
+
+        typer.rich_utils.COLOR_SYSTEM = None
 
 
 @contextlib.contextmanager
@@ -141,10 +152,6 @@ def main() -> None:
         if sys.stderr is not None:
             output.error("stdout is closed; to discard the output, redirect it to /dev/null instead")
         sys.exit(ExitCode.USAGE)
-    if os.environ.get("NO_COLOR"):
-        import typer.rich_utils
-
-        typer.rich_utils.COLOR_SYSTEM = None  # --help's styles too: rich itself would keep bold and dim (see new_console)
     try:
         app(prog_name=called_as if called_as in ("hooks", "argilla-hooks") else "hooks")
     except Exception as exc:

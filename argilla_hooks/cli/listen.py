@@ -362,7 +362,7 @@ def _http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> A
             super().connection_made(transport)
             # A connection's first request counts from the opening: one that sends nothing is closed in time too.
             self._in_request = True
-            self._deadline = self.loop.call_later(self.timeout, self._too_slow)
+            self._start_deadline()
 
         def data_received(self, data: bytes) -> None:
             self._began_in_this_read, self._received = False, True
@@ -375,7 +375,7 @@ def _http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> A
                     self._close(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")
             # Timed only when a read leaves a request incomplete: one that arrives whole, the usual case, costs no timer.
             if self._in_request and self._deadline is None and not self.transport.is_closing():
-                self._deadline = self.loop.call_later(self.timeout, self._too_slow)
+                self._start_deadline()
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -384,7 +384,7 @@ def _http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> A
             self._stop_deadline()  # the connection's own (see connection_made): the request's starts when it is late
 
         def on_headers_complete(self) -> None:
-            self._in_head, self._head_bytes = False, 0
+            self._in_head = False
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
@@ -395,6 +395,9 @@ def _http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> A
         def connection_lost(self, exc: Optional[Exception]) -> None:
             self._stop_deadline()
             super().connection_lost(exc)
+
+        def _start_deadline(self) -> None:
+            self._deadline = self.loop.call_later(self.timeout, self._too_slow)
 
         def _stop_deadline(self) -> None:
             if self._deadline is not None:
@@ -408,7 +411,7 @@ def _http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> A
             if self._client_is_late():
                 self._close(408, f"request not complete within {self.timeout:g} s")
             else:
-                self._deadline = self.loop.call_later(self.timeout, self._too_slow)
+                self._start_deadline()
 
         def shutdown(self) -> None:
             # Stopping: a request whose body is still arriving has run nothing, so the shutdown need not wait for it.

@@ -206,14 +206,13 @@ class ArgillaClient:
             return response
         if response.has_redirect_location:
             raise self._redirected(method, path, response)
-        detail = self._error_detail(response)
-        error = error_for_status(response.status_code, detail, api_url=self.api_url, secret=self._api_key)
         if response.status_code == 404:
             if webhook_id is not None:
                 raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url} (see `hooks list`)")
             # /webhooks, /me and /version always exist on Argilla: the URL points somewhere else.
             raise self._not_argilla(f"{method} /api/v1{path} answered 404")
-        raise error
+        detail = self._error_detail(response)
+        raise error_for_status(response.status_code, detail, api_url=self.api_url, secret=self._api_key)
 
     def _request_model(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
         """The answer as `model`; a body that does not fit (not JSON, fields missing) means the URL is not Argilla's."""
@@ -299,14 +298,16 @@ class ArgillaClient:
                 raise ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {self._reason(exc)}") from exc
             except httpx.TimeoutException as exc:
                 raise self._too_slow(type(exc).__name__) from exc
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
-                # Most often a kept-alive connection that the server had closed without saying so (uvicorn does
-                # after an unhandled error, e.g. a ping Argilla could not deliver): a new connection gets through.
-                # Only a GET is sent again once it may have arrived (a DELETE done twice would report "not found").
-                if attempt + 1 < attempts and (method == "GET" or isinstance(exc, httpx.WriteError)):
-                    continue
-                raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
             except httpx.TransportError as exc:
+                # A read or write error is most often a kept-alive connection that the server had closed without
+                # saying so (uvicorn does after an unhandled error, e.g. a ping Argilla could not deliver): a new
+                # connection gets through. Only a GET is sent again once it may have arrived (a DELETE done twice
+                # would report "not found").
+                dropped = isinstance(exc, httpx.WriteError) or (
+                    method == "GET" and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
+                )
+                if dropped and attempt + 1 < attempts:
+                    continue
                 raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
             except httpx.DecodingError:
                 raise self._not_argilla(f"{method} /api/v1{path} answered a body that cannot be decoded") from None

@@ -134,10 +134,6 @@ def check_description(value: Optional[str]) -> Optional[str]:
     return value
 
 
-def check_events(value: list[str]) -> list[str]:
-    return expand_required(value)
-
-
 class WebhookCreate(BaseModel):
     """Body of POST /webhooks. Argilla ignores `enabled` here, so `hooks create --disabled` PATCHes after."""
 
@@ -148,7 +144,7 @@ class WebhookCreate(BaseModel):
     description: Optional[str] = None
 
     _url = field_validator("url")(classmethod(lambda cls, v: check_url(v)))
-    _events = field_validator("events")(classmethod(lambda cls, v: check_events(v)))
+    _events = field_validator("events")(classmethod(lambda cls, v: expand_required(v)))
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
 
@@ -171,7 +167,7 @@ class WebhookUpdate(BaseModel):
     # Only fields given are checked (the defaults are not validated): None given for these would be sent as null,
     # which Argilla refuses; only `description=None` means something (clear it).
     _url = field_validator("url")(classmethod(lambda cls, v: check_url(_given(v))))
-    _events = field_validator("events")(classmethod(lambda cls, v: check_events(_given(v))))
+    _events = field_validator("events")(classmethod(lambda cls, v: expand_required(_given(v))))
     _enabled = field_validator("enabled")(classmethod(lambda cls, v: _given(v)))
     _description = field_validator("description")(classmethod(lambda cls, v: check_description(v)))
 
