@@ -148,6 +148,10 @@ def main() -> None:
     # Keep the name it was called by, so `argilla-hooks --show-completion` completes `argilla-hooks`.
     called_as = os.path.basename(sys.argv[0]) if sys.argv else ""
     use_utf8_whatever_the_locale()
+    # `import httpx` also imports httpx's own command-line client (rich.console, click, pygments: ~40 ms of every
+    # command that talks to Argilla) whenever those are installed, as they are here. `hooks` never runs it: marking
+    # the module absent makes httpx define its stub `main` instead. The process is ours, so is the import table.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     if sys.stdout is None:  # started with stdout closed (`>&-`): what it prints would be lost, so do nothing
         if sys.stderr is not None:
             output.error("stdout is closed; to discard the output, redirect it to /dev/null instead")
