@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
-import signal
 import socket
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, Optional
@@ -15,17 +13,15 @@ from urllib.parse import urlsplit
 import typer
 
 from argilla_hooks import settings
-from argilla_hooks.cli import completion, output
+from argilla_hooks.cli import completion, output, signals
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.listen_server import serve
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_required
 
 if TYPE_CHECKING:
-    import logging
-
-    from argilla_hooks.cli.listen_output import ListenInfo, Printer
     from argilla_hooks.client import ArgillaClient
     from argilla_hooks.client.models import Webhook
 
@@ -145,7 +141,7 @@ def listen(
         # now, not once the port is bound and a webhook registered
         _check(decode_secret, value, settings.ENV_WEBHOOK_SECRET if secret_from_env else "--secret")
 
-    with _stdout_for_json_only(as_json) as json_out, _sigterm_interrupts():
+    with _stdout_for_json_only(as_json) as json_out, signals.sigterm_interrupts():
         handlers = _load_handlers(targets or [], app_dir)
         wanted = _handler_events(handlers)
         register_events = asked_events or [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
@@ -182,14 +178,14 @@ def listen(
                     info.events = [e for e in ALL_EVENTS if e in found.events] + [e for e in found.events if e not in ALL_EVENTS]
                     _warn_if_elsewhere(found.url, public_url or listen_url)
                 else:
-                    with _signals_deferred():  # a Ctrl-C now must not lose the id of a webhook just created
+                    with signals.deferred():  # a Ctrl-C now must not lose the id of a webhook just created
                         registered = _register(client, public_url or listen_url, register_events)
                     secrets.append(registered.secret)
                     info.webhook_id, info.registered = str(registered.id), True
             info.secrets = len(secrets)
             if no_verify:
                 output.warn("--no-verify: anyone who can reach this port can send events; every event is marked unverified")
-            handled, cut_short = _serve(sock, handlers, secrets, info, printer, limit=limit, tolerance=tolerance, verify=not no_verify)
+            handled, cut_short = serve(sock, handlers, secrets, info, printer, limit=limit, tolerance=tolerance, verify=not no_verify)
         finally:
             sock.close()
             if registered is not None and client is not None:
@@ -240,264 +236,6 @@ def _stdout_for_json_only(as_json: bool) -> Iterator[Any]:
             os.dup2(saved_fd, 1)
             os.close(saved_fd)
 
-
-@contextlib.contextmanager
-def _signals_handled_by(handler: Callable[[int, Any], Any], *signals: signal.Signals) -> Iterator[None]:
-    """`handler` for `signals` during the block, the previous handlers restored after it. Outside the main thread
-    (a test runner's thread), where Python cannot handle signals, it changes nothing."""
-    previous = {}
-    with contextlib.suppress(ValueError):
-        for sig in signals:
-            previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, before in previous.items():
-            signal.signal(sig, before)
-
-
-def _sigterm_interrupts() -> contextlib.AbstractContextManager[None]:
-    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, from the start: a `kill` while the listener starts up then
-    still runs the clean-up (deleting a registered webhook) instead of ending the process on the spot."""
-    return _signals_handled_by(signal.default_int_handler, signal.SIGTERM)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block is done, then raise KeyboardInterrupt if one came.
-
-    Python-level handlers rather than a signal mask: a mask holds signals for one thread only, and the kernel gives
-    a process signal to any thread that does not block it.
-    """
-    caught: list[int] = []
-    try:
-        with _signals_handled_by(lambda signum, frame: caught.append(signum), signal.SIGINT, signal.SIGTERM):
-            yield
-    finally:
-        if caught:
-            raise KeyboardInterrupt
-
-
-def _serve(
-    sock: socket.socket, handlers: list, secrets: list[str], info: ListenInfo, printer: Printer, **options: Any
-) -> tuple[int, int]:
-    """Run uvicorn on the bound socket until Ctrl-C, SIGTERM, --exit-after or a closed stdout; return the number of
-    handled events and of deliveries cut short (a second Ctrl-C, or still running after the grace period)."""
-    import uvicorn
-
-    from argilla_hooks.receiver import create_app
-    from argilla_hooks.receiver.report import DeliveryReport
-
-    handled = 0
-    server = None
-
-    def on_report(report) -> None:
-        nonlocal handled
-        printer.delivery(report)
-        # Handled: answered 2xx, new, and run by a handler or forward (with no target, the printer takes every event).
-        if report.kind == "event" and report.ok and not report.duplicate and (report.handlers or report.forwards or not handlers):
-            handled += 1
-            if info.exit_after and handled >= info.exit_after and server is not None:
-                server.should_exit = True
-
-    try:
-        app = create_app(
-            handlers=[h.fn for h in handlers],
-            secrets=secrets,
-            verify=options["verify"],
-            path=info.path,
-            tolerance=options["tolerance"],
-            max_body=options["limit"],
-            forward_to=info.forward_to,
-            on_report=on_report,
-            max_events=info.exit_after,  # exactly N, however many arrive before the server stops accepting
-        )
-    except ValueError as exc:
-        raise UsageProblem(str(exc)) from None
-    config = uvicorn.Config(
-        app,
-        http=_http_protocol(on_refused=lambda status, reason: on_report(DeliveryReport("rejected", status, reason=reason))),
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,  # the receiver never reads the client address or scheme
-        timeout_graceful_shutdown=30,  # Argilla waits 20 s for an answer; let in-flight deliveries finish
-    )
-    if not settings.debug_enabled():
-        import logging
-
-        logging.getLogger("uvicorn.error").addFilter(_no_cancellation_noise)
-    server = _server_class()(config, on_ready=lambda: printer.ready(info))
-    printer.on_closed = server.stop
-    server.run(sockets=[sock])
-    return handled, server.cut_short
-
-
-MAX_REQUEST_HEAD = 64 * 1024  # request line and headers; Argilla's take well under 1 KiB
-
-
-def _http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> Any:
-    """uvicorn's httptools protocol (httptools is a dependency) with what uvicorn leaves unbounded there: the size of
-    a request head (one connection sending an endless header grew the listener by hundreds of MiB) and the time a
-    request may take to arrive. `on_refused(status, reason)` hears of each request it answers itself."""
-    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
-
-    from argilla_hooks.receiver.app import BODY_TIMEOUT
-
-    class BoundedRequest(HttpToolsProtocol):
-        _in_head = True  # reading a request line and headers (a connection starts with one)
-        _head_bytes = 0
-        _in_request = False  # a request has begun and not yet fully arrived
-        _began_in_this_read = False
-        _received = False  # any byte on this connection yet
-        # A request that one read leaves incomplete must be complete this many seconds later, or it is answered 408
-        # and its connection closed: uvicorn waits for ever on a client that sends a head and then nothing, which held
-        # a delivery open and made a Ctrl-C wait out the whole grace period. Longer than the receiver's own limit for
-        # a body that comes in pieces, so that a trickled body is still answered (and reported) by the receiver.
-        timeout = BODY_TIMEOUT + 5
-        _deadline: Any = None  # the timer, while one runs
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            # A connection's first request counts from the opening: one that sends nothing is closed in time too.
-            self._in_request = True
-            self._start_deadline()
-
-        def data_received(self, data: bytes) -> None:
-            self._began_in_this_read, self._received = False, True
-            super().data_received(data)  # counted after parsing: the part of `data` past a complete head is body
-            # A head that began in this read is counted from the next one: the read may also hold the request before
-            # it, body and all (one read is bounded, so an endless head is still cut off).
-            if self._in_head and not self._began_in_this_read:
-                self._head_bytes += len(data)
-                if self._head_bytes > MAX_REQUEST_HEAD and not self.transport.is_closing():
-                    self._close(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")
-            # Timed only when a read leaves a request incomplete: one that arrives whole, the usual case, costs no timer.
-            if self._in_request and self._deadline is None and not self.transport.is_closing():
-                self._start_deadline()
-
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._in_head = self._in_request = self._began_in_this_read = True
-            self._head_bytes = 0
-            self._stop_deadline()  # the connection's own (see connection_made): the request's starts when it is late
-
-        def on_headers_complete(self) -> None:
-            self._in_head = False
-            super().on_headers_complete()
-
-        def on_message_complete(self) -> None:
-            super().on_message_complete()
-            self._in_request = False
-            self._stop_deadline()
-
-        def connection_lost(self, exc: Optional[Exception]) -> None:
-            self._stop_deadline()
-            super().connection_lost(exc)
-
-        def _start_deadline(self) -> None:
-            self._deadline = self.loop.call_later(self.timeout, self._too_slow)
-
-        def _stop_deadline(self) -> None:
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
-
-        def _too_slow(self) -> None:
-            self._deadline = None
-            if self.transport.is_closing():
-                return
-            if self._client_is_late():
-                self._close(408, f"request not complete within {self.timeout:g} s")
-            else:
-                self._start_deadline()
-
-        def shutdown(self) -> None:
-            # Stopping: a request whose body is still arriving has run nothing, so the shutdown need not wait for it.
-            if not self._in_head and self._client_is_late() and not self.transport.is_closing():
-                self._close(503, "the listener is stopping; send it again")
-            else:
-                super().shutdown()
-
-        def _client_is_late(self) -> bool:
-            """A request is still arriving, and nothing earlier on this connection is being answered (uvicorn stops
-            reading a pipelined request until then: that wait is ours, not the client's)."""
-            if not self._in_request or self.pipeline:
-                return False
-            return not self._in_head or self.cycle is None or self.cycle.response_complete
-
-        def _close(self, status: int, message: str) -> None:
-            # The receiver, if it waits for the body, then sees the client go away (uvicorn tells it when the
-            # connection closes) and ends the delivery; an answer it already started is left as it is.
-            if not self._received:
-                pass  # nothing was sent: there is no request to answer
-            elif self._in_head or not self.cycle.response_started:
-                self.transport.write(
-                    STATUS_LINE[status]
-                    + b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
-                    + b"content-length: %d\r\n\r\n%s" % (len(message), message.encode())
-                )
-                if on_refused is not None:
-                    on_refused(status, message)
-            self.transport.close()
-
-    return BoundedRequest
-
-
-def _no_cancellation_noise(record: "logging.LogRecord") -> bool:
-    """Drop uvicorn's tracebacks of deliveries cancelled at shutdown: `listen` reports how many were cut short."""
-    import asyncio
-
-    if record.exc_info and record.exc_info[0] is not None and issubclass(record.exc_info[0], asyncio.CancelledError):
-        return False
-    return not record.getMessage().endswith("timeout graceful shutdown exceeded")
-
-
-@functools.lru_cache(maxsize=None)
-def _server_class() -> type:
-    """uvicorn.Server, reporting readiness and leaving the exit to `listen` (built lazily: uvicorn is heavy)."""
-    import asyncio
-
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def __init__(self, config: "uvicorn.Config", on_ready: Callable[[], None]) -> None:
-            super().__init__(config)
-            self._on_ready = on_ready
-            self.cut_short = 0  # deliveries still running when the shutdown ended
-
-        def stop(self) -> None:
-            self.should_exit = True
-
-        async def startup(self, sockets: Optional[list[socket.socket]] = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                self._on_ready()
-
-        async def _wait_tasks_to_complete(self) -> None:
-            # uvicorn's wait for in-flight deliveries, once each connection was told to stop (a request still arriving
-            # was then answered 503 and is not waited for): cancelled when the grace period runs out (uvicorn then
-            # cancels the deliveries, which have left its task set by the time shutdown() returns, so count them
-            # here), or left early after a second Ctrl-C (abandoning them).
-            running = len(self.server_state.tasks)
-            if running and not self.force_exit:
-                grace = self.config.timeout_graceful_shutdown
-                output.info(f"stopping: waiting up to {grace} s for {running} in-flight deliver{'y' if running == 1 else 'ies'} (Ctrl-C again to stop now)")
-            try:
-                await super()._wait_tasks_to_complete()
-            except asyncio.CancelledError:
-                self.cut_short = len(self.server_state.tasks)
-                raise
-            if self.force_exit:
-                self.cut_short = len(self.server_state.tasks)
-
-        def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-            # Like uvicorn's, minus re-raising the signal afterwards: that would end the process before the
-            # temporary webhook is deleted. A second Ctrl-C still forces an immediate shutdown.
-            return _signals_handled_by(self.handle_exit, signal.SIGINT, signal.SIGTERM)
-
-    return Server
 
 
 def _parse_size(text: str) -> int:

@@ -467,11 +467,11 @@ def test_sigterm_while_starting_up_still_exits_through_the_clean_up(app_dir):
 
 
 def test_signals_deferred_holds_ctrl_c_until_the_block_ends():
-    from argilla_hooks.cli.listen import _signals_deferred
+    from argilla_hooks.cli import signals
 
     reached_end = False
     with pytest.raises(KeyboardInterrupt):
-        with _signals_deferred():
+        with signals.deferred():
             os.kill(os.getpid(), signal.SIGINT)
             reached_end = True  # e.g. the id of the webhook just created is stored
     assert reached_end
@@ -522,7 +522,7 @@ def test_deliveries_cut_by_the_end_of_the_grace_period_are_counted():
 
     import uvicorn
 
-    from argilla_hooks.cli.listen import _server_class
+    from argilla_hooks.cli.listen_server import server_class
 
     started = threading.Event()
 
@@ -536,7 +536,7 @@ def test_deliveries_cut_by_the_end_of_the_grace_period_are_counted():
             await send({"type": "lifespan.shutdown.complete"})
 
     config = uvicorn.Config(never_answers, lifespan="on", log_level="critical", timeout_graceful_shutdown=1)
-    server = _server_class()(config, on_ready=lambda: None)
+    server = server_class()(config, on_ready=lambda: None)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
@@ -575,12 +575,12 @@ def served_by_listen_protocol(app, timeout: float, refused: Optional[list] = Non
 
     import uvicorn
 
-    from argilla_hooks.cli.listen import _http_protocol, _server_class
+    from argilla_hooks.cli.listen_server import http_protocol, server_class
 
-    protocol = _http_protocol(on_refused=lambda status, reason: refused.append((status, reason)) if refused is not None else None)
+    protocol = http_protocol(on_refused=lambda status, reason: refused.append((status, reason)) if refused is not None else None)
     protocol.timeout = timeout
     config = uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical", timeout_graceful_shutdown=30)
-    server = _server_class()(config, on_ready=lambda: None)
+    server = server_class()(config, on_ready=lambda: None)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
@@ -718,7 +718,7 @@ def test_a_password_in_a_forward_target_is_not_output():
 def test_the_listeners_request_time_limit_leaves_a_trickled_body_to_the_receiver():
     # Shorter than the receiver's own limit, the protocol would cut a trickled body off with a bare 408 that nothing
     # reports, before the receiver answers it and `hooks listen` prints it as rejected.
-    from argilla_hooks.cli.listen import _http_protocol
+    from argilla_hooks.cli.listen_server import http_protocol
     from argilla_hooks.receiver.app import BODY_TIMEOUT
 
-    assert _http_protocol().timeout > BODY_TIMEOUT
+    assert http_protocol().timeout > BODY_TIMEOUT
