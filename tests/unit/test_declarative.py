@@ -12,18 +12,9 @@ from pydantic import HttpUrl, TypeAdapter
 
 from argilla_hooks.client.errors import ServerError, UnprocessableEntity, WebhookNotFound
 from argilla_hooks.client.models import Webhook, WebhookCreate, WebhookUpdate
-from argilla_hooks.declarative import (
-    DesiredWebhook,
-    SpecError,
-    dump,
-    execute,
-    identical_webhooks,
-    load_file,
-    load_text,
-    normalize_url,
-    parse,
-    plan,
-)
+from argilla_hooks.client.models import normalize_url
+from argilla_hooks.declarative import execute, plan
+from argilla_hooks.webhook_file import DesiredWebhook, SpecError, dump, identical_webhooks, load_file, load_text, parse
 from argilla_hooks.events import SUBSCRIBABLE
 
 
