@@ -67,26 +67,39 @@ class Action:
     diffs: tuple[FieldDiff, ...] = ()
 
     @property
+    def target(self) -> DesiredWebhook:
+        """The file's entry, which every action but a delete has."""
+        assert self.desired is not None, self.kind
+        return self.desired
+
+    @property
+    def webhook(self) -> Webhook:
+        """The server's webhook, which every action but a create has."""
+        assert self.current is not None, self.kind
+        return self.current
+
+    @property
     def url(self) -> str:
-        return self.current.url if self.current is not None else self.desired.normalized_url
+        return self.current.url if self.current is not None else self.target.normalized_url
 
     def line(self) -> str:
         """`+ url [events]`, `~ url: events: [a] -> [b]; enabled: true -> false`, `- url`."""
         symbol = _SYMBOLS[self.kind]
         if self.kind == "create":
-            target = self.desired
+            target = self.target
             extra = "" if target.enabled else " (disabled)"
             described = f" {_show(target.description)}" if target.description is not None else ""
             return f"{symbol} {self.url}{described} {_show(target.events)}{extra}"
-        described = f" {_show(self.current.description)}" if self.current.description is not None else ""
-        ident = f" (id {self.current.short_id})"
+        webhook = self.webhook
+        described = f" {_show(webhook.description)}" if webhook.description is not None else ""
+        ident = f" (id {webhook.short_id})"
         if self.kind == "update":
             return f"{symbol} {self.url}{described}{ident}: " + "; ".join(str(d) for d in self.diffs)
         return f"{symbol} {self.url}{described}{ident}"
 
     def to_json(self) -> dict[str, Any]:
         """Uniform keys for every kind: the target state (the deleted one's for deletes) and the field changes."""
-        state = self.desired.to_json() if self.desired is not None else _state_of(self.current)
+        state = self.desired.to_json() if self.desired is not None else _state_of(self.webhook)
         return {
             "action": self.kind,
             "id": str(self.current.id) if self.current is not None else None,
@@ -187,7 +200,7 @@ def plan(desired: list[DesiredWebhook], current: list[Webhook], prune: bool = Fa
             result.creates.append(Action("create", desired=wanted))
             continue
         diffs = _diffs(wanted, match)
-        kind = "update" if diffs else "unchanged"
+        kind: ActionKind = "update" if diffs else "unchanged"
         (result.updates if diffs else result.unchanged).append(Action(kind, wanted, match, diffs))
 
     if prune:
@@ -197,9 +210,9 @@ def plan(desired: list[DesiredWebhook], current: list[Webhook], prune: bool = Fa
 
     problems = []
     for action in result.creates:
-        problem = strict_url_problem(action.desired.url)
+        problem = strict_url_problem(action.target.url)
         if problem is not None:
-            problems.append(f"{action.desired.where}: url: {problem}")
+            problems.append(f"{action.target.where}: url: {problem}")
     if result.total_after > MAX_WEBHOOKS:
         problems.append(
             f"the server would hold {result.total_after} webhooks after this apply ({len(desired)} in the file "
@@ -314,13 +327,13 @@ def _run(action: Action, client: WebhookClient) -> Outcome:
     try:
         if action.kind == "delete":
             try:
-                return Outcome(action, "done", client.delete(action.current.id))
+                return Outcome(action, "done", client.delete(action.webhook.id))
             except WebhookNotFound:  # deleted meanwhile (another `apply --prune`, `hooks delete`): gone, as wanted
-                return Outcome(action, "done", action.current, note="it was already deleted")
+                return Outcome(action, "done", action.webhook, note="it was already deleted")
         if action.kind == "update":
             body = WebhookUpdate(**{d.field: _jsonable(d.new) for d in action.diffs})
-            return Outcome(action, "done", client.update(action.current.id, body))
-        wanted = action.desired
+            return Outcome(action, "done", client.update(action.webhook.id, body))
+        wanted = action.target
         created = client.create(WebhookCreate(url=wanted.url, events=list(wanted.events), description=wanted.description))
         if wanted.enabled:
             return Outcome(action, "done", created)

@@ -159,10 +159,10 @@ class Ping(_Payload):
 
 EventData = Union[Dataset, Record, Response, Ping]
 
-_MODELS: dict[str, type[_Payload]] = {"dataset": Dataset, "record": Record, "response": Response, "ping": Ping}
+_MODELS: dict[str, type[EventData]] = {"dataset": Dataset, "record": Record, "response": Response, "ping": Ping}
 
 
-def data_model(event_type: str) -> Optional[type[_Payload]]:
+def data_model(event_type: str) -> Optional[type[EventData]]:
     """The model of `data` for an event type (`record.completed` -> Record), or None for a type Argilla 2.8 lacks."""
     return _MODELS.get(event_type.partition(".")[0])
 

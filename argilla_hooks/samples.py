@@ -249,10 +249,12 @@ def build_event(event_type: str, overrides: Optional[dict[str, Any]] = None) -> 
         if unsendable:
             raise SampleError(unsendable)
         body["data"] = deep_merge(body["data"], overrides)
+    model = data_model(event_type)
+    assert model is not None  # sample_event refused any other type
     try:
         # Strictly, from the JSON text that is sent: what passes is what goes out, as Argilla would write it, so
         # "3" is no count, "true" no boolean and 0 no time (lax validation would pass them and send them as given).
-        data = data_model(event_type).model_validate_json(json.dumps(body["data"]), strict=True)
+        data = model.model_validate_json(json.dumps(body["data"]), strict=True)
     except ValidationError as exc:
         # Only `data` can be wrong (the envelope is ours), and its errors are located relative to it.
         raise SampleError([(_path("data", error["loc"]), error["msg"]) for error in exc.errors()]) from None
@@ -310,7 +312,9 @@ def _not_json(value: Any, path: str) -> list[tuple[str, str]]:
 
 
 def _surrogates(text: str) -> str:
-    escape = _shown(_LONE_SURROGATE.search(text).group())
+    found = _LONE_SURROGATE.search(text)
+    assert found is not None  # called for a text that holds one
+    escape = _shown(found.group())
     return f"holds a lone surrogate escape ({escape}), half of a UTF-16 pair and no character; Argilla never sends one"
 
 

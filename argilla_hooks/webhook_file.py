@@ -238,6 +238,7 @@ def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tu
 
     if problems:
         return None, problems
+    assert isinstance(url, str)  # else a problem was listed
     return DesiredWebhook(url, tuple(events), enabled, description, entry=number, source=source), []
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -18,6 +18,9 @@ from argilla_hooks.cli import auth, export_apply, listen, output, trigger, webho
 from argilla_hooks.cli.errors import CommandError, classify
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.text_streams import use_utf8_whatever_the_locale
+
+if TYPE_CHECKING:
+    from typer._click import Context  # what TyperGroup's methods take (typer.Context is a subclass)
 
 
 class HooksGroup(TyperGroup):
@@ -29,7 +32,7 @@ class HooksGroup(TyperGroup):
         with _usage_errors_on_one_line():  # `hooks --bogus`
             return super().make_context(info_name, args, parent, **extra)
 
-    def invoke(self, ctx: typer.Context):
+    def invoke(self, ctx: Context):
         try:
             with _usage_errors_on_one_line():  # `hooks lst`, `hooks show` (no id), `hooks list --bogus`
                 return super().invoke(ctx)
@@ -44,12 +47,12 @@ class HooksGroup(TyperGroup):
             output.error(message)
             raise typer.Exit(int(code)) from None
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         from argilla_hooks.cli.shell_completion import take_named_shell
 
         return super().parse_args(ctx, take_named_shell(ctx, args))
 
-    def get_params(self, ctx: typer.Context) -> list:
+    def get_params(self, ctx: Context) -> list:
         from argilla_hooks.cli.shell_completion import take_over_completion_options
 
         params = super().get_params(ctx)
@@ -163,7 +166,7 @@ def main() -> None:
             raise
         # Known failures, and stdout or a named file that cannot be written, are one line; the rest are bugs.
         if isinstance(exc, OSError) and exc.filename is None and exc.errno in _FULL_OR_BROKEN:
-            exc = output.stdout_failed(exc.strerror)  # ours, or typer's --help written by rich
+            exc = output.stdout_failed(exc.strerror or str(exc))  # ours, or typer's --help written by rich
         elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
             exc = CommandError(f"{exc.filename}: {exc.strerror}")  # e.g. --install-completion and a read-only ~/.bashrc
         message, code = classify(exc) or (

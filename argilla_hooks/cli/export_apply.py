@@ -72,6 +72,7 @@ def export(
         return
     from argilla_hooks.atomic_file import write_atomically
 
+    assert output_file is not None  # else to_stdout
     try:
         write_atomically(output_file, text.encode("utf-8"))
     except OSError as exc:
@@ -218,6 +219,7 @@ _PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 def _print_result(result: "ApplyResult", *, show_secrets: bool) -> None:
     for outcome in result.done:
         webhook = outcome.webhook
+        assert webhook is not None  # a step done has the server's copy
         line = f"{_PAST[outcome.action.kind]} {webhook.url} (id {webhook.short_id})"
         if outcome.note:
             line += f": {outcome.note}"
@@ -238,6 +240,7 @@ def _summary(result: "ApplyResult") -> str:
 def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
     """Say what was and was not applied, and exit with the code of what stopped it: the failure's, or 130 for Ctrl-C."""
     [failed] = result.failed
+    assert failed.error is not None  # a step failed has what stopped it
     if isinstance(failed.error, KeyboardInterrupt):
         # The step's request may have reached Argilla before Ctrl-C; running apply again is safe either way.
         what, message, code = "interrupted", "Argilla may or may not have made this change", ExitCode.INTERRUPTED

@@ -116,7 +116,7 @@ def listen(
     from argilla_hooks.client.models import check_url, hide_userinfo
     from argilla_hooks.receiver.verify import decode_secret
 
-    secret_from_env = bool(secret) and ctx.get_parameter_source("secret").name == "ENVIRONMENT"
+    secret_from_env = bool(secret) and getattr(ctx.get_parameter_source("secret"), "name", None) == "ENVIRONMENT"
     if secret_from_env and (no_verify or webhook or register):
         secret = None  # a flag choosing how to verify outranks a secret left in the environment
     if no_verify and (secret or webhook or register):
@@ -193,7 +193,7 @@ def listen(
             if client is not None:
                 client.close()
         printer.stopped(handled)
-        if left_behind:
+        if left_behind and registered is not None:
             raise CommandError(f"temporary webhook {registered.id} was left on the server", ExitCode.ERROR)
         if cut_short:
             raise CommandError(

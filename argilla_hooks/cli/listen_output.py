@@ -78,8 +78,8 @@ def describe_resource(event_type: Optional[str], data: Optional[dict[str, Any]])
     if kind == "record":
         return f"record {short(data.get('id'))} in {dataset_name(data.get('dataset'))}"
     if kind == "response":
-        user = data.get("user") if isinstance(data.get("user"), dict) else {}
-        record = data.get("record") if isinstance(data.get("record"), dict) else {}
+        user, record = data.get("user"), data.get("record")
+        user, record = (user if isinstance(user, dict) else {}), (record if isinstance(record, dict) else {})
         return f"response {short(data.get('id'))} by {user.get('username', '?')} on record {short(record.get('id'))}"
     return short(data.get("id"))
 

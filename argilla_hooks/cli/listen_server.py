@@ -7,7 +7,7 @@ import contextlib
 import functools
 import signal
 import socket
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from argilla_hooks import settings
 from argilla_hooks.cli import output, signals
@@ -233,9 +233,11 @@ def server_class() -> type:
             if self.force_exit:
                 self.cut_short = len(self.server_state.tasks)
 
-        def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
             # Like uvicorn's, minus re-raising the signal afterwards: that would end the process before the
             # temporary webhook is deleted. A second Ctrl-C still forces an immediate shutdown.
-            return signals.handled_by(self.handle_exit, signal.SIGINT, signal.SIGTERM)
+            with signals.handled_by(self.handle_exit, signal.SIGINT, signal.SIGTERM):
+                yield
 
     return Server

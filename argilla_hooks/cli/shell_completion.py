@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer import _completion_shared
 from typer._click.shell_completion import (
@@ -52,6 +53,10 @@ complete -F %(complete_func)s %(prog_name)s
 
 class _PathsOnlyWherePaths:
     """Answers `file` for a parameter that takes a path (typer answers nothing there, leaving it to the fallback)."""
+
+    cli: Any  # set by ShellComplete, which the shells' classes below also derive from
+    ctx_args: Any
+    prog_name: str
 
     def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
         ctx = _resolve_context(self.cli, self.ctx_args, self.prog_name, args)

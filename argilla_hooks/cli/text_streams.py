@@ -32,7 +32,7 @@ def use_utf8_whatever_the_locale() -> None:
         # The bytes the shell passed, as UTF-8 (what terminals and scripts send), not as the locale's ASCII.
         sys.argv = [os.fsencode(arg).decode("utf-8", "surrogateescape") for arg in sys.argv]
     if sys.stdout is not None and codecs.lookup(sys.stdout.encoding or "ascii").name != "utf-8":
-        sys.stdout.reconfigure(errors=ESCAPE)
+        sys.stdout.reconfigure(errors=ESCAPE)  # type: ignore[union-attr]  # sys.stdout is a TextIOWrapper
 
 
 def read_stdin() -> str:

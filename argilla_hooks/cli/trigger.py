@@ -81,7 +81,7 @@ def trigger(
     from argilla_hooks.client.models import check_url, hide_userinfo
     from argilla_hooks.samples import DeliveryError, SampleError, build_event, parse_overrides, send, sign
 
-    from_environment = secret is not None and ctx.get_parameter_source("secret").name == "ENVIRONMENT"
+    from_environment = secret is not None and getattr(ctx.get_parameter_source("secret"), "name", None) == "ENVIRONMENT"
     if webhook and secret is not None and not from_environment:
         raise UsageProblem("give --secret or --webhook, not both")
     try:
@@ -101,6 +101,7 @@ def trigger(
     if webhook:  # a flag beats the environment, as everywhere else
         with get_client(api_url, api_key, profile) as client:
             secret = client.get(webhook).secret
+    assert secret is not None  # checked above, or the webhook's
     try:
         headers = sign(secret, None, None, body)
     except SampleError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import threading
 import time
@@ -148,7 +149,8 @@ class ArgillaClient:
         except ValueError:
             return self.get(id_or_prefix).id
 
-    def resolve_ids(self, ids: Iterable[str | UUID]) -> list[UUID]:
+    # builtins.list: in this class, a bare `list` in an annotation after `def list` names that method.
+    def resolve_ids(self, ids: Iterable[str | UUID]) -> builtins.list[UUID]:
         """The full ids of several ids or prefixes, in order and once each, all checked against one listing: an
         unknown id (a full one too) or an ambiguous prefix raises before the caller changes anything."""
         wanted = _given_ids(ids)
@@ -182,7 +184,7 @@ class ArgillaClient:
 
     # --- internals ------------------------------------------------------------------------
 
-    def _match(self, wanted: str, webhooks: list[Webhook]) -> Webhook:
+    def _match(self, wanted: str, webhooks: builtins.list[Webhook]) -> Webhook:
         needle = wanted.strip().lower()
         try:
             needle = str(UUID(needle))  # the other spellings UUID() reads ({...}, urn:uuid:, no hyphens), as resolve_id

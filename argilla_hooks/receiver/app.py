@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Iterable, MutableMapping
@@ -126,9 +127,9 @@ class ReceiverApp:
         # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
         self._paths = frozenset({root, root.rstrip("/") + "/"})
         self._by_type: dict[str, tuple[list[tuple[int, Handler]], bool]] = {}
-        # Events that may still start (None: no limit). Taken when one starts, given back when it fails, so that
+        # Events that may still start (inf: no limit). Taken when one starts, given back when it fails, so that
         # exactly `max_events` succeed however many arrive at once.
-        self._slots = max_events
+        self._slots: float = math.inf if max_events is None else max_events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -189,7 +190,7 @@ class ReceiverApp:
                 self.on_report(self._event_report(200, msg_id, delivery, reason="already handled", duplicate=True))
             return
 
-        counted = self._slots is not None and bool(wanted or self.forward_to or not self.handlers)
+        counted = bool(wanted or self.forward_to or not self.handlers)  # else it runs nothing: not an event handled
         if counted:
             if self._slots <= 0:
                 self.log.end(key, done, False)

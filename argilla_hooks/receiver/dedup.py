@@ -6,8 +6,9 @@ Argilla retries with a new `webhook-id`, so an event is keyed on its body: (`typ
 
 from __future__ import annotations
 
+import enum
 from collections import OrderedDict
-from typing import Any, Optional, Union
+from typing import Any, Final, Literal, Optional, Union
 
 import anyio
 
@@ -17,12 +18,11 @@ _COMPLETE = None  # stored for a key whose every step succeeded
 _NOTHING_DONE: frozenset[int] = frozenset()
 
 
-class _InFlight:
-    def __repr__(self) -> str:
-        return "IN_FLIGHT"
+class _InFlight(enum.Enum):
+    IN_FLIGHT = "IN_FLIGHT"  # an enum member, so that `x is IN_FLIGHT` narrows a type checker's view of x
 
 
-IN_FLIGHT = _InFlight()
+IN_FLIGHT: Final = _InFlight.IN_FLIGHT
 
 
 class DeliveryLog:
@@ -38,7 +38,7 @@ class DeliveryLog:
         # key -> None while one delivery runs, or the Event that later identical deliveries wait on.
         self._in_flight: dict[EventKey, Optional[anyio.Event]] = {}
 
-    def try_begin(self, key: EventKey) -> Union[frozenset[int], None, _InFlight]:
+    def try_begin(self, key: EventKey) -> Union[frozenset[int], None, Literal[_InFlight.IN_FLIGHT]]:
         """`begin` without waiting: IN_FLIGHT when an identical delivery is running (then await `begin`)."""
         if key in self._in_flight:
             return IN_FLIGHT

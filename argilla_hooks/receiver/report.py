@@ -98,7 +98,7 @@ class DeliveryReport:
         """
         delivery = self.delivery
         raw = delivery.data_text() if self.kind == "event" and self.verified and delivery is not None else None
-        if raw is None:
+        if raw is None or delivery is None:
             return _ENCODER.encode(self.to_json())
         handlers = ", ".join(
             f'{{"name": {_string(h.name)}, "ok": true, "duration_ms": {h.duration_ms!r}, "error": null}}'

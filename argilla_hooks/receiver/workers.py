@@ -78,6 +78,7 @@ class SyncWorkers:
                     future, run_in_context, call = batch.popleft()
                 except IndexError:
                     break
+                outcome: _Outcome
                 try:
                     outcome = (future, run_in_context(call), None)
                 except BaseException as exc:  # handed to the awaiting handler call, which reports it
