@@ -106,14 +106,22 @@ def _validation_message(error: dict) -> str:
 
 
 def one_line(text: str, secret: Optional[str] = None) -> str:
-    """`text` as one short printable line, with `secret` (the API key) replaced by ***.
+    """`text` as one short printable line, with `secret` (the API key) replaced by ***: line breaks and other spacing
+    as single spaces, any other control character escaped (`\\x1b`), so that it shows what was sent and cannot act
+    on a terminal.
 
     A proxy's error page may echo the request's headers, and a body may hold terminal escape sequences.
     """
     if secret:
         text = text.replace(secret, "***")  # before cutting, which could leave half of the key
-    line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    line = " ".join("".join(_printable(ch) for ch in text).split())
     return line if len(line) <= MAX_DETAIL else line[: MAX_DETAIL - 3] + "..."
+
+
+def _printable(ch: str) -> str:
+    if ch.isprintable() or ch.isspace():  # spacing is joined into single spaces by one_line
+        return ch
+    return ch.encode("unicode_escape").decode("ascii")  # \x1b, \u200b
 
 
 def error_for_status(status_code: int, detail: Any, *, api_url: str, secret: Optional[str] = None) -> APIStatusError:

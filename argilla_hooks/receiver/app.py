@@ -165,7 +165,7 @@ class ReceiverApp:
                 if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):  # load balancers probe both
                     await _respond(send, 200, _HEALTHY)  # (the server drops the body of a HEAD answer)
                     return
-                raise self._refused_route(path, scope["method"])
+                raise self._refused_route(path, scope["method"], scope.get("root_path", ""))
             msg_id, body = await self._read_verified(receive, raw_headers)
             try:
                 delivery = Delivery(body, raw_headers, signed=self.verifier is not None)
@@ -225,12 +225,12 @@ class ReceiverApp:
             headers = decode_headers(raw_headers)
             self.on_report(DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=rejected.reason))
 
-    def _refused_route(self, path: str, method: str) -> _Rejected:
+    def _refused_route(self, path: str, method: str, root_path: str) -> _Rejected:
         if path in self._paths:
             return _Rejected(405, f"{method} is not allowed: deliveries are POSTed", allow=b"POST")
         if path == HEALTH_PATH:
             return _Rejected(405, f"{method} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
-        return _Rejected(404, f"nothing here: deliveries go to {min(self._paths)}")
+        return _Rejected(404, f"nothing here: deliveries go to {root_path}{min(self._paths)}")  # as the sender sees it
 
     async def _read_verified(
         self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]

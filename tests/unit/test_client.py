@@ -318,7 +318,7 @@ def test_a_plain_text_error_body_is_one_short_line_without_the_key():
         with pytest.raises(errors.ServerError) as info:
             client().list()
     message = str(info.value)
-    assert message.startswith("Argilla server error (502): upstream said: key=*** [2J yyy") and message.endswith("...")
+    assert message.startswith("Argilla server error (502): upstream said: key=***\\x1b[2J yyy") and message.endswith("...")
     assert OWNER_KEY not in message and "\n" not in message and "\x1b" not in message
     assert len(message) < 250
 

@@ -278,7 +278,8 @@ async def test_mounted_under_a_prefix_the_app_routes_below_it(secret):
         assert (await client.post("/argilla/", content=body, headers=signed_headers(secret, body))).status_code == 204
         assert (await client.get("/argilla/healthz")).status_code == 200
         assert (await client.get("/argillax/healthz")).status_code == 404  # another prefix is another path
-        assert (await client.post("/elsewhere")).status_code == 404
+        lost = await client.post("/elsewhere")
+        assert lost.status_code == 404 and lost.json()["error"] == "nothing here: deliveries go to /argilla/"
 
 
 async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(secret, deliver):
