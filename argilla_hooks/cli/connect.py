@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any, Optional
 
 from argilla_hooks import settings
 
 if TYPE_CHECKING:
+    import typer
+
     from argilla_hooks.client import ArgillaClient
 
 
@@ -16,3 +19,20 @@ def get_client(api_url: Optional[str], api_key: Optional[str], profile: Optional
 
     resolved = settings.resolve(api_url, api_key, profile)
     return ArgillaClient(resolved.api_url, resolved.api_key, **options)
+
+
+def same_server(ctx: "typer.Context") -> tuple[str, str]:
+    """For a command we tell the user to run next: the `--profile` and `--api-url` typed on this command line (without
+    them it would go to another server), and a note to add after the command when a key was typed there (the key is
+    never printed)."""
+    options = ""
+    for name, flag in (("profile", "--profile"), ("api_url", "--api-url")):
+        if typed(ctx, name):
+            options += f" {flag} {shlex.quote(ctx.params[name])}"
+    return options, " with the same --api-key" if typed(ctx, "api_key") else ""
+
+
+def typed(ctx: "typer.Context", name: str) -> bool:
+    """Whether the parameter `name` was given on the command line (not by the environment or a default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 import typer
 
 from argilla_hooks.cli import output
-from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.connect import get_client, same_server, typed
 from argilla_hooks.cli.errors import CommandError, UsageProblem, classify
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
@@ -264,23 +264,15 @@ def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
 
 def _rerun_command(ctx: typer.Context, source: str, prune: bool) -> str:
     """The apply that finishes the job: without --prune the plan would count the webhooks it deleted as still there,
-    and without the --profile or --api-url typed on the line it would go to another server. A key typed on the line
-    is not repeated (it is never printed)."""
+    and it goes to the same server (see same_server)."""
     options = " --prune" if prune else ""
-    if prune and _typed(ctx, "yes"):
+    if prune and typed(ctx, "yes"):
         options += " --yes"  # without it, off a terminal, the rerun would refuse to delete
-    for name, flag in (("profile", "--profile"), ("api_url", "--api-url")):
-        if _typed(ctx, name):
-            options += f" {flag} {shlex.quote(ctx.params[name])}"
-    key = " with the same --api-key" if _typed(ctx, "api_key") else ""
+    server, key = same_server(ctx)
+    options += server
     if source == "<stdin>":
         return f"the same `hooks apply -f -{options}`{key}"
     return f"`hooks apply -f {shlex.quote(source)}{options}`{key}"
-
-
-def _typed(ctx: typer.Context, name: str) -> bool:
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name == "COMMANDLINE"
 
 
 def _finish(the_plan: "Plan", exit_code: bool) -> None:

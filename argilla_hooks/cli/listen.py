@@ -14,7 +14,7 @@ import typer
 
 from argilla_hooks import settings
 from argilla_hooks.cli import completion, output, signals
-from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.connect import get_client, same_server
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.listen_server import serve
@@ -189,12 +189,12 @@ def listen(
         finally:
             sock.close()
             if registered is not None and client is not None:
-                left_behind = not _unregister(client, registered)
+                left_behind = not _unregister(client, registered, ctx)
             if client is not None:
                 client.close()
         printer.stopped(handled)
-        if left_behind and registered is not None:
-            raise CommandError(f"temporary webhook {registered.id} was left on the server", ExitCode.ERROR)
+        if left_behind:
+            raise typer.Exit(ExitCode.ERROR)  # _unregister said why, and what to run
         if cut_short:
             raise CommandError(
                 f"stopped before {cut_short} in-flight deliver{'y' if cut_short == 1 else 'ies'} finished (Argilla retries them)",
@@ -344,7 +344,7 @@ def _register(client: "ArgillaClient", url: str, events: list[str]) -> "Webhook"
     return client.create(WebhookCreate(url=url, events=events, description=description[:1000]))
 
 
-def _unregister(client: "ArgillaClient", webhook: "Webhook") -> bool:
+def _unregister(client: "ArgillaClient", webhook: "Webhook", ctx: typer.Context) -> bool:
     """Delete the session's webhook; False (after saying what to run) when it is still on the server."""
     from argilla_hooks.client.errors import WebhookNotFound
 
@@ -353,7 +353,11 @@ def _unregister(client: "ArgillaClient", webhook: "Webhook") -> bool:
     except WebhookNotFound:  # someone deleted it meanwhile (`hooks delete`): what we wanted
         output.info(f"the temporary webhook {webhook.id} was already deleted")
     except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C lands here too
-        output.error(f"could not delete the temporary webhook {webhook.id} ({exc or type(exc).__name__}); run: hooks delete {webhook.id}")
+        server, key = same_server(ctx)
+        output.error(
+            f"could not delete the temporary webhook {webhook.id} ({exc or type(exc).__name__}); "
+            f"run: hooks delete {webhook.id}{server}{key}"
+        )
         return False
     else:
         output.info(f"deleted the temporary webhook {webhook.short_id}")

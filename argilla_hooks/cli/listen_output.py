@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -128,6 +129,24 @@ class Printer:
         else:
             self._lines([line for line in lines if line])
 
+    def watch_reader(self) -> None:
+        """On the running loop: stop as soon as the reader of a pipe goes away (`hooks listen --json | head -1`), not
+        at the next write, which may be hours away. The write end of a pipe polls as an error then, and as nothing
+        else ever (a terminal or a socket may also have input, so they are left to the next write)."""
+        try:
+            fd = self.stream.fileno()
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                return
+        except (AttributeError, ValueError, OSError):  # a stream with no descriptor (a test runner's capture)
+            return
+        loop = asyncio.get_running_loop()
+
+        def reader_gone() -> None:
+            loop.remove_reader(fd)
+            self._stop_writing(None)
+
+        loop.add_reader(fd, reader_gone)
+
     def stopped(self, handled: int) -> None:
         if self.as_json:
             self._json({"kind": "stopped", "handled": handled})
@@ -211,16 +230,21 @@ class Printer:
             self.stream.write(text)
             self.stream.flush()
         except OSError as exc:
-            self.closed = True
-            if not isinstance(exc, BrokenPipeError):
-                self.write_error = exc.strerror or str(exc)
-            # The buffered rest would fail again when Python flushes at exit, with a traceback: send it to /dev/null.
-            with contextlib.suppress(OSError, ValueError):
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, self.stream.fileno())
-                os.close(devnull)
-            if self.on_closed is not None:
-                self.on_closed()
+            self._stop_writing(None if isinstance(exc, BrokenPipeError) else exc.strerror or str(exc))
+
+    def _stop_writing(self, error: Optional[str]) -> None:
+        """The reader went away (`error` None), or stdout cannot be written (why): write no more, and tell on_closed."""
+        if self.closed:
+            return
+        self.closed = True
+        self.write_error = error
+        # The buffered rest would fail again when Python flushes at exit, with a traceback: send it to /dev/null.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        if self.on_closed is not None:
+            self.on_closed()
 
     @staticmethod
     def _tracebacks(report: "DeliveryReport") -> None:

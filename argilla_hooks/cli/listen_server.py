@@ -69,7 +69,11 @@ def serve(
         import logging
 
         logging.getLogger("uvicorn.error").addFilter(no_cancellation_noise)
-    server = server_class()(config, on_ready=lambda: printer.ready(info))
+    def on_ready() -> None:
+        printer.ready(info)
+        printer.watch_reader()
+
+    server = server_class()(config, on_ready=on_ready)
     printer.on_closed = server.stop
     server.run(sockets=[sock])
     return handled, server.cut_short

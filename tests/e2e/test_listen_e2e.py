@@ -152,13 +152,16 @@ def test_failed_cleanup_prints_the_delete_command(app_dir, env, argilla, server_
     with argilla.http() as owner:
         user = _create_user(owner, "owner")  # a key that stops working while the listener runs
         try:
-            with Listener(["mod:on_dataset", "--register"], cwd=app_dir, env={**env, "ARGILLA_API_KEY": user["api_key"]}) as listener:
+            # The server on the command line, as a user of several servers gives it: the printed command must keep it.
+            args = ["mod:on_dataset", "--register", "--api-url", argilla.api_url]
+            with Listener(args, cwd=app_dir, env={**env, "ARGILLA_API_URL": None, "ARGILLA_API_KEY": user["api_key"]}) as listener:
                 webhook_id = listener.ready["webhook_id"]
                 owner.delete(f"/api/v1/users/{user['id']}").raise_for_status()
                 assert listener.stop() == 1
         finally:
             owner.delete(f"/api/v1/users/{user['id']}")  # already gone unless the listener failed to start
-    assert f"hooks delete {webhook_id}" in listener.stderr
+    assert f"run: hooks delete {webhook_id} --api-url {argilla.api_url}\n" in listener.stderr
+    assert listener.stderr.count("error:") == 1  # one failure, one line
     assert [w["id"] for w in server_webhooks()] == [webhook_id]  # really left behind, as the message says
     assert json.loads(listener.stdout_raw[-1])["kind"] == "stopped"  # the JSON stream still ends as documented
 
