@@ -39,8 +39,10 @@ class Listener:
         )
         self.lines: "queue.Queue[dict]" = queue.Queue()
         self.stdout_raw: list[str] = []
+        self.not_json: list[str] = []  # stdout lines that are not JSON: each fails the test
         self.stderr_lines: list[str] = []
-        threading.Thread(target=self._read_stdout, daemon=True).start()
+        self._stdout_reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._stdout_reader.start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
         try:
             self.ready = self.next(timeout=ready_timeout)
@@ -53,7 +55,10 @@ class Listener:
     def _read_stdout(self) -> None:
         for line in self.proc.stdout:
             self.stdout_raw.append(line)
-            self.lines.put(json.loads(line))  # a non-JSON line on stdout fails the test here
+            try:
+                self.lines.put(json.loads(line))
+            except ValueError:  # failed in __exit__: raised here, in this thread, it was only a warning
+                self.not_json.append(line)
 
     def _read_stderr(self) -> None:
         for line in self.proc.stderr:
@@ -85,6 +90,9 @@ class Listener:
     def __enter__(self) -> "Listener":
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self.proc.poll() is None:
             self.stop()
+        self._stdout_reader.join(10)
+        if exc_type is None:
+            assert not self.not_json, f"not JSON lines on stdout: {[line[:200] for line in self.not_json]}"

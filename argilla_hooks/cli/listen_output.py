@@ -145,7 +145,11 @@ class Printer:
             loop.remove_reader(fd)
             self._stop_writing(None)
 
+        blocking = os.get_blocking(fd)
         loop.add_reader(fd, reader_gone)
+        # uvloop (libuv) makes a watched descriptor non-blocking: our writes to it would then stop short with EAGAIN
+        # (an 8 MiB line was cut at 64 KiB), and so would those of every other process sharing the pipe.
+        os.set_blocking(fd, blocking)
 
     def stopped(self, handled: int) -> None:
         if self.as_json:

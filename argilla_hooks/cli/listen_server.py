@@ -96,6 +96,7 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
         _in_request = False  # a request has begun and not yet fully arrived
         _began_in_this_read = False
         _received = False  # any byte on this connection yet
+        _read_size = 0  # of the read being parsed
         # A request that one read leaves incomplete must be complete this many seconds later, or it is answered 408
         # and its connection closed: uvicorn waits for ever on a client that sends a head and then nothing, which held
         # a delivery open and made a Ctrl-C wait out the whole grace period. Longer than the receiver's own limit for
@@ -110,7 +111,7 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
             self._start_deadline()
 
         def data_received(self, data: bytes) -> None:
-            self._began_in_this_read, self._received = False, True
+            self._began_in_this_read, self._received, self._read_size = False, True, len(data)
             super().data_received(data)  # counted after parsing: the part of `data` past a complete head is body
             # A head that began in this read is counted from the next one: the read may also hold the request before
             # it, body and all (one read is bounded, so an endless head is still cut off).
@@ -129,6 +130,14 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
             self._stop_deadline()  # the connection's own (see connection_made): the request's starts when it is late
 
         def on_headers_complete(self) -> None:
+            if self.transport.is_closing():  # a request after a refused one in the same read: start nothing
+                return
+            # Measured when it could be over the limit: a head that came whole in a smaller read cannot be.
+            too_big = (self._read_size > MAX_REQUEST_HEAD or not self._began_in_this_read) and _head_size(self) > MAX_REQUEST_HEAD
+            if too_big:
+                self._close(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")
+                self.cycle = _REFUSED  # type: ignore[assignment]  # so that uvicorn drops the rest of this read (the body) instead of queueing it
+                return
             self._in_head = False
             super().on_headers_complete()
 
@@ -188,6 +197,22 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
             self.transport.close()
 
     return BoundedRequest
+
+
+def _head_size(protocol: Any) -> int:
+    """The size of a parsed request line and headers, near enough (the method and version are not kept; 16 bytes
+    stand for them): uvicorn keeps the target in `url` and the headers in `headers`."""
+    return len(protocol.url) + sum(len(name) + len(value) + 4 for name, value in protocol.headers) + 16
+
+
+class _Refused:
+    """Stands for the cycle of a request answered by the protocol itself: complete, so uvicorn feeds it nothing."""
+
+    response_started = response_complete = True
+    disconnected = False
+
+
+_REFUSED = _Refused()
 
 
 def no_cancellation_noise(record: "logging.LogRecord") -> bool:
