@@ -178,15 +178,22 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
         for row in [headers, *rows]:
             print_line("\t".join(row))
         return
+    from rich.measure import Measurement
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
+    longest_event = max((len(name) + 1 for row in rows for name in row[2].split(", ")), default=0)  # with its comma
     for header in headers:
-        # The short id stays whole however narrow the terminal: it is what the other commands take.
-        table.add_column(header, overflow="fold", no_wrap=header == "ID", min_width=8 if header == "ID" else None)
+        # Only the events (between names) and the description (between words) wrap: an id, a URL or a secret cut in
+        # two on a narrow terminal could no longer be copied.
+        wraps = header in ("EVENTS", "DESCRIPTION")
+        table.add_column(header, overflow="fold", no_wrap=not wraps, min_width=longest_event if header == "EVENTS" else None)
     for row in rows:
         table.add_row(*row, style=None if row[3] == "yes" else "dim")
-    _console(False).print(table)  # rich flushes
+    console = _console(False)
+    # Narrower than that, rows are printed wider than the terminal, which wraps them whole (as `docker ps` does).
+    console.width = max(console.width, Measurement.get(console, console.options.update_width(10_000), table).minimum)
+    console.print(table, crop=False)  # rich flushes
 
 
 def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:

@@ -368,12 +368,19 @@ def test_stdin_is_read_as_utf8_whatever_the_locale(served_argilla, tmp_path):
     assert served_argilla.webhooks[0]["description"] == "été"
 
 
-def test_a_narrow_terminal_still_shows_whole_short_ids(fake_argilla, monkeypatch):
+@pytest.mark.parametrize("width", [20, 80])
+def test_a_narrow_terminal_still_shows_whole_ids_urls_and_event_names(fake_argilla, monkeypatch, width):
     import io
 
-    hook = fake_argilla.add(description="a description long enough to need the room")
+    hook = fake_argilla.add(
+        url="https://example.com/a-receiver-with-a-long-path", events=["dataset.created", "response.created"],
+        description="a description long enough to need the room",
+    )
     shown = io.StringIO()
     monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(output, "_console", lambda stderr: output.new_console(file=shown, width=20))
+    monkeypatch.setattr(output, "_console", lambda stderr: output.new_console(file=shown, width=width))
     assert hooks("list").exit_code == 0
-    assert hook["id"][:8] in shown.getvalue()  # COLUMNS=20 used to fold it into 2-character pieces
+    # At 80 columns the URL and `response.created` were folded mid-word (`https://exampl` / `e.com/...`), at 20
+    # the short id into 2-character pieces: rows now run wider than the terminal instead, which wraps them whole.
+    assert hook["id"][:8] in shown.getvalue() and hook["url"] in shown.getvalue() and "response.created" in shown.getvalue()
+    assert "need the room" not in shown.getvalue()  # the description still wraps between words
