@@ -316,15 +316,16 @@ def test_sigterm_exits_0(app_dir):
     assert json.loads(listener.stdout_raw[-1]) == {"kind": "stopped", "handled": 0}
 
 
-_plain_listeners: list[subprocess.Popen] = []
+_started: list[subprocess.Popen] = []
 
 
 @pytest.fixture(autouse=True)
-def _no_plain_listener_left():
-    # A test that fails between starting a listener and stopping it must not leave it serving.
+def _no_process_left():
+    # A test that fails between starting a `hooks` process (in _started) and stopping it must not leave it serving:
+    # one failed run left a listener behind for half an hour.
     yield
-    while _plain_listeners:
-        proc = _plain_listeners.pop()
+    while _started:
+        proc = _started.pop()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -338,7 +339,7 @@ def plain_listener(*targets: str, cwd=None) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env={**os.environ, "NO_COLOR": "1"}, cwd=cwd,
     )
-    _plain_listeners.append(proc)
+    _started.append(proc)
     try:
         banner = proc.stdout.readline()
         assert banner.startswith("hooks listen on http://127.0.0.1:") and "verifying signatures" in banner, banner
@@ -430,6 +431,7 @@ def test_reader_of_stdout_going_away_stops_the_listener_quietly():
         [hooks_executable(), "listen", "--secret", SECRET, "--port", "0", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
     )
+    _started.append(proc)
     url = json.loads(proc.stdout.readline())["url"]
     proc.stdout.close()  # like `hooks listen --json | head -1`
     # At once, not at the next delivery's line: a script reading the ready line this way left a listener running.
@@ -445,6 +447,7 @@ def test_ctrl_c_waits_for_in_flight_and_a_second_one_stops_now_with_exit_130(app
             [hooks_executable(), "trigger", "dataset.created", "--to", listener.url, "--secret", SECRET],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
         )
+        _started.append(sender)
         _wait_for(started.exists)
         listener.proc.send_signal(signal.SIGINT)
         _wait_for(lambda: "in-flight" in listener.stderr)
@@ -460,6 +463,7 @@ def test_sigterm_while_starting_up_still_exits_through_the_clean_up(app_dir):
         [hooks_executable(), "listen", "slow_import:fn", "--secret", SECRET, "--port", "0", "--json"],
         cwd=app_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
     )
+    _started.append(proc)
     _wait_for((app_dir / "out.jsonl.importing").exists)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 130  # as for Ctrl-C, not killed by the signal (-15) before any `finally` ran
