@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import stat
@@ -131,11 +132,12 @@ class Printer:
 
     def watch_reader(self) -> None:
         """On the running loop: stop as soon as the reader of a pipe goes away (`hooks listen --json | head -1`), not
-        at the next write, which may be hours away. The write end of a pipe polls as an error then, and as nothing
-        else ever (a terminal or a socket may also have input, so they are left to the next write)."""
+        at the next write, which may be hours away. The write-only end of a pipe polls as an error then, and as
+        nothing else ever (a terminal, a socket or a named pipe opened for reading too may also have input, so they
+        are left to the next write)."""
         try:
             fd = self.stream.fileno()
-            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode) or fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_WRONLY:
                 return
         except (AttributeError, ValueError, OSError):  # a stream with no descriptor (a test runner's capture)
             return

@@ -90,6 +90,17 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
 
     from argilla_hooks.receiver.app import BODY_TIMEOUT
 
+    head_too_large = f"request head larger than {MAX_REQUEST_HEAD} bytes"
+
+    async def refuse_head(scope: Any, receive: Any, send: Any) -> None:
+        """The app of a request whose head is over the limit, in place of the receiver: 431, and the connection closes."""
+        await send({"type": "http.response.start", "status": 431, "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(head_too_large)), (b"connection", b"close"),
+        ]})
+        await send({"type": "http.response.body", "body": head_too_large.encode()})
+        if on_refused is not None:
+            on_refused(431, head_too_large)
+
     class BoundedRequest(HttpToolsProtocol):
         _in_head = True  # reading a request line and headers (a connection starts with one)
         _head_bytes = 0
@@ -118,7 +129,7 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
             if self._in_head and not self._began_in_this_read:
                 self._head_bytes += len(data)
                 if self._head_bytes > MAX_REQUEST_HEAD and not self.transport.is_closing():
-                    self._close(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")
+                    self._close(431, head_too_large)
             # Timed only when a read leaves a request incomplete: one that arrives whole, the usual case, costs no timer.
             if self._in_request and self._deadline is None and not self.transport.is_closing():
                 self._start_deadline()
@@ -130,15 +141,17 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
             self._stop_deadline()  # the connection's own (see connection_made): the request's starts when it is late
 
         def on_headers_complete(self) -> None:
-            if self.transport.is_closing():  # a request after a refused one in the same read: start nothing
-                return
-            # Measured when it could be over the limit: a head that came whole in a smaller read cannot be.
-            too_big = (self._read_size > MAX_REQUEST_HEAD or not self._began_in_this_read) and _head_size(self) > MAX_REQUEST_HEAD
-            if too_big:
-                self._close(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")
-                self.cycle = _REFUSED  # type: ignore[assignment]  # so that uvicorn drops the rest of this read (the body) instead of queueing it
-                return
             self._in_head = False
+            # Measured when it could be over the limit: a head that came whole in a smaller read cannot be.
+            if (self._read_size > MAX_REQUEST_HEAD or not self._began_in_this_read) and _head_size(self) > MAX_REQUEST_HEAD:
+                # Answered by uvicorn's own request cycle, in its turn (after a request before it on this connection),
+                # but by refuse_head instead of the receiver.
+                app, self.app = self.app, refuse_head
+                try:
+                    super().on_headers_complete()
+                finally:
+                    self.app = app
+                return
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
@@ -203,16 +216,6 @@ def _head_size(protocol: Any) -> int:
     """The size of a parsed request line and headers, near enough (the method and version are not kept; 16 bytes
     stand for them): uvicorn keeps the target in `url` and the headers in `headers`."""
     return len(protocol.url) + sum(len(name) + len(value) + 4 for name, value in protocol.headers) + 16
-
-
-class _Refused:
-    """Stands for the cycle of a request answered by the protocol itself: complete, so uvicorn feeds it nothing."""
-
-    response_started = response_complete = True
-    disconnected = False
-
-
-_REFUSED = _Refused()
 
 
 def no_cancellation_noise(record: "logging.LogRecord") -> bool:

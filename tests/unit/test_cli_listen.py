@@ -4,6 +4,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -440,6 +441,29 @@ def test_reader_of_stdout_going_away_stops_the_listener_quietly():
     assert trigger(url, "dataset.created").returncode == 1  # no longer listening
 
 
+def test_a_named_pipe_opened_for_reading_too_is_not_taken_for_a_reader_gone(tmp_path):
+    # `hooks listen --json 1<>fifo`: such a descriptor polls readable with the listener's own output, which stopped it.
+    fifo = tmp_path / "out"
+    os.mkfifo(fifo)
+    out = os.open(fifo, os.O_RDWR)
+    try:
+        proc = subprocess.Popen(
+            [hooks_executable(), "listen", "--secret", SECRET, "--port", "0", "--json"],
+            stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        )
+        _started.append(proc)
+        with open(fifo, encoding="utf-8") as reader:  # our own reader, which keeps reading
+            url = json.loads(reader.readline())["url"]
+            assert trigger(url, "dataset.created").returncode == 0
+            assert json.loads(reader.readline())["kind"] == "event"
+            assert proc.poll() is None
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+            assert json.loads(reader.readline())["kind"] == "stopped"
+    finally:
+        os.close(out)
+
+
 def test_ctrl_c_waits_for_in_flight_and_a_second_one_stops_now_with_exit_130(app_dir):
     started = app_dir / "out.jsonl.started"
     with Listener(["noisy:hangs", "--secret", SECRET], cwd=app_dir) as listener:
@@ -732,7 +756,7 @@ def test_the_listeners_request_time_limit_leaves_a_trickled_body_to_the_receiver
 
 
 @pytest.mark.parametrize("pieces", [[70_000], [190_000], [1_000, 69_000]], ids=["70 kB at once", "190 kB at once", "70 kB in two"])
-def test_a_request_head_over_64_kib_is_answered_431_however_it_arrives(pieces):
+def test_a_request_head_over_64_kib_is_answered_431_however_it_arrives(pieces, caplog):
     # Only heads that spanned several reads were measured: one that came in a single read (up to uvloop's 256 KiB)
     # passed, and so did one completed by the read after its first.
     from argilla_hooks import create_app
@@ -765,3 +789,29 @@ def test_a_request_head_over_64_kib_is_answered_431_however_it_arrives(pieces):
     assert answer.startswith(b"HTTP/1.1 431 ") and answer.count(b"HTTP/1.1") == 1, answer[:300]
     assert refused == [(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")] and ran == ["/"]  # only the head that fits ran: not the refused one, nor the one after it
     assert accepted.startswith(b"HTTP/1.1 204 ")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # a traceback followed each refusal
+
+
+def test_a_huge_head_pipelined_behind_a_delivery_waits_for_its_answer(caplog):
+    # The refusal took the connection from under the delivery before it: its 204 was never sent, its report lost
+    # (with --exit-after, the listener then never exited), and a traceback followed.
+    from argilla_hooks import create_app
+
+    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
+    first = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
+    huge = b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
+    handled, refused = [], []
+
+    async def slow(type):
+        await asyncio.sleep(0.3)  # still running when the huge head arrives
+        handled.append(type)
+
+    with served_by_listen_protocol(create_app(handlers=[slow], verify=False), timeout=5, refused=refused) as (server, port):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(first)
+            time.sleep(0.1)
+            sock.sendall(huge)
+            answer = _answers(sock)
+    assert answer.startswith(b"HTTP/1.1 204 ") and answer.count(b"HTTP/1.1 431 ") == 1 and answer.count(b"HTTP/1.1") == 2
+    assert handled == ["dataset.created"] and [status for status, _ in refused] == [431]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
