@@ -187,13 +187,20 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
         # Only the events (between names) and the description (between words) wrap: an id, a URL or a secret cut in
         # two on a narrow terminal could no longer be copied.
         wraps = header in ("EVENTS", "DESCRIPTION")
-        table.add_column(header, overflow="fold", no_wrap=not wraps, min_width=longest_event if header == "EVENTS" else None)
+        least = max(len(header), longest_event if header == "EVENTS" else 0)  # a header is not folded either
+        table.add_column(header, overflow="fold", no_wrap=not wraps, min_width=least if wraps else None)
     for row in rows:
         table.add_row(*row, style=None if row[3] == "yes" else "dim")
     console = _console(False)
-    # Narrower than that, rows are printed wider than the terminal, which wraps them whole (as `docker ps` does).
-    console.width = max(console.width, Measurement.get(console, console.options.update_width(10_000), table).minimum)
-    console.print(table, crop=False)  # rich flushes
+    if Measurement.get(console, console.options.update_width(10_000), table).minimum <= console.width:
+        console.print(table)  # rich flushes
+        return
+    # Too narrow for the table (a long URL; a terminal under about 100 columns): a block of `field: value` lines per
+    # webhook, which the terminal wraps where it must (rows wider than the terminal, wrapped by it, were unreadable).
+    width = max(len(header) for header in headers)
+    for number, row in enumerate(rows):
+        lines = [f"{header.lower() + ':':<{width + 1}} {cell}" for header, cell in zip(headers, row) if cell]
+        console.print(("\n" if number else "") + "\n".join(lines), style=None if row[3] == "yes" else "dim", markup=False, highlight=False, crop=False)
 
 
 def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:
