@@ -230,7 +230,7 @@ class ReceiverApp:
             return _Rejected(405, f"{method} is not allowed: deliveries are POSTed", allow=b"POST")
         if path == HEALTH_PATH:
             return _Rejected(405, f"{method} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
-        return _Rejected(404, f"nothing here: deliveries go to {root_path}{min(self._paths)}")  # as the sender sees it
+        return _Rejected(404, f"nothing here: deliveries go to {root_path.rstrip('/')}{min(self._paths)}")  # as the sender sees it
 
     async def _read_verified(
         self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]
