@@ -6,6 +6,7 @@ import shlex
 from typing import TYPE_CHECKING, Any, Optional
 
 from argilla_hooks import settings
+from argilla_hooks.cli.options import given_by
 
 if TYPE_CHECKING:
     import typer
@@ -27,12 +28,6 @@ def same_server(ctx: "typer.Context") -> tuple[str, str]:
     never printed)."""
     options = ""
     for name, flag in (("profile", "--profile"), ("api_url", "--api-url")):
-        if typed(ctx, name):
+        if given_by(ctx, name, "COMMANDLINE"):
             options += f" {flag} {shlex.quote(ctx.params[name])}"
-    return options, " with the same --api-key" if typed(ctx, "api_key") else ""
-
-
-def typed(ctx: "typer.Context", name: str) -> bool:
-    """Whether the parameter `name` was given on the command line (not by the environment or a default)."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name == "COMMANDLINE"
+    return options, " with the same --api-key" if given_by(ctx, "api_key", "COMMANDLINE") else ""

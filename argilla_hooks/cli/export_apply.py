@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 import typer
 
 from argilla_hooks.cli import output
-from argilla_hooks.cli.connect import get_client, same_server, typed
+from argilla_hooks.cli.connect import get_client, same_server
 from argilla_hooks.cli.errors import CommandError, UsageProblem, classify
 from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, given_by
 
 if TYPE_CHECKING:
     from argilla_hooks.declarative import ApplyResult, Plan
@@ -266,7 +266,7 @@ def _rerun_command(ctx: typer.Context, source: str, prune: bool) -> str:
     """The apply that finishes the job: without --prune the plan would count the webhooks it deleted as still there,
     and it goes to the same server (see same_server)."""
     options = " --prune" if prune else ""
-    if prune and typed(ctx, "yes"):
+    if prune and given_by(ctx, "yes", "COMMANDLINE"):
         options += " --yes"  # without it, off a terminal, the rerun would refuse to delete
     server, key = same_server(ctx)
     options += server

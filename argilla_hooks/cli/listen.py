@@ -18,7 +18,7 @@ from argilla_hooks.cli.connect import get_client, same_server
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.listen_server import serve
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option, given_by
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_required
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def listen(
     from argilla_hooks.client.models import check_url, hide_userinfo
     from argilla_hooks.receiver.verify import decode_secret
 
-    secret_from_env = bool(secret) and getattr(ctx.get_parameter_source("secret"), "name", None) == "ENVIRONMENT"
+    secret_from_env = bool(secret) and given_by(ctx, "secret", "ENVIRONMENT")
     if secret_from_env and (no_verify or webhook or register):
         secret = None  # a flag choosing how to verify outranks a secret left in the environment
     if no_verify and (secret or webhook or register):

@@ -40,6 +40,11 @@ class ListenInfo:
     def url(self) -> str:
         return http_url(self.host, self.port, self.path)
 
+    @property
+    def shown_forward_to(self) -> list[str]:
+        """The forward targets as output shows them: a password in one is not."""
+        return [hide_userinfo(url) for url in self.forward_to]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "ready",
@@ -50,7 +55,7 @@ class ListenInfo:
             "verify": self.verify,
             "events": self.events,
             "handlers": self.handlers,
-            "forward_to": [hide_userinfo(url) for url in self.forward_to],  # a password in one is not output
+            "forward_to": self.shown_forward_to,
             "webhook_id": self.webhook_id,
             "registered": self.registered,
         }
@@ -116,7 +121,7 @@ class Printer:
             f"  handlers: {', '.join(info.handlers) if info.handlers else 'built-in printer'}",
         ]
         if info.forward_to:
-            lines.append(f"  forward:  {', '.join(hide_userinfo(url) for url in info.forward_to)}")
+            lines.append(f"  forward:  {', '.join(info.shown_forward_to)}")
         if info.webhook_id:
             how = "registered for this session, deleted on exit" if info.registered else "existing webhook"
             lines.append(f"  webhook:  {info.webhook_id} ({how})")

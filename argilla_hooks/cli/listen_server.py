@@ -106,8 +106,7 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
         _head_bytes = 0
         _in_request = False  # a request has begun and not yet fully arrived
         _began_in_this_read = False
-        _received = False  # any byte on this connection yet
-        _read_size = 0  # of the read being parsed
+        _read_size = 0  # of the read being parsed (0: nothing received on this connection yet)
         # A request that one read leaves incomplete must be complete this many seconds later, or it is answered 408
         # and its connection closed: uvicorn waits for ever on a client that sends a head and then nothing, which held
         # a delivery open and made a Ctrl-C wait out the whole grace period. Longer than the receiver's own limit for
@@ -122,7 +121,7 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
             self._start_deadline()
 
         def data_received(self, data: bytes) -> None:
-            self._began_in_this_read, self._received, self._read_size = False, True, len(data)
+            self._began_in_this_read, self._read_size = False, len(data)
             super().data_received(data)  # counted after parsing: the part of `data` past a complete head is body
             # A head that began in this read is counted from the next one: the read may also hold the request before
             # it, body and all (one read is bounded, so an endless head is still cut off).
@@ -197,7 +196,7 @@ def http_protocol(on_refused: Optional[Callable[[int, str], None]] = None) -> An
         def _close(self, status: int, message: str) -> None:
             # The receiver, if it waits for the body, then sees the client go away (uvicorn tells it when the
             # connection closes) and ends the delivery; an answer it already started is left as it is.
-            if not self._received:
+            if not self._read_size:
                 pass  # nothing was sent: there is no request to answer
             elif self._in_head or not self.cycle.response_started:
                 self.transport.write(

@@ -197,9 +197,9 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
         return
     # Too narrow for the table (a long URL; a terminal under about 100 columns): a block of `field: value` lines per
     # webhook, which the terminal wraps where it must (rows wider than the terminal, wrapped by it, were unreadable).
-    width = max(len(header) for header in headers)
+    names = [header.lower() for header in headers]
     for number, row in enumerate(rows):
-        lines = [f"{header.lower() + ':':<{width + 1}} {cell}" for header, cell in zip(headers, row) if cell]
+        lines = _aligned([(name, cell) for name, cell in zip(names, row) if cell], width=max(map(len, names)))
         console.print(("\n" if number else "") + "\n".join(lines), style=None if row[3] == "yes" else "dim", markup=False, highlight=False, crop=False)
 
 
@@ -215,6 +215,11 @@ def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:
     ]
     if show_secret:
         fields.insert(3, ("secret", webhook.secret))
-    width = max(len(name) for name, _ in fields)
-    for name, value in fields:
-        print_line(f"{name + ':':<{width + 1}} {visible(value)}")
+    for line in _aligned([(name, visible(value)) for name, value in fields]):
+        print_line(line)
+
+
+def _aligned(fields: list[tuple[str, str]], width: Optional[int] = None) -> list[str]:
+    """`name: value` lines with the values in one column (after the longest name, or `width`)."""
+    width = width or max(len(name) for name, _ in fields)
+    return [f"{name + ':':<{width + 1}} {value}" for name, value in fields]

@@ -11,7 +11,7 @@ from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, given_by
 
 
 def trigger(
@@ -81,7 +81,7 @@ def trigger(
     from argilla_hooks.client.models import check_url, hide_userinfo
     from argilla_hooks.samples import DeliveryError, SampleError, build_event, parse_overrides, send, sign
 
-    from_environment = secret is not None and getattr(ctx.get_parameter_source("secret"), "name", None) == "ENVIRONMENT"
+    from_environment = secret is not None and given_by(ctx, "secret", "ENVIRONMENT")
     if webhook and secret is not None and not from_environment:
         raise UsageProblem("give --secret or --webhook, not both")
     try:
