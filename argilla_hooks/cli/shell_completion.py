@@ -61,15 +61,24 @@ class _PathsOnlyWherePaths:
     def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
         ctx = _resolve_context(self.cli, self.ctx_args, self.prog_name, args)
         target, incomplete = _resolve_incomplete(ctx, args, incomplete)
-        described = getattr(target, "type_descriptor", None)
-        if described is not None and (described.is_path or described.is_file):
+        if _takes_path(target):
             return [CompletionItem(incomplete, type=FILE)]
         return target.shell_complete(ctx, incomplete)
+
+    def takes_path(self, args: list[str], incomplete: str) -> bool:
+        """Whether the word being completed is a path, found without computing any candidate (some ask the server)."""
+        ctx = _resolve_context(self.cli, self.ctx_args, self.prog_name, args)
+        return _takes_path(_resolve_incomplete(ctx, args, incomplete)[0])
 
     @staticmethod
     def _file_names(items: list[CompletionItem]) -> bool:
         """Whether the shell should complete file names here (get_completions said so) instead of these items."""
         return any(item.type == FILE for item in items)
+
+
+def _takes_path(param: Any) -> bool:
+    described = getattr(param, "type_descriptor", None)
+    return described is not None and (described.is_path or described.is_file)
 
 
 class _Bash(_PathsOnlyWherePaths, BashComplete):
@@ -105,13 +114,14 @@ class _Zsh(_PathsOnlyWherePaths, ZshComplete):
 
 class _Fish(_PathsOnlyWherePaths, FishComplete):
     def complete(self) -> str:
-        items = self.get_completions(*self.get_completion_args())
-        files = self._file_names(items)
         action = os.getenv("_TYPER_COMPLETE_FISH_ACTION", "")
         if action == "is-args":
             # 0: our candidates (the script's --no-files rule applies, even with none); 1: fish completes file names.
-            sys.exit(1 if files else 0)
-        if action == "get-args" and not files:
+            # Fish asks this before get-args on every Tab: computing the candidates here too asked the server for
+            # webhook ids twice, doubling the wait when it cannot be reached.
+            sys.exit(1 if self.takes_path(*self.get_completion_args()) else 0)
+        items = self.get_completions(*self.get_completion_args())
+        if action == "get-args" and not self._file_names(items):
             return "\n".join(self.format_completion(item) for item in items)
         return ""
 

@@ -228,6 +228,19 @@ def test_fish_completes_file_names_only_for_options_that_take_a_file(tmp_path):
 
 
 @needs_installed
+@pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
+def test_fish_asks_the_server_for_webhook_ids_once_per_tab(served_argilla):
+    # fish runs `hooks` twice per Tab (is-args, then get-args): both computed the candidates, so an unreachable
+    # server cost twice the completion's time limit
+    hook = served_argilla.add()
+    command = f'source {COMPLETIONS / "hooks.fish"}; complete -C "hooks show "'
+    env = shell_env(ARGILLA_API_URL=served_argilla.url, ARGILLA_API_KEY="owner.key")
+    result = subprocess.run(["fish", "--no-config", "-c", command], capture_output=True, text=True, env=env, timeout=30)
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == [hook["id"]], result.stderr
+    assert [request.method for request in served_argilla.requests] == ["GET"]
+
+
+@needs_installed
 @pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
 def test_zsh_script_feeds_the_completions_to_arguments():
     # zsh completion needs a live line editor; stand in for compdef/_arguments and look at what they receive.
