@@ -132,7 +132,9 @@ def load_file(path: str | Path) -> list[DesiredWebhook]:
     """Read and validate a whole webhooks file; raises SpecError listing every problem found."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # Bytes, then decoded: read_text() would turn a lone CR into a line break, accepting from a path a file
+        # that TOML refuses (and that `-f -` refuses).
+        text = Path(path).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(source, [f"cannot read the file: {exc}"]) from None
     return load_text(text, source)
@@ -166,7 +168,9 @@ def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[D
     except json.JSONDecodeError as exc:
         raise SpecError(source, [f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(source, [f"invalid TOML: {exc}"]) from None
+        # JSON in a file named .toml: the extension chose the format, so say so.
+        hint = " (it looks like JSON: name the file .json)" if text.lstrip().startswith("{") else ""
+        raise SpecError(source, [f"invalid TOML: {exc}{hint}"]) from None
 
     if not isinstance(document, dict):
         raise SpecError(source, ['expected an object with a "webhooks" list at the top level'])

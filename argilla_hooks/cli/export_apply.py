@@ -156,7 +156,7 @@ def apply(
             return
         if the_plan.deletes and not yes:
             # With `-f -` stdin held the file, so there is nobody left to answer a prompt.
-            _confirm_deletes(the_plan, source, client.api_url, can_ask=output.stdin_is_terminal() and source != "<stdin>")
+            _confirm_deletes(the_plan, source, client.api_url)
         result = execute(the_plan, client)
     if as_json:
         output.print_json({"plan": the_plan.to_json(), "result": result.to_json(with_secrets=show_secrets)})
@@ -204,10 +204,12 @@ def _mention_unmanaged(the_plan: "Plan", source: str) -> None:
         output.info(f"  {webhook.url} (id {webhook.short_id})")
 
 
-def _confirm_deletes(the_plan: "Plan", source: str, api_url: str, *, can_ask: bool) -> None:
+def _confirm_deletes(the_plan: "Plan", source: str, api_url: str) -> None:
     count = len(the_plan.deletes)
     what = f"{count} webhook{'s' * (count != 1)} not in {source}"
-    if not can_ask:
+    if source == "<stdin>":  # stdin held the file: there is no one left to answer
+        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when the file comes from stdin. Nothing was changed")
+    if not output.stdin_is_terminal():
         raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when not on a terminal. Nothing was changed")
     if not output.confirm(f"Apply these changes to {api_url}, deleting {what}?"):
         raise CommandError("nothing was changed", ExitCode.ERROR)

@@ -355,6 +355,7 @@ def test_prune_with_stdin_as_the_file_needs_yes(fake_argilla, monkeypatch):
     fake_argilla.add(url="http://gone.test/")
     result = hooks("apply", "-f", "-", "--prune", input="webhooks = []\n")
     assert result.exit_code == 2 and mutations(fake_argilla) == []
+    assert "add --yes to confirm when the file comes from stdin" in result.stderr  # not "when not on a terminal"
 
 
 def test_prune_with_yes_deletes_first(fake_argilla, wanted):

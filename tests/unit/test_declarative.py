@@ -295,6 +295,19 @@ def test_a_utf8_byte_order_mark_is_ignored(tmp_path, name):
     assert hook.url == "http://h/"
 
 
+def test_a_lone_carriage_return_is_refused_from_a_path_as_from_stdin(tmp_path):
+    # TOML allows CR only before LF; reading the path as text turned lone CRs into line breaks and accepted the file
+    text = '[[webhooks]]\rurl = "http://h/"\revents = ["*"]\r'
+    (tmp_path / "cr.toml").write_bytes(text.encode())
+    assert "invalid TOML" in str(pytest.raises(SpecError, load_file, tmp_path / "cr.toml").value)
+    assert "invalid TOML" in str(pytest.raises(SpecError, load_text, text).value)
+
+
+def test_json_in_a_toml_file_says_the_extension_chose_the_format(tmp_path):
+    message = spec_error(tmp_path, '{"webhooks": []}', "hooks.toml")
+    assert "invalid TOML" in message and "it looks like JSON: name the file .json" in message
+
+
 def test_only_one_byte_order_mark_is_dropped():
     assert "invalid TOML" in str(pytest.raises(SpecError, load_text, "\ufeff\ufeffwebhooks = []\n").value)
 
