@@ -71,6 +71,14 @@ def _stamps(inserted: str, updated: Optional[str] = None) -> dict[str, str]:
     return {"inserted_at": inserted, "updated_at": updated or inserted}
 
 
+def _changed_stamps(times: _Times, changed: Optional[str]) -> dict[str, str]:
+    """The times of a resource that the event is about (`changed` is the event's verb: made now when "created", else
+    made earlier and changed now), or of one that it only includes (`changed` None: older)."""
+    if changed is None:
+        return _stamps(times.before)
+    return _stamps(times.now) if changed == "created" else _stamps(times.before, times.now)
+
+
 def _dataset(times: _Times, *, published: bool, changed: bool) -> dict[str, Any]:
     """A dataset with one text field, one label question and one terms metadata property (empty while a draft).
 
@@ -125,7 +133,8 @@ def _dataset(times: _Times, *, published: bool, changed: bool) -> dict[str, Any]
     }
 
 
-def _record(times: _Times, *, completed: bool, changed: bool) -> dict[str, Any]:
+def _record(times: _Times, *, completed: bool, changed: Optional[str]) -> dict[str, Any]:
+    """`changed`: the verb of the record's own event, None for the record of a response."""
     return {
         "id": str(uuid.uuid4()),
         "status": "completed" if completed else "pending",
@@ -133,18 +142,19 @@ def _record(times: _Times, *, completed: bool, changed: bool) -> dict[str, Any]:
         "metadata": {"source": "reviews"},
         "external_id": str(uuid.uuid4()),  # the SDK's `rg.Record(id=...)`, a UUID unless set
         "dataset": _dataset(times, published=True, changed=False),
-        **_stamps(times.now if changed else times.before),
+        **_changed_stamps(times, changed),
     }
 
 
-def _response(times: _Times) -> dict[str, Any]:
+def _response(times: _Times, changed: str) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "values": {"sentiment": {"value": "positive"}},
         "status": "submitted",
-        # The record as Argilla loaded it before this response counted: still pending, though with the dataset's
-        # min_submitted of 1 the response completes it (a record.completed event follows).
-        "record": _record(times, completed=False, changed=False),
+        # The record as Argilla loaded it: for response.created, before this response counted (still pending,
+        # though with the dataset's min_submitted of 1 the response completes it: record.completed follows); for
+        # a response updated or deleted, one that this response completed earlier.
+        "record": _record(times, completed=changed != "created", changed=None),
         "user": {
             "id": str(uuid.uuid4()),
             "first_name": "Annotator",
@@ -153,7 +163,7 @@ def _response(times: _Times) -> dict[str, Any]:
             "role": "annotator",
             **_stamps(times.before),
         },
-        **_stamps(times.now),
+        **_changed_stamps(times, changed),
     }
 
 
@@ -173,14 +183,14 @@ def check_event_type(event_type: str) -> str:
 def sample_data(event_type: str, event_at: Optional[datetime] = None) -> dict[str, Any]:
     """Fresh `data` for an event type sent at `event_at` (now): new UUIDs, and times just before it."""
     times = _Times.of(event_at or datetime.now(timezone.utc))
-    kind = check_event_type(event_type).partition(".")[0]
+    kind, _, verb = check_event_type(event_type).partition(".")
     if kind == "ping":
         return {"agent": "argilla-server", "version": ARGILLA_VERSION}
     if kind == "dataset":
         return _dataset(times, published=event_type != "dataset.created", changed=True)
     if kind == "record":
-        return _record(times, completed=event_type == "record.completed", changed=True)
-    return _response(times)
+        return _record(times, completed=event_type == "record.completed", changed=verb)
+    return _response(times, verb)
 
 
 def sample_event(event_type: str) -> dict[str, Any]:
