@@ -15,6 +15,7 @@ from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, Req
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
 
 if TYPE_CHECKING:
+    from argilla_hooks.client import ArgillaClient
     from argilla_hooks.client.models import Webhook
 
 
@@ -65,12 +66,27 @@ def create(
             # Argilla ignores `enabled` on create; disable it now, or undo the create so nothing is half-done.
             try:
                 webhook = client.update(webhook.id, WebhookUpdate(enabled=False))
-            except BaseException:
-                client.delete(webhook.id)
+            except BaseException as failure:
+                _undo_create(client, webhook, failure)
                 raise
     if not as_json:
         output.success(f"created webhook {webhook.short_id} for {webhook.url}")
     _show_one(webhook, as_json=as_json, with_secret=True)
+
+
+def _undo_create(client: "ArgillaClient", webhook: "Webhook", failure: BaseException) -> None:
+    """Delete a webhook created enabled when disabling it failed; if that fails too, say what is left behind, with
+    the exit code of the first failure."""
+    try:
+        client.delete(webhook.id)
+    except Exception as undo:
+        known = classify(failure)
+        code = known[1] if known else ExitCode.INTERRUPTED if isinstance(failure, KeyboardInterrupt) else ExitCode.ERROR
+        raise CommandError(
+            f"created webhook {webhook.id} for {webhook.url}, but it is ENABLED: disabling it failed ({failure}) and "
+            f"deleting it failed too ({undo}); run `hooks delete {webhook.id}`",
+            code,
+        ) from None
 
 
 def list_(

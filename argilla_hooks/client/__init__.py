@@ -114,13 +114,27 @@ class ArgillaClient:
         self.api_url = check_api_url(api_url)
         self._api_key = check_api_key(api_key)
         self.connect_retries = connect_retries
+        self._timeout, self._transport = timeout, transport
+        self._http = self._new_http()
+
+    def _new_http(self) -> httpx.Client:
         # follow_redirects stays off: httpx would carry the key header to wherever a redirect points.
-        self._http = httpx.Client(
+        return httpx.Client(
             base_url=f"{self.api_url}/api/v1",
             headers={"X-Argilla-Api-Key": self._api_key, "User-Agent": USER_AGENT},
-            timeout=timeout,
-            transport=transport,
+            timeout=self._timeout,
+            transport=self._transport,
         )
+
+    def _drop_connections(self) -> None:
+        """Start afresh after a 5xx answer. Argilla (Starlette) sends its 500 for an unhandled error, then uvicorn
+        logs the error and closes the connection, a few milliseconds later, without a `Connection: close`: a request
+        sent on that kept-alive connection meanwhile was lost ("connection reset"), which after a failed ping or
+        disabling made an update, a delete or a create fail, and none of those may be sent twice. A transport given
+        to the constructor is the caller's to manage, and is kept."""
+        if self._transport is None:
+            self._http.close()
+            self._http = self._new_http()
 
     def __enter__(self) -> "ArgillaClient":
         return self
@@ -206,6 +220,8 @@ class ArgillaClient:
         response = self._send(method, path, **kwargs)
         if response.is_success:
             return response
+        if response.is_server_error:
+            self._drop_connections()
         if response.has_redirect_location:
             raise self._redirected(method, path, response)
         if response.status_code == 404:

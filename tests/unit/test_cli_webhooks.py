@@ -31,6 +31,23 @@ def test_create_disabled_patches_after_create(fake_argilla):
     assert len(fake_argilla.webhooks[0]["events"]) == 11
 
 
+def test_create_disabled_undoes_the_create_when_disabling_fails(fake_argilla):
+    fake_argilla.fail_on = {"PATCH": 1}
+    result = hooks("create", "http://127.0.0.1:8000/", "-e", "*", "--disabled")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "boom" in result.stderr
+    assert fake_argilla.webhooks == [] and result.stdout == ""
+
+
+def test_create_disabled_names_what_is_left_when_the_undo_fails_too(fake_argilla):
+    # The webhook is enabled, the opposite of what was asked: the error said only "boom", the one of the delete
+    fake_argilla.fail_on = {"PATCH": 1, "DELETE": 1}
+    result = hooks("create", "http://127.0.0.1:8000/", "-e", "*", "--disabled")
+    [left] = fake_argilla.webhooks
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and left["enabled"] is True
+    assert f"created webhook {left['id']} for http://127.0.0.1:8000/, but it is ENABLED" in result.stderr
+    assert f"run `hooks delete {left['id']}`" in result.stderr and left["secret"] not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

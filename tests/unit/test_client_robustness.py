@@ -1,5 +1,7 @@
-"""The client against servers that misbehave: a trickled answer, a slow ping, and what the CLI makes of bad input."""
+"""The client against servers that misbehave: a trickled answer, a slow ping, a connection closed after an error, and
+what the CLI makes of bad input."""
 
+import json
 import socket
 import threading
 import time
@@ -15,6 +17,7 @@ from argilla_hooks import settings
 from argilla_hooks.cli.app import app
 from argilla_hooks.cli.completion import webhook_ids
 from argilla_hooks.client import ArgillaClient, errors
+from argilla_hooks.client.models import WebhookUpdate
 from tests.unit.fake_argilla import API, OWNER_KEY
 
 ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{"items": []}' + b" " * 47
@@ -180,3 +183,60 @@ def test_the_ping_deadline_outlasts_argillas_own_wait_for_the_receiver():
     from argilla_hooks.client import _budget
 
     assert client_module.PING_TIMEOUT.read > 20 and _budget(client_module.PING_TIMEOUT) < 30
+
+
+class ErrorThenCloseServer:
+    """Like Argilla behind uvicorn on an unhandled error: a POST .../ping is answered 500 with no `Connection:
+    close`, and the connection is closed `linger` seconds later, dropping whatever was sent on it meanwhile. Other
+    requests get `webhook` as JSON. `connections` counts the connections accepted."""
+
+    def __init__(self, webhook: dict, linger: float = 0.3):
+        self.webhook, self.linger, self.connections = webhook, linger, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as reader:
+            while True:
+                request_line = reader.readline()
+                if not request_line:
+                    return
+                headers = dict(line.decode().lower().rstrip().split(": ", 1) for line in iter(reader.readline, b"\r\n"))
+                reader.read(int(headers.get("content-length", 0)))
+                if b"/ping" in request_line:
+                    body = b'{"detail": "the receiver could not be reached"}'
+                    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
+                                 b"content-length: %d\r\n\r\n%s" % (len(body), body))
+                    time.sleep(self.linger)  # uvicorn logging the error's traceback
+                    return
+                body = json.dumps(self.webhook).encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+
+    def stop(self) -> None:
+        self.listener.close()
+
+
+def test_requests_after_a_server_error_go_on_a_new_connection():
+    # After a failed ping, the update (never sent twice) went on the connection Argilla was about to close, and
+    # failed with "connection reset": `create --disabled` then could not undo its create either.
+    webhook = {"id": "0b5d8c1e-0000-4000-8000-000000000000", "url": "http://h/", "secret": "s", "events": ["ping"],
+               "enabled": False, "description": None, "inserted_at": "2026-11-28T10:00:00", "updated_at": "2026-11-28T10:00:00"}
+    server = ErrorThenCloseServer(webhook)
+    try:
+        with ArgillaClient(server.url, OWNER_KEY) as client:
+            with pytest.raises(errors.ServerError):
+                client.ping(webhook["id"])
+            assert client.update(webhook["id"], WebhookUpdate(enabled=False)).enabled is False
+        assert server.connections == 2
+    finally:
+        server.stop()
