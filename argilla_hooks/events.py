@@ -77,7 +77,9 @@ def expand_required(values: list[str] | tuple[str, ...], *, option: str = "-e") 
     """expand_events that also refuses a list naming no event (`-e ''`, `-e ,`: often an unset shell variable)."""
     events = expand_events(values)
     if not events:
-        raise UnknownEventError(f"at least one event is required (e.g. {option} dataset.created, or {option} '*' for all)")
+        # '*' for all: not for --remove-event, where it would leave no event (refused too)
+        every = "" if option == "--remove-event" else f", or {option} '*' for all"
+        raise UnknownEventError(f"at least one event is required (e.g. {option} dataset.created{every})")
     return events
 
 

@@ -50,6 +50,9 @@ def debug_enabled() -> bool:
     return os.environ.get(ENV_DEBUG, "").lower() in ("1", "true", "yes")
 
 
+MAX_CONFIG_SIZE = 1024 * 1024
+
+
 def load_config(path: Optional[Path] = None) -> dict[str, Any]:
     """The config file's content, its shape checked (the file may have been edited by hand); {} when there is none."""
     path = path or config_path()
@@ -58,13 +61,17 @@ def load_config(path: Optional[Path] = None) -> dict[str, Any]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            # Bounded: the path may name a device that never ends (/dev/zero), and a profile takes a few hundred bytes.
+            data = file.read(MAX_CONFIG_SIZE + 1)
     except (FileNotFoundError, NotADirectoryError):
         return {}
     except OSError as exc:
         raise ProfileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_SIZE:
+        raise ProfileError(f"cannot read {path}: larger than {MAX_CONFIG_SIZE // 1024 // 1024} MiB, so not a config file (set {ENV_CONFIG} to one)")
     try:
-        config = tomllib.loads(text)
+        config = tomllib.loads(data.decode("utf-8"))
     except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError
         raise ProfileError(f"cannot read {path}: {exc}") from None
     _check_shape(config, path)
@@ -108,13 +115,14 @@ def resolve(api_url: Optional[str] = None, api_key: Optional[str] = None, profil
         raise ProfileError(f"no profile {name!r} in {config_path()}; create it with `hooks login --profile {name}`")
     chosen = all_profiles.get(name or DEFAULT_PROFILE, {})
     used = (name or DEFAULT_PROFILE) if chosen else None
-    saved_url, saved_key = chosen.get("api_url"), chosen.get("api_key")
-    if api_url and not api_key and saved_key and saved_url and not _same_server(api_url, saved_url):
+    # A profile with a key and no URL (written by hand) is for the default URL, where it would be used.
+    saved_url, saved_key = chosen.get("api_url") or DEFAULT_API_URL, chosen.get("api_key")
+    if api_url and not api_key and saved_key and not _same_server(api_url, saved_url):
         raise ProfileError(
             f"profile {used!r} holds the API key of {saved_url}, not of {api_url}: give that server's key "
             f"(--api-key or {ENV_API_KEY}), or drop the URL to use {saved_url}"
         )
-    return Settings(api_url=api_url or saved_url or DEFAULT_API_URL, api_key=api_key or saved_key, profile=used)
+    return Settings(api_url=api_url or saved_url, api_key=api_key or saved_key, profile=used)
 
 
 def _same_server(url: str, other: str) -> bool:
@@ -129,6 +137,8 @@ def save_profile(name: str, api_url: str, api_key: str) -> Path:
 
 
 def remove_profile(name: str) -> bool:
+    if name not in profiles():  # nothing to remove: no lock, no directory made
+        return False
     with _one_writer():
         config = load_config()
         if name not in config.get("profiles", {}):

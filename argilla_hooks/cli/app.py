@@ -162,15 +162,16 @@ def main() -> None:
     try:
         app(prog_name=called_as if called_as in ("hooks", "argilla-hooks") else "hooks")
     except Exception as exc:
-        if settings.debug_enabled():
-            raise
+        debug = settings.debug_enabled()
+        if debug:
+            traceback.print_exc()  # then the usual line and exit code, which scripts rely on
         # Known failures, and stdout or a named file that cannot be written, are one line; the rest are bugs.
         if isinstance(exc, OSError) and exc.filename is None and exc.errno in _FULL_OR_BROKEN:
             exc = output.stdout_failed(exc.strerror or str(exc))  # ours, or typer's --help written by rich
         elif isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
             exc = CommandError(f"{exc.filename}: {exc.strerror}")  # e.g. --install-completion and a read-only ~/.bashrc
         message, code = classify(exc) or (
-            f"unexpected {type(exc).__name__}: {exc} (set {settings.ENV_DEBUG}=1 for the traceback)",
+            f"unexpected {type(exc).__name__}: {exc}" + ("" if debug else f" (set {settings.ENV_DEBUG}=1 for the traceback)"),
             ExitCode.ERROR,
         )
         output.error(message)

@@ -28,6 +28,8 @@ def login(
     from argilla_hooks.client import check_api_key, check_api_url
     from argilla_hooks.client.errors import AuthenticationError
 
+    if not profile.strip():  # other commands read an empty --profile as none given: such a profile could not be used
+        raise UsageProblem("--profile needs a name, e.g. --profile prod; nothing was saved")
     # Read first: the file is rewritten at the end, so a broken one is reported before anything is asked or sent.
     saved = settings.profiles()
     interactive = output.stdin_is_terminal()

@@ -51,12 +51,20 @@ def check_api_url(api_url: str) -> str:
     A user name or password is refused (Argilla takes the key in a header, and they would end up in messages and
     profiles), and so are a query and a fragment (the client appends /api/v1/... to the URL).
     """
+    api_url = api_url.strip()  # a newline from `$(cat url.txt)`, a space pasted along
     shown = hide_userinfo(api_url)
     try:
         url = httpx.URL(api_url)
     except Exception:
         url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
+    # httpx takes a port past 65535 and a space in the host (as %20): both only failed later, as "unreachable".
+    if (
+        url is None
+        or url.scheme not in ("http", "https")
+        or not url.host
+        or any(ch.isspace() for ch in api_url)
+        or (url.port is not None and not 0 < url.port < 65536)
+    ):
         raise ConfigurationError(f"malformed API URL {shown!r}: expected e.g. http://localhost:6900")
     if url.userinfo:
         raise ConfigurationError(
@@ -208,7 +216,8 @@ class ArgillaClient:
             exact = [w for w in webhooks if str(w.id) == needle]
             if exact:
                 return exact[0]
-            found = [w for w in webhooks if str(w.id).startswith(needle)]
+            # A prefix written with or without the hyphens (`3f2a9c1e4b`, as some tools print ids).
+            found = [w for w in webhooks if str(w.id).startswith(needle) or w.id.hex.startswith(needle)]
             if len(found) == 1:
                 return found[0]
             if found:

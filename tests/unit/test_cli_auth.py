@@ -87,6 +87,24 @@ def test_a_profiles_key_is_only_sent_to_its_own_server(fake_argilla, monkeypatch
     assert hooks("whoami", "--profile", "prod").exit_code == 0
 
 
+def test_a_profile_with_a_key_and_no_url_is_for_the_default_url_only(fake_argilla, monkeypatch):
+    settings.config_path().write_text('[profiles.default]\napi_key = "hand-written-key"\n')
+    monkeypatch.delenv("ARGILLA_API_KEY")  # ARGILLA_API_URL is set: the key went to it
+    result = hooks("whoami")
+    assert result.exit_code == 2 and fake_argilla.requests == []
+    assert f"holds the API key of {settings.DEFAULT_API_URL}, not of {API}" in result.stderr
+    assert "hand-written-key" not in result.stdout + result.stderr
+    monkeypatch.delenv("ARGILLA_API_URL")
+    assert settings.resolve().api_url == settings.DEFAULT_API_URL
+
+
+def test_login_refuses_an_empty_profile_name(fake_argilla):
+    # other commands read `--profile ''` as no profile, so a profile saved under '' could never be used
+    result = hooks("login", "--profile", " ", "--api-url", API, "--api-key", OWNER_KEY)
+    assert result.exit_code == 2 and "--profile needs a name" in result.stderr
+    assert fake_argilla.requests == [] and not settings.config_path().exists()
+
+
 def test_url_and_key_from_the_environment_need_no_readable_config():
     settings.config_path().write_text("garbage = [")
     assert settings.resolve(api_url=API, api_key=OWNER_KEY).api_url == API
@@ -119,6 +137,14 @@ def test_logout_removes_profile(fake_argilla):
     assert hooks("logout", "--profile", "prod").exit_code == 0
     assert "prod" not in settings.profiles()
     assert hooks("logout", "--profile", "prod").exit_code == 0
+
+
+def test_logout_with_no_config_file_writes_nothing(tmp_path, monkeypatch):
+    config = tmp_path / "new" / "dir" / "config.toml"
+    monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", str(config))
+    result = hooks("logout", "--profile", "prod")
+    assert result.exit_code == 0 and "nothing to do" in result.stderr
+    assert not (tmp_path / "new").exists()  # it made the directories and a lock file
 
 
 def test_config_path_honours_xdg(monkeypatch, tmp_path):

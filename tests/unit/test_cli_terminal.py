@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from typer.testing import CliRunner
 
-from argilla_hooks.cli import output
+from argilla_hooks.cli import app as cli_app, output
 from argilla_hooks.cli.app import app
 from tests.unit.fake_argilla import API
 
@@ -144,6 +144,23 @@ def test_debug_prints_the_traceback_and_keeps_the_exit_code_and_message(fake_arg
     assert "Traceback (most recent call last)" in debug.stderr and "Traceback" not in quiet.stderr
     assert debug.stderr.splitlines()[-1] == quiet.stderr.splitlines()[-1]
     assert quiet.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_bug_is_one_line_and_exit_1_with_its_traceback_first_under_debug(monkeypatch, capsys, debug):
+    def buggy(**kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli_app, "app", buggy)
+    monkeypatch.setattr(sys, "argv", ["hooks", "list"])
+    if debug:
+        monkeypatch.setenv("ARGILLA_HOOKS_DEBUG", "1")
+    with pytest.raises(SystemExit) as exited:
+        cli_app.main()
+    stderr = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert ("Traceback (most recent call last)" in stderr) is debug  # with debug it printed only the traceback
+    assert stderr.splitlines()[-1].startswith("error: unexpected RuntimeError: kaboom")
 
 
 # --- prompts: end of input (Ctrl-D) ------------------------------------------------------------------------------

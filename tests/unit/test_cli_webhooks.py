@@ -61,6 +61,8 @@ def test_create_disabled_names_what_is_left_when_the_undo_fails_too(fake_argilla
         (["http://127.0.0.1:8000/", "-e", ","], "at least one event"),
         (["http:///hook", "-e", "dataset.created"], "has no host"),
         (["http://127.0.0.1:8000/", "-e", "dataset.created", "-d", "x" * 1001], "1 to 1000 characters"),
+        # a byte that is not UTF-8 on the command line (Python's lone surrogate): was "unexpected UnicodeEncodeError"
+        (["http://127.0.0.1:8000/", "-e", "dataset.created", "-d", "bad\udcffbyte"], "description is not UTF-8 text"),
     ],
 )
 def test_create_rejects_bad_input_before_any_request(fake_argilla, args, message):
@@ -93,6 +95,8 @@ def test_an_empty_event_is_an_error_not_everything(fake_argilla, args):
     result = hooks(*args)
     assert result.exit_code == 2 and "at least one event is required" in result.stderr
     assert fake_argilla.requests == []
+    # removing '*' would leave no event, which is refused too: not a hint to give
+    assert ("'*' for all" in result.stderr) is ("--remove-event" not in args)
 
 
 def test_list_enabled_and_disabled_together_is_a_usage_error(fake_argilla):

@@ -41,6 +41,12 @@ def test_get_by_unique_prefix_and_ambiguous_prefix(fake_argilla):
         client().get("bbbb")
 
 
+def test_a_prefix_past_the_first_hyphen_works_with_or_without_it(fake_argilla):
+    a = fake_argilla.add(id="c9f574a4-f839-4000-8000-000000000000")
+    fake_argilla.add(id="c9f574a4-0000-4000-8000-000000000000")
+    assert str(client().get("c9f574a4f8").id) == str(client().get("c9f574a4-f8").id) == a["id"]
+
+
 def test_update_sends_only_set_fields(fake_argilla):
     hook = fake_argilla.add(description="keep me")
     client().update(hook["id"], WebhookUpdate(enabled=False))
@@ -155,10 +161,14 @@ def test_read_timeout_is_connection_failure_not_retried():
         assert route.call_count == 1
 
 
-@pytest.mark.parametrize("url", ["foo", "ftp://x", "http://", ""])
+@pytest.mark.parametrize("url", ["foo", "ftp://x", "http://", "", "http://127.0.0.1:99999", "http://exa mple.com"])
 def test_malformed_api_url(url):
     with pytest.raises(errors.ConfigurationError, match="malformed API URL"):
         ArgillaClient(url, "k")
+
+
+def test_spaces_around_the_api_url_are_dropped():
+    assert ArgillaClient(" http://argilla.test:6900/ \n", "k").api_url == "http://argilla.test:6900"
 
 
 def test_missing_api_key_says_how_to_set_one():

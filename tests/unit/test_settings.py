@@ -44,6 +44,24 @@ def test_a_config_of_the_wrong_shape_exits_2_from_any_command(monkeypatch):
         assert "profiles.default.api_key must be a quoted string" in result.stderr
 
 
+@pytest.mark.parametrize(("content", "why"), [
+    (b"\xff\xfe[profiles]\n", "codec can't decode"),  # was exit 1, "unexpected UnicodeDecodeError"
+    (b"#" * (settings.MAX_CONFIG_SIZE + 1), "larger than 1 MiB"),
+])
+def test_a_config_that_is_not_utf8_or_too_large_exits_2_with_one_line(content, why, monkeypatch):
+    monkeypatch.delenv("ARGILLA_API_KEY")  # else the file is not read
+    settings.config_path().write_bytes(content)
+    result = CliRunner().invoke(app, ["list"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: cannot read {settings.config_path()}: ") and why in result.stderr
+
+
+def test_a_config_path_that_never_ends_is_refused_not_read_for_ever(monkeypatch):
+    monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", "/dev/zero")
+    with pytest.raises(ProfileError, match="larger than 1 MiB"):
+        settings.profiles()
+
+
 def test_other_keys_of_the_file_and_of_a_profile_are_allowed():
     write_config('editor = 1\n[profiles.default]\napi_url = "http://x"\napi_key = "k"\nnote = "mine"\n')
     assert settings.resolve().api_key == "k"
