@@ -74,7 +74,7 @@ def listen(
         event_option(
             "--event",
             "-e",
-            help="Events to register for (globs ok) [default: the handlers' @on events, else all].",
+            help="Events to register for (globs ok) \\[default: the handlers' @on events, else all].",
             rich_help_panel="Registration",
         ),
     ] = None,
@@ -83,7 +83,7 @@ def listen(
         typer.Option(
             "--public-url",
             envvar=settings.ENV_PUBLIC_URL,
-            help="URL Argilla should call (a tunnel, a proxy) [default: the listen URL].",
+            help="URL Argilla should call (a tunnel, a proxy) \\[default: the listen URL].",
             show_default=False,
             rich_help_panel="Registration",
         ),
@@ -109,11 +109,12 @@ def listen(
       hooks listen --secret "$SECRET"                          # print every verified event
       hooks listen handlers:on_response --register -e 'response.*'
       hooks listen app.hooks:notify --webhook 3f2a --port 9000 --path /argilla
-      hooks listen --secret "$SECRET" --forward-to http://127.0.0.1:3000/hooks --json | jq .type
+      hooks listen --secret "$SECRET" --forward-to http://127.0.0.1:3000/hooks --json | jq 'select(.kind == "event").type'
     """
     # Imported here, not at the top: `hooks --help` and the other commands need none of it (listen_output loads asyncio).
     from argilla_hooks.cli.listen_output import ListenInfo, Printer
     from argilla_hooks.client.models import check_url, hide_userinfo
+    from argilla_hooks.receiver.app import check_path
     from argilla_hooks.receiver.verify import decode_secret
 
     secret_from_env = bool(secret) and given_by(ctx, "secret", "ENVIRONMENT")
@@ -133,6 +134,9 @@ def listen(
     asked_events = expand_required(event) if event is not None else None  # `-e ''` too: before anything binds
     limit = _parse_size(max_body)
     path = "/" + path.strip("/")
+    _check(check_path, path, "--path")
+    if not host.strip():
+        raise UsageProblem("--host needs an address, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)")
     if public_url is not None:
         _check(check_url, public_url, "--public-url")
     for url in forward_to or []:
@@ -145,6 +149,9 @@ def listen(
         handlers = _load_handlers(targets or [], app_dir)
         wanted = _handler_events(handlers)
         register_events = asked_events or [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
+        if register and handlers and not asked_events and wanted <= {"ping"}:
+            # All 11 would be registered for handlers that take none of them.
+            raise UsageProblem("--register: the handlers take no event a webhook can subscribe to (only ping, or none); name the events with -e")
         printer = Printer(json_out, as_json=as_json, verbose=verbose, show_data=not handlers)
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]

@@ -43,7 +43,7 @@ def serve(
 
     try:
         app = create_app(
-            handlers=[h.fn for h in handlers],
+            handlers=handlers,  # loaded and named as typed by listen
             secrets=secrets,
             verify=options["verify"],
             path=info.path,

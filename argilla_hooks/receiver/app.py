@@ -33,7 +33,7 @@ from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, VerificationError, 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-HandlerSpec = Union[str, Callable[..., Any]]
+HandlerSpec = Union[str, Callable[..., Any], Handler]
 Reporter = Callable[[DeliveryReport], None]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
@@ -63,18 +63,26 @@ def create_app(
     dedup_capacity: int = DEFAULT_CAPACITY,
     max_events: Optional[int] = None,
 ) -> ReceiverApp:
-    """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`).
+    """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
+    named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
 
     `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
     there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
+    # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
+    handlers, secrets, forward_to = (_listed(handlers), _listed(secrets), _listed(forward_to))
     if max_body < 1:
         raise ValueError("max_body must be a positive number of bytes")
     if max_events is not None and max_events < 1:
         raise ValueError("max_events must be a positive number")
+    if tolerance < 1:
+        raise ValueError("tolerance must be a positive number of seconds (with 0, every delivery would be refused)")
+    if dedup_capacity < 1:
+        raise ValueError("dedup_capacity must be a positive number of events")
+    check_path(path)
     return ReceiverApp(
-        [Handler(load_handler(h, app_dir) if isinstance(h, str) else h) for h in handlers],
+        [_handler(h, app_dir) for h in handlers],
         Verifier(list(secrets), tolerance) if verify else None,
         path=path,
         max_body=max_body,
@@ -360,6 +368,26 @@ class ReceiverApp:
             delivery=delivery,
             **extra,
         )
+
+
+def check_path(path: str) -> str:
+    """A path deliveries can be POSTed to as written; ValueError for one with a query, a fragment or a space, which
+    no request's path would ever equal."""
+    if any(ch in path for ch in "?#") or any(ch.isspace() for ch in path):
+        raise ValueError(f"{path!r} must be a plain URL path, e.g. /hooks (no query, fragment or space)")
+    return path
+
+
+def _listed(value: Union[str, Iterable[Any]]) -> list[Any]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _handler(spec: HandlerSpec, app_dir: Optional[str]) -> Handler:
+    if isinstance(spec, Handler):  # already loaded and checked (`hooks listen` does, to name it as typed)
+        return spec
+    if isinstance(spec, str):
+        return Handler(load_handler(spec, app_dir), name=spec)
+    return Handler(spec)
 
 
 def _within(path: str, root_path: str) -> str:

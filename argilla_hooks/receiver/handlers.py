@@ -30,14 +30,18 @@ def on(*patterns: str) -> Callable[[F], F]:
 
     Unknown names raise UnknownEventError at import time. Without `@on`, a handler gets every event but `ping`.
     """
-    if not patterns:
-        raise TypeError("on() needs at least one event name or pattern, e.g. @on('record.*')")
+    if len(patterns) == 1 and callable(patterns[0]):  # `@on` written without its parentheses
+        raise TypeError("@on needs the events in parentheses, e.g. @on('record.*')")
     events = frozenset(expand_events(patterns, allow_ping=True))
+    if not events:  # none given, or only '' and ',' (an unset variable): the handler would never run
+        raise TypeError("on() needs at least one event name or pattern, e.g. @on('record.*')")
 
     def decorate(fn: F) -> F:
-        marked = events | getattr(fn, _EVENTS_ATTR, frozenset())
+        # Above @staticmethod or @classmethod: the class attribute hands out the function inside, so mark that.
+        target: Any = fn.__func__ if isinstance(fn, (staticmethod, classmethod)) else fn
+        marked = events | getattr(target, _EVENTS_ATTR, frozenset())
         try:
-            setattr(fn, _EVENTS_ATTR, marked)
+            setattr(target, _EVENTS_ATTR, marked)
         except AttributeError:  # a bound method (`on(...)(service.handle)`) takes no attribute: a partial of it does
             fn = functools.partial(fn)  # type: ignore[assignment]
             setattr(fn, _EVENTS_ATTR, marked)
@@ -56,8 +60,10 @@ class NotAnEvent(ValueError):
 # another serializer) is parsed in full. Only a signed body takes that shortcut: one that looks right up to the prefix
 # but is not JSON after it goes unnoticed until something parses it, so making one must take the signing secret.
 # Unsigned bodies (verify=False) are always parsed.
+# The timestamp too must be as Argilla writes it (format_event_timestamp's form), since reports copy it as written.
 _ARGILLA_ENVELOPE = re.compile(
-    rb'\{"type": "([a-z]+\.[a-z]+)", "version": 1, "timestamp": "([0-9T:.+Z-]{1,40})", "data": \{"id": "([0-9a-f-]{36})", '
+    rb'\{"type": "([a-z]+\.[a-z]+)", "version": 1, "timestamp": "([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z)", '
+    rb'"data": \{"id": "([0-9a-f-]{36})", '
 )
 # Parameters that need the body parsed; `type`, `timestamp` and `headers` do not.
 _NEEDS_BODY = frozenset({"data", "event", "dataset", "record", "response"})
@@ -195,15 +201,16 @@ def _parse_timestamp(value: str) -> datetime:
 class Handler:
     """A user function with its event filter and the parameters to inject, checked once when it is loaded."""
 
-    __slots__ = ("fn", "name", "events", "params", "is_async", "needs_body")
+    __slots__ = ("fn", "name", "events", "params", "any_keyword", "is_async", "needs_body")
 
     def __init__(self, fn: Callable[..., Any], name: Optional[str] = None) -> None:
         """`name` is how reports call it: the `module:function` target it was loaded by, else where `fn` is defined."""
         self.fn = fn
         self.name = name or _qualified_name(fn)
+        _check_callable(fn, self.name)
         self.events: Optional[frozenset[str]] = getattr(fn, _EVENTS_ATTR, None)
-        self.params = _injected_params(fn, self.name)
-        self.needs_body = not _NEEDS_BODY.isdisjoint(self.params)
+        self.params, self.any_keyword = _injected_params(fn, self.name)
+        self.needs_body = self.any_keyword or not _NEEDS_BODY.isdisjoint(self.params)
         self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
     def wants(self, event_type: str) -> bool:
@@ -213,6 +220,11 @@ class Handler:
 
     async def __call__(self, delivery: Delivery) -> None:
         kwargs = {name: getattr(delivery, name) for name in self.params}
+        if self.any_keyword:
+            # `**kwargs` gets what the Argilla SDK passes its handlers: type, timestamp and the event's resource.
+            kind = delivery.type.partition(".")[0]
+            for name in ("type", "timestamp", kind if kind in _RESOURCES else "data"):
+                kwargs.setdefault(name, getattr(delivery, name))
         if self.is_async:
             await self.fn(**kwargs)
             return
@@ -241,14 +253,34 @@ def _qualified_name(fn: Callable[..., Any]) -> str:
     return f"{module}:{qualname}" if module else qualname
 
 
-def _injected_params(fn: Callable[..., Any], name: str) -> tuple[str, ...]:
+_RESOURCES = frozenset({"dataset", "record", "response"})  # event kinds whose resource a Delivery types
+
+
+def _check_callable(fn: Callable[..., Any], name: str) -> None:
+    """Refuse what would be called and then do nothing: a class (it would be instantiated), a generator function
+    (its body runs only when iterated)."""
+    inner = fn
+    while isinstance(inner, functools.partial):
+        inner = inner.func
+    if inspect.isclass(inner):
+        raise HandlerLoadError(f"handler {name} is a class: name a function, or an instance whose __call__ handles events")
+    if inspect.isasyncgenfunction(inner) or inspect.isgeneratorfunction(inner):
+        raise HandlerLoadError(f"handler {name} is a generator (it uses `yield`), whose body would never run: remove the yield")
+
+
+def _injected_params(fn: Callable[..., Any], name: str) -> tuple[tuple[str, ...], bool]:
+    """The parameters to pass by name, and whether the handler takes `**kwargs`."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
         raise HandlerLoadError(f"handler {name}: cannot read its parameters ({exc})") from None
     injected = []
+    any_keyword = False
     for param in signature.parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        if param.kind is param.VAR_KEYWORD:
+            any_keyword = True
+            continue
+        if param.kind is param.VAR_POSITIONAL:
             continue
         if param.name in INJECTABLE and param.kind is not param.POSITIONAL_ONLY:
             injected.append(param.name)
@@ -264,4 +296,4 @@ def _injected_params(fn: Callable[..., Any], name: str) -> tuple[str, ...]:
                 f"handler {name}: parameter {param.name!r} cannot be injected; "
                 f"name parameters after what they need ({', '.join(INJECTABLE)}) or give it a default"
             )
-    return tuple(injected)
+    return tuple(injected), any_keyword

@@ -53,7 +53,8 @@ def load_handler(target: str, app_dir: Optional[str] = ".") -> Callable[..., Any
                 f"{target!r}: {_describe(obj)} has no attribute {attr!r}{did_you_mean(attr, callables)}"
             ) from None
     if not callable(obj):
-        raise HandlerLoadError(f"{target!r} is not callable (it is a {type(obj).__name__})")
+        kind = type(obj).__name__
+        raise HandlerLoadError(f"{target!r} is not callable (it is {'an' if kind[0] in 'aeiou' else 'a'} {kind})")
     return obj
 
 

@@ -52,6 +52,19 @@ def flaky(response):
     record(handler="flaky", id=str(response.id))
 
 not_callable = 42
+
+class Counter:
+    def __call__(self, type):
+        record(handler="instance", type=type)
+
+counter = Counter()
+
+@on("ping")
+def pings_only(type):
+    pass
+
+async def generator(type):
+    yield
 '''
 
 NOISY = '''
@@ -123,6 +136,9 @@ def listen(*args):
         ("handlers:not_callable", "is not callable"),
         ("./handlers:typed", "give the module's dotted name"),  # a path: importlib's TypeError looked like a bug
         (".handlers:typed", "give the module's dotted name"),
+        # called and then doing nothing, answered 204: the event was lost
+        ("handlers:Counter", "is a class: name a function, or an instance"),
+        ("handlers:generator", "is a generator (it uses `yield`)"),
     ],
 )
 def test_bad_target_is_one_line_exit_2_before_binding(app_dir, target, message):
@@ -134,6 +150,26 @@ def test_bad_target_is_one_line_exit_2_before_binding(app_dir, target, message):
     assert len(result.stderr.strip().splitlines()) == 1
     with socket.socket() as probe:  # nothing was bound: the port is still free
         probe.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--path", "hooks?x=1"], "--path: '/hooks?x=1' must be a plain URL path"),  # printed a URL that always got 404
+    (["--host", ""], "--host needs an address"),  # bound every interface and printed http://:PORT/
+    (["handlers:pings_only", "--register"], "--register: the handlers take no event a webhook can subscribe to"),
+])
+def test_listen_settings_that_cannot_work_are_refused_before_anything_binds(app_dir, args, message):
+    result = listen(*args, "--secret", SECRET, "--app-dir", str(app_dir), "--port", "0")
+    assert result.exit_code == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_handlers_are_reported_by_the_target_as_typed(app_dir):
+    # reports named an instance by its class (handlers:Counter), so scripts could not match it to the ready line
+    with Listener(["handlers:counter", "--secret", SECRET], cwd=app_dir) as listener:
+        assert listener.ready["handlers"] == ["handlers:counter"]
+        assert trigger(listener.url, "dataset.created").returncode == 0
+        assert [h["name"] for h in listener.next_event()["handlers"]] == ["handlers:counter"]
+        listener.stop()
+    assert handled(app_dir) == [{"handler": "instance", "type": "dataset.created"}]
 
 
 def test_import_error_inside_the_module_shows_its_traceback(app_dir):

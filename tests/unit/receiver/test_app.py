@@ -418,11 +418,28 @@ def test_handlers_can_be_given_as_module_function_strings(tmp_path, monkeypatch)
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setitem(sys.modules, "string_target_hooks", None)
     del sys.modules["string_target_hooks"]
-    (tmp_path / "string_target_hooks.py").write_text("def handle(type):\n    pass\n\ndef bad(nope):\n    pass\n")
-    app = create_app(handlers=["string_target_hooks:handle"], secrets=[new_secret()], app_dir=str(tmp_path))
-    assert [h.name for h in app.handlers] == ["string_target_hooks:handle"]
+    (tmp_path / "string_target_hooks.py").write_text(
+        "import functools\n\ndef handle(type):\n    pass\n\ndef bad(nope):\n    pass\n\nalias = functools.partial(handle)\n"
+    )
+    app = create_app(handlers=["string_target_hooks:handle", "string_target_hooks:alias"], secrets=[new_secret()], app_dir=str(tmp_path))
+    # named as written: the alias was reported as "string_target_hooks:handle", like the function it wraps
+    assert [h.name for h in app.handlers] == ["string_target_hooks:handle", "string_target_hooks:alias"]
+    # one string is one target, one secret, one forward URL (iterated, each letter was one)
+    secret = new_secret()
+    single = create_app(handlers="string_target_hooks:handle", secrets=secret, forward_to="http://127.0.0.1:9/", app_dir=str(tmp_path))
+    assert [h.name for h in single.handlers] == ["string_target_hooks:handle"] and single.forward_to == ["http://127.0.0.1:9/"]
     with pytest.raises(HandlerLoadError, match="'nope'"):
         create_app(handlers=["string_target_hooks:bad"], secrets=[new_secret()], app_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"tolerance": 0}, "tolerance must be a positive number"),  # every delivery would have been refused
+    ({"dedup_capacity": 0}, "dedup_capacity must be a positive number"),
+    ({"path": "/hooks?x=1"}, "must be a plain URL path"),  # never reachable at the URL it would print
+])
+def test_settings_that_would_refuse_or_miss_every_delivery_are_refused(setting, message):
+    with pytest.raises(ValueError, match=message):
+        create_app(secrets=[new_secret()], **setting)
 
 
 @pytest.mark.parametrize("event_type", ["record.created", "response.updated", "ping"])

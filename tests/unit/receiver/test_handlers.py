@@ -47,6 +47,47 @@ def test_on_rejects_unknown_events_and_an_empty_call():
         on("dataset.create")
     with pytest.raises(TypeError):
         on()
+    with pytest.raises(TypeError, match="at least one event"):  # an unset variable: the handler would never run
+        on("")
+
+
+def test_on_without_parentheses_says_to_add_them():
+    with pytest.raises(TypeError, match=r"@on needs the events in parentheses"):  # was "unknown event '<function h ...>'"
+
+        @on
+        def h():
+            pass
+
+
+@pytest.mark.parametrize("kind", [staticmethod, classmethod])
+def test_on_above_staticmethod_or_classmethod_keeps_its_events(kind):
+    # the marks went on the wrapper, which the class attribute does not hand out: the handler got every event
+    class Hooks:
+        @on("dataset.created")
+        @kind
+        def created(*args):
+            pass
+
+    handler = Handler(Hooks.created)
+    assert handler.wants("dataset.created") and not handler.wants("record.deleted")
+
+
+def test_a_class_or_a_generator_is_refused_at_load_time():
+    # each was "called" on every event and did nothing, reported ok (a class: instantiated, its __call__ never run)
+    class Hooks:
+        def __call__(self):
+            pass
+
+    def generator():
+        yield
+
+    async def async_generator():
+        yield
+
+    for target, why in [(Hooks, "is a class"), (generator, "is a generator"), (async_generator, "is a generator")]:
+        with pytest.raises(HandlerLoadError, match=why):
+            Handler(target)
+    assert Handler(Hooks()).params == ()  # an instance is fine
 
 
 def test_stacked_on_decorators_add_up():
@@ -95,7 +136,23 @@ def test_unknown_parameters_with_defaults_and_var_keywords_are_allowed():
     def handler(type, retries=3, *args, **kwargs):
         pass
 
-    assert Handler(handler).params == ("type",)
+    assert Handler(handler).params == ("type",) and Handler(handler).any_keyword
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("event_type", "resource"), [("dataset.created", "dataset"), ("record.updated", "record"),
+                                                      ("response.created", "response"), ("ping", "data")])
+async def test_var_keywords_get_what_the_sdk_passes(event_type, resource):
+    # The Argilla SDK calls handlers with type, timestamp and the resource by keyword: `def h(type, **kw)` got nothing
+    got = {}
+
+    async def handler(type, **kwargs):
+        got.update(kwargs, type=type)
+
+    view = delivery(event_type)
+    await Handler(handler)(view)
+    assert sorted(got) == sorted(["type", "timestamp", resource])
+    assert got[resource] is getattr(view, resource) and got["type"] == event_type
 
 
 def test_async_and_sync_handlers_are_told_apart():
@@ -149,6 +206,13 @@ def test_a_body_serialized_differently_gets_the_same_key_from_a_full_parse():
     compact = json.dumps(json.loads(body), separators=(",", ":")).encode()
     assert Delivery(compact, [], signed=True).key == Delivery(body, [], signed=True).key
     assert Delivery(compact, [], signed=True)._raw is not None
+
+
+def test_a_timestamp_not_written_as_argilla_writes_it_takes_the_full_parse():
+    # reports copy the envelope's timestamp as written: one without the Z showed as such in --json
+    body = event_body("record.created", timestamp="2026-11-28T00:00:00.000000")
+    assert Delivery(body, [], signed=True)._raw is not None
+    assert Delivery(event_body("record.created"), [], signed=True)._raw is None
 
 
 def test_a_ping_is_keyed_on_its_timestamp():
