@@ -26,9 +26,7 @@ from argilla_hooks import strict_json
 from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
 from argilla_hooks.hints import did_you_mean
 from argilla_hooks.payloads import data_model, format_event_timestamp, server_time_text
-from argilla_hooks.settings import DEFAULT_RECEIVER_URL
 
-DEFAULT_TARGET = DEFAULT_RECEIVER_URL
 DEFAULT_TIMEOUT = 20.0  # what Argilla's worker allows a listener
 ARGILLA_VERSION = "2.8.0"
 
@@ -71,18 +69,18 @@ def _stamps(inserted: str, updated: Optional[str] = None) -> dict[str, str]:
     return {"inserted_at": inserted, "updated_at": updated or inserted}
 
 
-def _changed_stamps(times: _Times, changed: Optional[str]) -> dict[str, str]:
-    """The times of a resource that the event is about (`changed` is the event's verb: made now when "created", else
-    made earlier and changed now), or of one that it only includes (`changed` None: older)."""
-    if changed is None:
+def _changed_stamps(times: _Times, verb: Optional[str]) -> dict[str, str]:
+    """The times of a resource that the event is about (`verb` is the event's: made now when "created", else made
+    earlier and changed now), or of one that it only includes (`verb` None: older)."""
+    if verb is None:
         return _stamps(times.before)
-    return _stamps(times.now) if changed == "created" else _stamps(times.before, times.now)
+    return _stamps(times.now) if verb == "created" else _stamps(times.before, times.now)
 
 
-def _dataset(times: _Times, *, published: bool, changed: bool) -> dict[str, Any]:
-    """A dataset with one text field, one label question and one terms metadata property (empty while a draft).
-
-    `changed`: the event is about the dataset itself (else it is the dataset of a record or response)."""
+def _dataset(times: _Times, verb: Optional[str]) -> dict[str, Any]:
+    """A dataset with one text field, one label question and one terms metadata property (empty while a draft, as
+    when just created). `verb`: of the dataset's own event, None for the dataset of a record or response."""
+    published = verb != "created"
     field = {
         "id": str(uuid.uuid4()),
         "name": "text",
@@ -128,25 +126,24 @@ def _dataset(times: _Times, *, published: bool, changed: bool) -> dict[str, Any]
         "metadata_properties": [metadata_property] if published else [],
         "vectors_settings": [],
         "last_activity_at": times.now,
-        # Made just now for dataset.created; changed just now for the other dataset events; older in a record's.
-        **_stamps(times.now if changed and not published else times.before, times.now if changed else None),
+        **_changed_stamps(times, verb),
     }
 
 
-def _record(times: _Times, *, completed: bool, changed: Optional[str]) -> dict[str, Any]:
-    """`changed`: the verb of the record's own event, None for the record of a response."""
+def _record(times: _Times, *, completed: bool, verb: Optional[str]) -> dict[str, Any]:
+    """`verb`: of the record's own event ("created", "updated", ...), None for the record of a response."""
     return {
         "id": str(uuid.uuid4()),
         "status": "completed" if completed else "pending",
         "fields": {"text": "The delivery was fast and the product works great."},
         "metadata": {"source": "reviews"},
         "external_id": str(uuid.uuid4()),  # the SDK's `rg.Record(id=...)`, a UUID unless set
-        "dataset": _dataset(times, published=True, changed=False),
-        **_changed_stamps(times, changed),
+        "dataset": _dataset(times, None),
+        **_changed_stamps(times, verb),
     }
 
 
-def _response(times: _Times, changed: str) -> dict[str, Any]:
+def _response(times: _Times, verb: str) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "values": {"sentiment": {"value": "positive"}},
@@ -154,7 +151,7 @@ def _response(times: _Times, changed: str) -> dict[str, Any]:
         # The record as Argilla loaded it: for response.created, before this response counted (still pending,
         # though with the dataset's min_submitted of 1 the response completes it: record.completed follows); for
         # a response updated or deleted, one that this response completed earlier.
-        "record": _record(times, completed=changed != "created", changed=None),
+        "record": _record(times, completed=verb != "created", verb=None),
         "user": {
             "id": str(uuid.uuid4()),
             "first_name": "Annotator",
@@ -163,7 +160,7 @@ def _response(times: _Times, changed: str) -> dict[str, Any]:
             "role": "annotator",
             **_stamps(times.before),
         },
-        **_changed_stamps(times, changed),
+        **_changed_stamps(times, verb),
     }
 
 
@@ -187,9 +184,9 @@ def sample_data(event_type: str, event_at: Optional[datetime] = None) -> dict[st
     if kind == "ping":
         return {"agent": "argilla-server", "version": ARGILLA_VERSION}
     if kind == "dataset":
-        return _dataset(times, published=event_type != "dataset.created", changed=True)
+        return _dataset(times, verb)
     if kind == "record":
-        return _record(times, completed=event_type == "record.completed", changed=verb)
+        return _record(times, completed=event_type == "record.completed", verb=verb)
     return _response(times, verb)
 
 

@@ -117,9 +117,7 @@ class DesiredWebhook:
 
     @property
     def where(self) -> str:
-        """`entry 3 (url http://...)`: how messages point at this entry."""
-        url = shorten_url(hide_userinfo(self.url))
-        return f"entry {self.entry} (url {url})" if self.entry is not None else f"url {url}"
+        return _where(self.entry, self.url)
 
     def to_json(self) -> dict[str, Any]:
         return {"url": self.url, "events": list(self.events), "enabled": self.enabled, "description": self.description}
@@ -204,11 +202,17 @@ def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[D
     return desired
 
 
-def _parse_entry(raw: Any, number: int, source: str, format: str = "toml") -> tuple[Optional[DesiredWebhook], list[str]]:
+def _where(entry: Optional[int], url: str) -> str:
+    """`entry 3 (url http://...)`: how messages point at an entry (its URL shortened, without a password)."""
+    shown = shorten_url(hide_userinfo(url))
+    return f"entry {entry} (url {shown})" if entry is not None else f"url {shown}"
+
+
+def _parse_entry(raw: Any, number: int, source: str, format: str) -> tuple[Optional[DesiredWebhook], list[str]]:
     if not isinstance(raw, dict):
         return None, [f"entry {number}: expected {_kind({}, format)} with {', '.join(KEYS)}, got {_kind(raw, format)}"]
     url = raw.get("url")
-    where = f"entry {number} (url {shorten_url(url)})" if isinstance(url, str) else f"entry {number}"
+    where = _where(number, url) if isinstance(url, str) else f"entry {number}"
     problems = []
 
     def fail(field_name: str, message: str) -> None:
@@ -325,7 +329,7 @@ def _check(fail, field_name: str, check, value):
     try:
         return check(value)
     except (ValueError, UnknownEventError) as exc:
-        fail(field_name, str(exc).removeprefix(f"{field_name} "))  # not "description: description must be..."
+        fail(field_name, str(exc))
         return None
 
 

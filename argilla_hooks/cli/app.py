@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from argilla_hooks import __version__, settings
 from argilla_hooks.cli import auth, export_apply, listen, output, trigger, webhooks
+from argilla_hooks.cli.completion_scripts import PROGRAMS
 from argilla_hooks.cli.errors import CommandError, classify
 from argilla_hooks.cli.exit_codes import ExitCode
 from argilla_hooks.cli.text_streams import use_utf8_whatever_the_locale
@@ -147,7 +148,7 @@ _FULL_OR_BROKEN = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO)
 
 
 def main() -> None:
-    """Console-script entry point; a bug gets one line, or its traceback with ARGILLA_HOOKS_DEBUG=1."""
+    """Console-script entry point; a bug gets one line (with ARGILLA_HOOKS_DEBUG=1, its traceback first)."""
     # Keep the name it was called by, so `argilla-hooks --show-completion` completes `argilla-hooks`.
     called_as = os.path.basename(sys.argv[0]) if sys.argv else ""
     use_utf8_whatever_the_locale()
@@ -160,7 +161,7 @@ def main() -> None:
             output.error("stdout is closed; to discard the output, redirect it to /dev/null instead")
         sys.exit(ExitCode.USAGE)
     try:
-        app(prog_name=called_as if called_as in ("hooks", "argilla-hooks") else "hooks")
+        app(prog_name=called_as if called_as in PROGRAMS else "hooks")
     except Exception as exc:
         debug = settings.debug_enabled()
         if debug:

@@ -39,7 +39,7 @@ def login(
     api_url = check_api_url(api_url)  # before asking for a key that would then be thrown away
     if not api_key:
         if not interactive:
-            raise UsageProblem("no API key: pass --api-key or set ARGILLA_API_KEY (stdin is not a terminal, so no prompt)")
+            raise UsageProblem(f"no API key: pass --api-key or set {settings.ENV_API_KEY} (stdin is not a terminal, so no prompt)")
         api_key = output.prompt("Argilla API key", hide_input=True)
     api_key = check_api_key(api_key)  # saved as used: no stray newline
     with get_client(api_url, api_key, None) as client:

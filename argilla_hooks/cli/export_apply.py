@@ -85,7 +85,7 @@ def _export_format(path: Optional[Path], given: Optional[FileFormat]) -> str:
     suffix = path.suffix.lower().lstrip(".") if path is not None else ""
     by_extension = suffix if suffix in FileFormat.__members__ else None
     if given is not None and by_extension is not None and given.value != by_extension:
-        raise UsageProblem(f"--format {given.value} does not match the .{suffix} extension of {path}")
+        raise UsageProblem(f"--format {given.value} does not match the .{suffix} extension of {path}: drop --format, or name the file .{given.value}")
     return given.value if given is not None else by_extension or FileFormat.toml.value
 
 
@@ -155,7 +155,6 @@ def apply(
             _finish(the_plan, exit_code)
             return
         if the_plan.deletes and not yes:
-            # With `-f -` stdin held the file, so there is nobody left to answer a prompt.
             _confirm_deletes(the_plan, source, client.api_url)
         result = execute(the_plan, client)
     if as_json:
@@ -208,9 +207,9 @@ def _confirm_deletes(the_plan: "Plan", source: str, api_url: str) -> None:
     count = len(the_plan.deletes)
     what = f"{count} webhook{'s' * (count != 1)} not in {source}"
     if source == "<stdin>":  # stdin held the file: there is no one left to answer
-        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when the file comes from stdin. Nothing was changed")
+        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when the file comes from stdin; nothing was changed")
     if not output.stdin_is_terminal():
-        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when not on a terminal. Nothing was changed")
+        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when not on a terminal; nothing was changed")
     if not output.confirm(f"Apply these changes to {api_url}, deleting {what}?"):
         raise CommandError("nothing was changed", ExitCode.ERROR)
 

@@ -316,7 +316,7 @@ def _reachable_url(host: str, port: int, path: str) -> str:
     from argilla_hooks.cli.listen_output import http_url
 
     # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
-    return http_url("127.0.0.1" if host in ("0.0.0.0", "", "::") else host, port, path)
+    return http_url("127.0.0.1" if host in ("0.0.0.0", "::") else host, port, path)
 
 
 def _warn_if_elsewhere(webhook_url: str, listen_url: str) -> None:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def serve(
-    sock: socket.socket, handlers: list, secrets: list[str], info: ListenInfo, printer: Printer, **options: Any
+    sock: socket.socket, handlers: list, secrets: list[str], info: ListenInfo, printer: Printer, *,
+    verify: bool, tolerance: int, limit: int,
 ) -> tuple[int, int]:
     """Run uvicorn on the bound socket until Ctrl-C, SIGTERM, --exit-after or a closed stdout; return the number of
     handled events and of deliveries cut short (a second Ctrl-C, or still running after the grace period)."""
@@ -45,10 +46,10 @@ def serve(
         app = create_app(
             handlers=handlers,  # loaded and named as typed by listen
             secrets=secrets,
-            verify=options["verify"],
+            verify=verify,
             path=info.path,
-            tolerance=options["tolerance"],
-            max_body=options["limit"],
+            tolerance=tolerance,
+            max_body=limit,
             forward_to=info.forward_to,
             on_report=on_report,
             max_events=info.exit_after,  # exactly N, however many arrive before the server stops accepting

@@ -26,6 +26,8 @@ from typer._click.shell_completion import (
 )
 from typer._completion_classes import BashComplete, FishComplete, ZshComplete
 
+from argilla_hooks.cli.completion_scripts import SHELLS, complete_var
+
 FILE = "file"  # the CompletionItem type of "complete file names here", as in click's own scripts
 
 # typer's script, minus `-o default`, and sending the line as typed up to the cursor: bash's COMP_WORDS are split at
@@ -137,7 +139,6 @@ def use_our_shell_classes() -> None:
 
 # --- --install-completion and --show-completion ------------------------------------------------------------------
 
-SHELLS = ("bash", "zsh", "fish")
 _NAMED = "argilla_hooks.completion_shell"  # ctx.meta key: the shell named after the option
 
 
@@ -220,5 +221,4 @@ def _show(ctx, param, value):  # noqa: ANN001 - a click callback
 
 
 def _script(prog_name: str, shell: str) -> str:
-    complete_var = "_{}_COMPLETE".format(prog_name.replace("-", "_").upper())
-    return _completion_shared.get_completion_script(prog_name=prog_name, complete_var=complete_var, shell=shell)
+    return _completion_shared.get_completion_script(prog_name=prog_name, complete_var=complete_var(prog_name), shell=shell)

@@ -29,7 +29,7 @@ def parse_input(model: type, **fields: Any):
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "input"
         message = str(first.get("ctx", {}).get("error") or first["msg"])
-        raise UsageProblem(message if message.startswith(f"{field} ") else f"{field}: {message}") from None
+        raise UsageProblem(f"{field}: {message}") from None
 
 
 def _show_one(webhook: "Webhook", *, as_json: bool, with_secret: bool = False) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from argilla_hooks import __version__
+from argilla_hooks import __version__, settings
 from argilla_hooks.client.errors import (
     AmbiguousWebhookId,
     ArgillaError,
@@ -65,15 +65,15 @@ def check_api_url(api_url: str) -> str:
         or any(ch.isspace() for ch in api_url)
         or (url.port is not None and not 0 < url.port < 65536)
     ):
-        raise ConfigurationError(f"malformed API URL {shown!r}: expected e.g. http://localhost:6900")
+        raise ConfigurationError(f"malformed API URL {shown!r}: expected e.g. {settings.DEFAULT_API_URL}")
     if url.userinfo:
         raise ConfigurationError(
             f"the API URL {shown!r} holds a user name or password: remove them (Argilla takes the API key from "
-            "--api-key or ARGILLA_API_KEY)"
+            f"--api-key or {settings.ENV_API_KEY})"
         )
     if "?" in api_url or "#" in api_url:
         raise ConfigurationError(
-            f"the API URL {shown!r} has a query or fragment: give the server's base URL, e.g. http://localhost:6900"
+            f"the API URL {shown!r} has a query or fragment: give the server's base URL, e.g. {settings.DEFAULT_API_URL}"
         )
     return api_url.rstrip("/")
 
@@ -86,7 +86,7 @@ def check_api_key(api_key: Optional[str]) -> str:
     """
     key = (api_key or "").strip()
     if not key:
-        raise ConfigurationError("no API key: set ARGILLA_API_KEY, pass --api-key, or run `hooks login`")
+        raise ConfigurationError(f"no API key: set {settings.ENV_API_KEY}, pass --api-key, or run `hooks login`")
     if not all("!" <= ch <= "~" for ch in key):
         raise ConfigurationError(
             "the API key contains a space, a control character or a non-ASCII character: copy it again from "
@@ -279,7 +279,7 @@ class ArgillaClient:
         return one_line(hide_userinfo(str(url)), self._api_key)
 
     def _not_argilla(
-        self, what: str, advice: str = "give the server's base URL, e.g. http://localhost:6900, without /api/v1"
+        self, what: str, advice: str = f"give the server's base URL, e.g. {settings.DEFAULT_API_URL}, without /api/v1"
     ) -> NotArgilla:
         return NotArgilla(f"no Argilla API at {self.api_url} ({what}): {advice}")
 

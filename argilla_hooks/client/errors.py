@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from argilla_hooks import settings
+
 # What a server says in an error body is shown in a one-line message, not as a page.
 MAX_DETAIL = 200
 
@@ -132,7 +134,7 @@ def error_for_status(status_code: int, detail: Any, *, api_url: str, secret: Opt
     text = one_line(detail_message(detail), secret)
     if status_code == 401:
         return AuthenticationError(
-            f"the API key was rejected by {api_url} (check --api-key, ARGILLA_API_KEY or the profile's; "
+            f"the API key was rejected by {api_url} (check --api-key, {settings.ENV_API_KEY} or the profile's; "
             "`hooks login` saves a new one)",
             status_code=status_code,
             detail=detail,

@@ -130,12 +130,12 @@ def check_has_host(value: str) -> str:
 
 def check_description(value: Optional[str]) -> Optional[str]:
     if value is not None and not 1 <= len(value) <= MAX_DESCRIPTION:
-        raise ValueError(f"description must be 1 to {MAX_DESCRIPTION} characters (got {len(value)})")
+        raise ValueError(f"must be 1 to {MAX_DESCRIPTION} characters (got {len(value)})")
     if value is not None and not value.isascii():
         try:
             value.encode("utf-8")  # a lone surrogate: Python's stand-in for a byte of the command line that is not UTF-8
         except UnicodeEncodeError:
-            raise ValueError("description is not UTF-8 text: give it in UTF-8 (check the terminal's or file's encoding)") from None
+            raise ValueError("is not UTF-8 text: give it in UTF-8 (check the terminal's or file's encoding)") from None
     return value
 
 

@@ -95,7 +95,7 @@ def create_app(
 
 
 class _Rejected(Exception):
-    """A request answered with a 4xx before any handler ran."""
+    """A request answered with an error status (4xx, or 503/508) before any handler ran."""
 
     def __init__(self, status: int, reason: str, allow: Optional[bytes] = None) -> None:
         self.status = status

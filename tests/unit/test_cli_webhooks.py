@@ -62,7 +62,7 @@ def test_create_disabled_names_what_is_left_when_the_undo_fails_too(fake_argilla
         (["http:///hook", "-e", "dataset.created"], "has no host"),
         (["http://127.0.0.1:8000/", "-e", "dataset.created", "-d", "x" * 1001], "1 to 1000 characters"),
         # a byte that is not UTF-8 on the command line (Python's lone surrogate): was "unexpected UnicodeEncodeError"
-        (["http://127.0.0.1:8000/", "-e", "dataset.created", "-d", "bad\udcffbyte"], "description is not UTF-8 text"),
+        (["http://127.0.0.1:8000/", "-e", "dataset.created", "-d", "bad\udcffbyte"], "description: is not UTF-8 text"),
     ],
 )
 def test_create_rejects_bad_input_before_any_request(fake_argilla, args, message):

@@ -206,6 +206,12 @@ def test_syntax_errors_name_the_file(tmp_path):
     assert "cannot read the file" in str(pytest.raises(SpecError, load_file, tmp_path / "missing.toml").value)
 
 
+def test_a_password_in_an_entrys_url_is_not_repeated_in_its_problems():
+    # the entry's own problems named it by its URL as written, password and all
+    message = str(pytest.raises(SpecError, parse, '[[webhooks]]\nurl = "http://bob:s3cret@h/"\nevents = ["nope"]\n').value)
+    assert "entry 1 (url http://***@h/)" in message and "s3cret" not in message
+
+
 def test_every_problem_is_reported_at_once(tmp_path):
     text = '[[webhooks]]\nurl = "nope"\nevents = ["*"]\n[[webhooks]]\nurl = "http://h/"\nevents = ["bad"]\n'
     assert len(pytest.raises(SpecError, parse, text).value.problems) == 2
