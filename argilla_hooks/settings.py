@@ -137,7 +137,7 @@ def save_profile(name: str, api_url: str, api_key: str) -> Path:
 
 
 def remove_profile(name: str) -> bool:
-    if name not in profiles():  # nothing to remove: no lock, no directory made
+    if not config_path().exists():  # nothing to remove: no lock, no directory made
         return False
     with _one_writer():
         config = load_config()

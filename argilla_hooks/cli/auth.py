@@ -9,6 +9,7 @@ from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile, profile_option
+from argilla_hooks.hints import a_or_an
 
 
 def login(
@@ -48,7 +49,7 @@ def login(
         except AuthenticationError as exc:
             raise AuthenticationError(f"the API key was rejected by {api_url}; nothing was saved", status_code=401) from exc
     if user.role != "owner":
-        output.warn(f"{user.username} is {'an' if user.role[0] in 'aeiou' else 'a'} {user.role}: only owners can manage webhooks")
+        output.warn(f"{user.username} is {a_or_an(user.role)}: only owners can manage webhooks")
     path = settings.save_profile(profile, api_url, api_key)
     output.success(f"logged in to {api_url} as {user.username} ({user.role}); saved profile {profile!r} in {path}")
 

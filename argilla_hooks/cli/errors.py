@@ -26,6 +26,8 @@ def classify(exc: BaseException) -> tuple[str, ExitCode] | None:
     """(message, exit code) for the failures we know; None for a bug, which keeps its traceback."""
     if isinstance(exc, CommandError):
         return str(exc), exc.code
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", ExitCode.INTERRUPTED
     from argilla_hooks.events import UnknownEventError
     from argilla_hooks.settings import ProfileError
 

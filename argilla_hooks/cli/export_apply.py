@@ -206,10 +206,10 @@ def _mention_unmanaged(the_plan: "Plan", source: str) -> None:
 def _confirm_deletes(the_plan: "Plan", source: str, api_url: str) -> None:
     count = len(the_plan.deletes)
     what = f"{count} webhook{'s' * (count != 1)} not in {source}"
-    if source == "<stdin>":  # stdin held the file: there is no one left to answer
-        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when the file comes from stdin; nothing was changed")
-    if not output.stdin_is_terminal():
-        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when not on a terminal; nothing was changed")
+    # With the file on stdin, there is no one left to answer.
+    cannot_ask = "the file comes from stdin" if source == "<stdin>" else None if output.stdin_is_terminal() else "not on a terminal"
+    if cannot_ask:
+        raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when {cannot_ask}; nothing was changed")
     if not output.confirm(f"Apply these changes to {api_url}, deleting {what}?"):
         raise CommandError("nothing was changed", ExitCode.ERROR)
 

@@ -148,9 +148,8 @@ def listen(
     with _stdout_for_json_only(as_json) as json_out, signals.sigterm_interrupts():
         handlers = _load_handlers(targets or [], app_dir)
         wanted = _handler_events(handlers)
-        register_events = asked_events or [e for e in SUBSCRIBABLE if e in wanted] or list(SUBSCRIBABLE)
-        if register and handlers and not asked_events and wanted <= {"ping"}:
-            # All 11 would be registered for handlers that take none of them.
+        register_events = asked_events or [e for e in SUBSCRIBABLE if e in wanted]  # no handler: wanted is all 11
+        if register and not register_events:
             raise UsageProblem("--register: the handlers take no event a webhook can subscribe to (only ping, or none); name the events with -e")
         printer = Printer(json_out, as_json=as_json, verbose=verbose, show_data=not handlers)
         sock = _bind(host, port)

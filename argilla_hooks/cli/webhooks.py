@@ -80,8 +80,7 @@ def _undo_create(client: "ArgillaClient", webhook: "Webhook", failure: BaseExcep
     try:
         client.delete(webhook.id)
     except Exception as undo:
-        known = classify(failure)
-        code = known[1] if known else ExitCode.INTERRUPTED if isinstance(failure, KeyboardInterrupt) else ExitCode.ERROR
+        code = (classify(failure) or ("", ExitCode.ERROR))[1]
         raise CommandError(
             f"created webhook {webhook.id} for {webhook.url}, but it is ENABLED: disabling it failed ({failure}) and "
             f"deleting it failed too ({undo}); run `hooks delete {webhook.id}`",

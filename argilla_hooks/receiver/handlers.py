@@ -245,9 +245,15 @@ def decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
 
 
-def _qualified_name(fn: Callable[..., Any]) -> str:
+def _unwrapped(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The function inside any functools.partial layers."""
     while isinstance(fn, functools.partial):
         fn = fn.func
+    return fn
+
+
+def _qualified_name(fn: Callable[..., Any]) -> str:
+    fn = _unwrapped(fn)
     module = getattr(fn, "__module__", None)
     qualname = getattr(fn, "__qualname__", None) or type(fn).__qualname__
     return f"{module}:{qualname}" if module else qualname
@@ -259,9 +265,7 @@ _RESOURCES = frozenset({"dataset", "record", "response"})  # event kinds whose r
 def _check_callable(fn: Callable[..., Any], name: str) -> None:
     """Refuse what would be called and then do nothing: a class (it would be instantiated), a generator function
     (its body runs only when iterated)."""
-    inner = fn
-    while isinstance(inner, functools.partial):
-        inner = inner.func
+    inner = _unwrapped(fn)
     if inspect.isclass(inner):
         raise HandlerLoadError(f"handler {name} is a class: name a function, or an instance whose __call__ handles events")
     if inspect.isasyncgenfunction(inner) or inspect.isgeneratorfunction(inner):

@@ -8,7 +8,7 @@ import sys
 import types
 from typing import Any, Callable, Optional
 
-from argilla_hooks.hints import did_you_mean
+from argilla_hooks.hints import a_or_an, did_you_mean
 
 
 class HandlerLoadError(Exception):
@@ -53,8 +53,7 @@ def load_handler(target: str, app_dir: Optional[str] = ".") -> Callable[..., Any
                 f"{target!r}: {_describe(obj)} has no attribute {attr!r}{did_you_mean(attr, callables)}"
             ) from None
     if not callable(obj):
-        kind = type(obj).__name__
-        raise HandlerLoadError(f"{target!r} is not callable (it is {'an' if kind[0] in 'aeiou' else 'a'} {kind})")
+        raise HandlerLoadError(f"{target!r} is not callable (it is {a_or_an(type(obj).__name__)})")
     return obj
 
 
