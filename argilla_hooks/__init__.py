@@ -20,10 +20,10 @@ _LAZY = {
     "on": "argilla_hooks.receiver.handlers",
     "create_app": "argilla_hooks.receiver.app",
     # What handlers are given, for their annotations.
-    "Event": "argilla_hooks.payloads",
-    "Dataset": "argilla_hooks.payloads",
-    "Record": "argilla_hooks.payloads",
-    "Response": "argilla_hooks.payloads",
+    "Event": "argilla_hooks.receiver.payloads",
+    "Dataset": "argilla_hooks.receiver.payloads",
+    "Record": "argilla_hooks.receiver.payloads",
+    "Response": "argilla_hooks.receiver.payloads",
 }
 
 # Spelt out (not built from _LAZY) so that linters and type checkers can read it; a test keeps the two in step.
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (`as`: exported); at run ti
     from argilla_hooks.client import ArgillaClient as ArgillaClient
     from argilla_hooks.client.models import Webhook as Webhook, WebhookCreate as WebhookCreate, WebhookUpdate as WebhookUpdate
     from argilla_hooks.events import EventName as EventName
-    from argilla_hooks.payloads import Dataset as Dataset, Event as Event, Record as Record, Response as Response
+    from argilla_hooks.receiver.payloads import Dataset as Dataset, Event as Event, Record as Record, Response as Response
     from argilla_hooks.receiver.app import create_app as create_app
     from argilla_hooks.receiver.handlers import on as on
 

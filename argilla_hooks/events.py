@@ -10,7 +10,7 @@ import fnmatch
 from collections.abc import Iterator
 from enum import Enum
 
-from argilla_hooks.hints import did_you_mean
+from argilla_hooks.text import did_you_mean
 
 
 class EventName(str, Enum):

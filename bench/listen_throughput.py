@@ -18,7 +18,7 @@ no access log, log level warning; no lifespan, which these apps do not use) for 
   (e)  bench/receiver_floor.py: `argilla_hooks.create_app()` with no handler and no output, served like (a): only the
        work every verifying, de-duplicating receiver must do (signature, event key, de-duplication).
 
-Each round writes fresh deliveries (argilla_hooks.samples bodies of all 11 event types, a new data.id each, signed
+Each round writes fresh deliveries (argilla_hooks.trigger.samples bodies of all 11 event types, a new data.id each, signed
 with samples.sign) just before it runs, so signatures are well within the 5-minute tolerance and `hooks listen` never
 sees an event twice (a run where it answers "already handled" is invalid); wrk (bench/signed_deliveries.lua) cycles
 through them, so a/b/c, which do not de-duplicate, may verify a delivery again. Every answer must be 2xx and no
@@ -57,7 +57,7 @@ from typing import Optional
 from list_vs_sdk import ROOT, sdk_python  # also puts ROOT on sys.path
 
 from argilla_hooks.events import SUBSCRIBABLE
-from argilla_hooks.samples import build_event, sign
+from argilla_hooks.trigger.samples import build_event, sign
 from tests.e2e.local_server import _die_with_parent, free_port
 
 BENCH = Path(__file__).resolve().parent

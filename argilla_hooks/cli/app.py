@@ -14,11 +14,11 @@ import typer
 from typer.core import TyperGroup
 
 from argilla_hooks import __version__, settings
-from argilla_hooks.cli import auth, export_apply, listen, output, trigger, webhooks
+from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
+from argilla_hooks.cli.listen import command as listen_command
 from argilla_hooks.cli.completion_scripts import PROGRAMS
-from argilla_hooks.cli.errors import CommandError, classify
-from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.text_streams import use_utf8_whatever_the_locale
+from argilla_hooks.cli.errors import CommandError, ExitCode, classify
+
 
 if TYPE_CHECKING:
     from typer._click import Context  # what TyperGroup's methods take (typer.Context is a subclass)
@@ -119,7 +119,7 @@ app.command("ping", rich_help_panel=_MANAGE)(webhooks.ping)
 app.command("events", rich_help_panel=_MANAGE)(webhooks.events)
 app.command("export", rich_help_panel=_AS_CODE)(export_apply.export)
 app.command("apply", rich_help_panel=_AS_CODE)(export_apply.apply)
-app.command("listen", rich_help_panel=_TEST)(listen.listen)
+app.command("listen", rich_help_panel=_TEST)(listen_command.listen)
 app.command("trigger", rich_help_panel=_TEST)(trigger.trigger)
 app.command("login", rich_help_panel=_ACCOUNT)(auth.login)
 app.command("logout", rich_help_panel=_ACCOUNT)(auth.logout)
@@ -151,7 +151,7 @@ def main() -> None:
     """Console-script entry point; a bug gets one line (with ARGILLA_HOOKS_DEBUG=1, its traceback first)."""
     # Keep the name it was called by, so `argilla-hooks --show-completion` completes `argilla-hooks`.
     called_as = os.path.basename(sys.argv[0]) if sys.argv else ""
-    use_utf8_whatever_the_locale()
+    output.use_utf8_whatever_the_locale()
     # `import httpx` also imports httpx's own command-line client (rich.console, click, pygments: ~40 ms of every
     # command that talks to Argilla) whenever those are installed, as they are here. `hooks` never runs it: marking
     # the module absent makes httpx define its stub `main` instead. The process is ours, so is the import table.

@@ -9,7 +9,7 @@ from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile, profile_option
-from argilla_hooks.hints import a_or_an
+from argilla_hooks.text import a_or_an
 
 
 def login(

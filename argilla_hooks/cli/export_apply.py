@@ -11,13 +11,12 @@ import typer
 
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client, same_server
-from argilla_hooks.cli.errors import CommandError, UsageProblem, classify
-from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem, classify
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, given_by
 
 if TYPE_CHECKING:
-    from argilla_hooks.declarative import ApplyResult, Plan
-    from argilla_hooks.webhook_file import DesiredWebhook, SpecError
+    from argilla_hooks.declarative.plan import ApplyResult, Plan
+    from argilla_hooks.declarative.file import DesiredWebhook, SpecError
 
 
 class FileFormat(str, Enum):
@@ -55,7 +54,7 @@ def export(
       hooks export -o webhooks.json
       hooks export --profile prod -o prod.toml && hooks apply --profile staging -f prod.toml --dry-run
     """
-    from argilla_hooks.webhook_file import dump, identical_webhooks
+    from argilla_hooks.declarative.file import dump, identical_webhooks
 
     to_stdout = output_file is None or str(output_file) == "-"
     chosen = _export_format(None if to_stdout else output_file, file_format)
@@ -70,7 +69,7 @@ def export(
     if to_stdout:
         output.print_line(text.rstrip("\n"))
         return
-    from argilla_hooks.atomic_file import write_atomically
+    from argilla_hooks.settings import write_atomically
 
     assert output_file is not None  # else to_stdout
     try:
@@ -134,8 +133,8 @@ def apply(
       hooks apply -f webhooks.toml --dry-run --exit-code --prune   # in CI: exit 1 when the server drifted
       hooks export | sed 's/dataset.created/dataset.*/' | hooks apply -f -
     """
-    from argilla_hooks.declarative import execute, plan
-    from argilla_hooks.webhook_file import SpecError
+    from argilla_hooks.declarative.plan import execute, plan
+    from argilla_hooks.declarative.file import SpecError
 
     source = "<stdin>" if str(file) == "-" else str(file)
     desired = _load(file, source)
@@ -167,8 +166,8 @@ def apply(
 
 
 def _load(file: Path, source: str) -> list["DesiredWebhook"]:
-    from argilla_hooks.cli.text_streams import read_stdin
-    from argilla_hooks.webhook_file import SpecError, load_file, load_text
+    from argilla_hooks.cli.output import read_stdin
+    from argilla_hooks.declarative.file import SpecError, load_file, load_text
 
     try:
         return load_text(read_stdin(), source) if source == "<stdin>" else load_file(file)

@@ -9,8 +9,7 @@ import typer
 from argilla_hooks import settings
 from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client
-from argilla_hooks.cli.errors import CommandError, UsageProblem
-from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, given_by
 
 
@@ -78,8 +77,8 @@ def trigger(
       hooks trigger dataset.created --webhook 3f2a --data '{"name": "my-dataset"}'
       hooks trigger response.created --data @response.json --json | jq .status
     """
-    from argilla_hooks.client.models import check_url, hide_userinfo
-    from argilla_hooks.samples import DeliveryError, SampleError, build_event, parse_overrides, send, sign
+    from argilla_hooks.urls import check_url, hide_userinfo
+    from argilla_hooks.trigger.samples import DeliveryError, SampleError, build_event, parse_overrides, send, sign
 
     from_environment = secret is not None and given_by(ctx, "secret", "ENVIRONMENT")
     if webhook and secret is not None and not from_environment:

@@ -9,8 +9,7 @@ import typer
 
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
-from argilla_hooks.cli.errors import CommandError, UsageProblem, classify
-from argilla_hooks.cli.exit_codes import ExitCode
+from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem, classify
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
 
@@ -223,7 +222,7 @@ def update(
 
 
 def _already(webhook: "Webhook", fields: dict[str, Any]) -> bool:
-    from argilla_hooks.client.models import normalize_url  # compared as Argilla stores them: `http://h` is `http://h/`
+    from argilla_hooks.urls import normalize_url  # compared as Argilla stores them: `http://h` is `http://h/`
 
     current = {"url": normalize_url(webhook.url), "events": set(webhook.events), "enabled": webhook.enabled,
                "description": webhook.description}

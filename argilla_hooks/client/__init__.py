@@ -13,7 +13,7 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from argilla_hooks import __version__, settings
+from argilla_hooks import __version__, settings, urls
 from argilla_hooks.client.errors import (
     AmbiguousWebhookId,
     ArgillaError,
@@ -31,7 +31,6 @@ from argilla_hooks.client.models import (
     WebhookCreate,
     WebhookList,
     WebhookUpdate,
-    hide_userinfo,
 )
 
 # "Server down" must be reported within 10 s, start-up included. httpx's timeouts bound each read, not the answer,
@@ -46,36 +45,11 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def check_api_url(api_url: str) -> str:
-    """The base URL without a trailing slash; raises ConfigurationError when it is not http(s) with a host.
-
-    A user name or password is refused (Argilla takes the key in a header, and they would end up in messages and
-    profiles), and so are a query and a fragment (the client appends /api/v1/... to the URL).
-    """
-    api_url = api_url.strip()  # a newline from `$(cat url.txt)`, a space pasted along
-    shown = hide_userinfo(api_url)
+    """The base URL without a trailing slash; ConfigurationError when it is not http(s) with a host (see urls)."""
     try:
-        url = httpx.URL(api_url)
-    except Exception:
-        url = None
-    # httpx takes a port past 65535 and a space in the host (as %20): both only failed later, as "unreachable".
-    if (
-        url is None
-        or url.scheme not in ("http", "https")
-        or not url.host
-        or any(ch.isspace() for ch in api_url)
-        or (url.port is not None and not 0 < url.port < 65536)
-    ):
-        raise ConfigurationError(f"malformed API URL {shown!r}: expected e.g. {settings.DEFAULT_API_URL}")
-    if url.userinfo:
-        raise ConfigurationError(
-            f"the API URL {shown!r} holds a user name or password: remove them (Argilla takes the API key from "
-            f"--api-key or {settings.ENV_API_KEY})"
-        )
-    if "?" in api_url or "#" in api_url:
-        raise ConfigurationError(
-            f"the API URL {shown!r} has a query or fragment: give the server's base URL, e.g. {settings.DEFAULT_API_URL}"
-        )
-    return api_url.rstrip("/")
+        return urls.check_api_url(api_url, example=settings.DEFAULT_API_URL)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def check_api_key(api_key: Optional[str]) -> str:
@@ -276,7 +250,7 @@ class ArgillaClient:
 
     def _shown(self, url: httpx.URL) -> str:
         """A URL a server gave us, fit for a message: one short line, no password, no API key."""
-        return one_line(hide_userinfo(str(url)), self._api_key)
+        return one_line(urls.hide_userinfo(str(url)), self._api_key)
 
     def _not_argilla(
         self, what: str, advice: str = f"give the server's base URL, e.g. {settings.DEFAULT_API_URL}, without /api/v1"

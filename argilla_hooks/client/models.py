@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Optional
-from urllib.parse import urlsplit
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from argilla_hooks.events import SUBSCRIBABLE, EventName, expand_required
+from argilla_hooks.urls import check_url
 
 MAX_DESCRIPTION = 1000
-MAX_URL = 2083
 # Argilla refuses an 11th webhook (disabled ones count); apply checks it before sending anything.
 MAX_WEBHOOKS = 10
 
@@ -64,68 +62,6 @@ class ServerVersion(_Response):
     """The answer of GET /version; a server that leaves the number out is still Argilla."""
 
     version: str = "unknown"
-
-
-@lru_cache(maxsize=None)
-def _http_url_adapter() -> TypeAdapter:
-    return TypeAdapter(HttpUrl)
-
-
-def normalize_url(url: str) -> str:
-    """The URL as Argilla stores it: `str(pydantic.HttpUrl(url))`, exactly what its WebhookCreate schema does.
-
-    Lower-cased scheme and host, default port dropped, `/` for an empty path, dot segments resolved,
-    IDNA hosts punycoded. A URL pydantic refuses is returned unchanged.
-    """
-    try:
-        return str(_http_url_adapter().validate_python(url))
-    except ValueError:
-        return url
-
-
-def hide_userinfo(url: str) -> str:
-    """`url` fit for a message: its user name and password shown as ***, also when the URL is malformed
-    (`http://u:p@ss@h`, `u:p@h`); host, path and query stay (`?notify=ops@example.org` is not a password)."""
-    scheme_end = url.find("//")
-    start = scheme_end + 2 if scheme_end >= 0 else 0
-    at = url.rfind("@", start, _first_of(url, "/?#", start))  # the userinfo, as a URL parser reads it
-    if at < 0:
-        # A raw `/` or `#` in a password ends the authority early (`http://u:pa/ss@h`): an `@` before the query
-        # is taken for the end of a password too, at the cost of hiding the host of a path that holds one.
-        at = url.rfind("@", start, _first_of(url, "?", start))
-        if at < 0:
-            return url
-    return url[:start] + "***" + url[at:]
-
-
-def _first_of(text: str, characters: str, start: int) -> int:
-    found = [i for i in (text.find(c, start) for c in characters) if i >= 0]
-    return min(found, default=len(text))
-
-
-def check_url(value: str) -> str:
-    """http(s) with a host, at most 2083 characters: the server's own rule, checked before sending."""
-    if len(value) > MAX_URL:
-        raise ValueError(f"URL is longer than {MAX_URL} characters")
-    if not value.lower().startswith(("http://", "https://")):
-        raise ValueError(f"{hide_userinfo(value)!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
-    check_has_host(value)
-    try:
-        AnyHttpUrl(value)
-    except Exception:
-        raise ValueError(f"{hide_userinfo(value)!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)") from None
-    return value
-
-
-def check_has_host(value: str) -> str:
-    """Refuses `http:///path`, which pydantic, and so Argilla, would store as `http://path/`: nobody means that."""
-    try:
-        authority = urlsplit(value).netloc
-    except ValueError:
-        return value  # e.g. a bracket left open: the URL parser that follows gives the better message
-    if not authority:
-        raise ValueError(f"{hide_userinfo(value)!r} has no host after // (e.g. http://127.0.0.1:8000/)")
-    return value
 
 
 def check_description(value: Optional[str]) -> Optional[str]:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional, Union
 import anyio
 import httpx
 
-from argilla_hooks.client.models import hide_userinfo
+from argilla_hooks.urls import check_url_shape
 from argilla_hooks.events import ALL_EVENTS
 from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, IN_FLIGHT, DeliveryLog
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
@@ -431,7 +431,7 @@ def _error_body(reason: str) -> bytes:
 
 
 def _check_forward_url(url: str) -> str:
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"forward target {hide_userinfo(url)!r} is not an http(s) URL with a host")
-    return url
+    try:
+        return check_url_shape(url)
+    except ValueError as exc:
+        raise ValueError(f"forward target: {exc}") from None

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, TypeVar
 import anyio.to_thread
 
 from argilla_hooks.events import expand_events
-from argilla_hooks.payloads import Dataset, Event, Record, Response, parse_data
+from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response, parse_data
 from argilla_hooks.receiver.loader import HandlerLoadError
 from argilla_hooks.receiver.workers import SYNC_WORKERS
 

@@ -8,7 +8,7 @@ import sys
 import types
 from typing import Any, Callable, Optional
 
-from argilla_hooks.hints import a_or_an, did_you_mean
+from argilla_hooks.text import a_or_an, did_you_mean
 
 
 class HandlerLoadError(Exception):

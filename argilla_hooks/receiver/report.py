@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Optional
 
-from argilla_hooks.client.models import hide_userinfo
-from argilla_hooks.payloads import format_event_timestamp
+from argilla_hooks.urls import hide_userinfo
+from argilla_hooks.receiver.payloads import format_event_timestamp
 from argilla_hooks.receiver.handlers import Delivery, NotAnEvent
 
 

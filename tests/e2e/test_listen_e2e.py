@@ -14,7 +14,7 @@ from tests.listener_process import Listener, hooks_executable
 HANDLERS = '''
 import json, os
 from argilla_hooks import on
-from argilla_hooks.payloads import Dataset
+from argilla_hooks.receiver.payloads import Dataset
 
 @on("dataset.created")
 def on_dataset(dataset, type, timestamp):

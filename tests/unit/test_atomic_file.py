@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from argilla_hooks.atomic_file import write_atomically
+from argilla_hooks.settings import write_atomically
 
 
 def test_a_regular_file_is_replaced_whole_and_keeps_its_mode(tmp_path):
@@ -34,7 +34,7 @@ def test_a_named_pipe_gets_the_data_and_stays_a_pipe(tmp_path):
 def test_dev_stdout_writes_to_the_process_stdout():
     # Replacing it used to fail ("No such file or directory"). (/dev/null is not tested: a regression run as root
     # would replace the machine's /dev/null with a file, as it once did.)
-    code = "from argilla_hooks.atomic_file import write_atomically; write_atomically('/dev/stdout', b'to stdout')"
+    code = "from argilla_hooks.settings import write_atomically; write_atomically('/dev/stdout', b'to stdout')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"to stdout"

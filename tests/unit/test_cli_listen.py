@@ -224,7 +224,7 @@ def test_a_bad_secret_in_the_environment_is_named_as_such(monkeypatch):
     ],
 )
 def test_webhook_elsewhere_is_a_warning_only_when_it_is(capsys, webhook_url, listen_url, warned):
-    from argilla_hooks.cli.listen import _warn_if_elsewhere
+    from argilla_hooks.cli.listen.command import _warn_if_elsewhere
 
     _warn_if_elsewhere(webhook_url, listen_url)
     message = capsys.readouterr().err
@@ -282,7 +282,7 @@ def test_handlers_get_typed_arguments_and_json_stdout_stays_clean(app_dir):
 
 
 def test_failed_handler_answers_500_and_retry_runs_side_effect_once(app_dir):
-    from argilla_hooks import samples
+    from argilla_hooks.trigger import samples
 
     body = samples.build_event("response.created")
     with Listener(["handlers:flaky", "--secret", SECRET], cwd=app_dir) as listener:
@@ -531,7 +531,7 @@ def test_sigterm_while_starting_up_still_exits_through_the_clean_up(app_dir):
 
 
 def test_signals_deferred_holds_ctrl_c_until_the_block_ends():
-    from argilla_hooks.cli import signals
+    from argilla_hooks.cli.listen import signals
 
     reached_end = False
     with pytest.raises(KeyboardInterrupt):
@@ -551,7 +551,7 @@ def _wait_for(condition, timeout=30.0):
 
 
 def test_exit_after_handles_exactly_n_of_many_concurrent_deliveries(app_dir):
-    from argilla_hooks import samples
+    from argilla_hooks.trigger import samples
 
     with Listener(["noisy:after", "--secret", SECRET, "--exit-after", "2"], cwd=app_dir) as listener:
         bodies = [samples.build_event("dataset.created") for _ in range(8)]
@@ -586,7 +586,7 @@ def test_deliveries_cut_by_the_end_of_the_grace_period_are_counted():
 
     import uvicorn
 
-    from argilla_hooks.cli.listen_server import server_class
+    from argilla_hooks.cli.listen.serving import server_class
 
     started = threading.Event()
 
@@ -642,7 +642,7 @@ def served_by_listen_protocol(app, timeout: float, refused: Optional[list] = Non
 
     import uvicorn
 
-    from argilla_hooks.cli.listen_server import http_protocol, server_class
+    from argilla_hooks.cli.listen.serving import http_protocol, server_class
 
     protocol = http_protocol(on_refused=lambda status, reason: refused.append((status, reason)) if refused is not None else None)
     protocol.timeout = timeout
@@ -785,7 +785,7 @@ def test_a_password_in_a_forward_target_is_not_output():
 def test_the_listeners_request_time_limit_leaves_a_trickled_body_to_the_receiver():
     # Shorter than the receiver's own limit, the protocol would cut a trickled body off with a bare 408 that nothing
     # reports, before the receiver answers it and `hooks listen` prints it as rejected.
-    from argilla_hooks.cli.listen_server import http_protocol
+    from argilla_hooks.cli.listen.serving import http_protocol
     from argilla_hooks.receiver.app import BODY_TIMEOUT
 
     assert http_protocol().timeout > BODY_TIMEOUT
@@ -796,7 +796,7 @@ def test_a_request_head_over_64_kib_is_answered_431_however_it_arrives(pieces, c
     # Only heads that spanned several reads were measured: one that came in a single read (up to uvloop's 256 KiB)
     # passed, and so did one completed by the read after its first.
     from argilla_hooks import create_app
-    from argilla_hooks.cli.listen_server import MAX_REQUEST_HEAD
+    from argilla_hooks.cli.listen.serving import MAX_REQUEST_HEAD
 
     event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
     head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nX-Big: " % len(event)

@@ -261,7 +261,7 @@ def test_an_api_url_with_credentials_is_refused_without_repeating_them(url):
     ("http://u:p@[::1]:8000/x@y", "http://***@[::1]:8000/x@y"),
 ])
 def test_hide_userinfo(url, shown):
-    from argilla_hooks.client.models import hide_userinfo
+    from argilla_hooks.urls import hide_userinfo
 
     assert hide_userinfo(url) == shown
 

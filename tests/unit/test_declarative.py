@@ -12,9 +12,9 @@ from pydantic import HttpUrl, TypeAdapter
 
 from argilla_hooks.client.errors import ServerError, UnprocessableEntity, WebhookNotFound
 from argilla_hooks.client.models import Webhook, WebhookCreate, WebhookUpdate
-from argilla_hooks.client.models import normalize_url
-from argilla_hooks.declarative import execute, plan
-from argilla_hooks.webhook_file import DesiredWebhook, SpecError, dump, identical_webhooks, load_file, load_text, parse
+from argilla_hooks.urls import normalize_url
+from argilla_hooks.declarative.plan import execute, plan
+from argilla_hooks.declarative.file import DesiredWebhook, SpecError, dump, identical_webhooks, load_file, load_text, parse
 from argilla_hooks.events import SUBSCRIBABLE
 
 

@@ -13,10 +13,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from argilla_hooks import strict_json
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
-from argilla_hooks.payloads import Dataset, Event
-from argilla_hooks.samples import (
+from argilla_hooks.text import DuplicateKeyError, loads_strict
+from argilla_hooks.receiver.payloads import Dataset, Event
+from argilla_hooks.trigger.samples import (
     DeliveryError,
     SampleError,
     build_event,
@@ -285,16 +285,16 @@ def test_a_time_with_no_utc_equivalent_is_refused_not_a_crash(written):
 
 
 def test_strict_json_refuses_a_repeated_key_in_any_object():
-    assert strict_json.loads('{"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}') == {"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}
+    assert loads_strict('{"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}') == {"a": {"b": 1}, "c": [{"b": 2}, {"b": 3}]}
     for text, key in [('{"name": "x", "name": "y"}', "name"), ('{"a": [{"k": 1, "k": 1}]}', "k"), ('{"": 1, "": 2}', "")]:
-        with pytest.raises(strict_json.DuplicateKeyError) as info:
-            strict_json.loads(text)
+        with pytest.raises(DuplicateKeyError) as info:
+            loads_strict(text)
         assert isinstance(info.value, ValueError) and info.value.key == key
         assert str(info.value) == f"key {json.dumps(key)} appears twice"
-    assert str(pytest.raises(ValueError, strict_json.loads, '{"café": 1, "café": 2}').value) == 'key "café" appears twice'
-    assert str(pytest.raises(ValueError, strict_json.loads, '{"\\ud800": 1, "\\ud800": 2}').value) == 'key "\\ud800" appears twice'
+    assert str(pytest.raises(ValueError, loads_strict, '{"café": 1, "café": 2}').value) == 'key "café" appears twice'
+    assert str(pytest.raises(ValueError, loads_strict, '{"\\ud800": 1, "\\ud800": 2}').value) == 'key "\\ud800" appears twice'
     with pytest.raises(json.JSONDecodeError):
-        strict_json.loads("{")
+        loads_strict("{")
 
 
 def test_a_key_repeated_in_data_is_refused_not_merged(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from receiver_samples import event_body, new_secret, signed_headers
 
 from argilla_hooks import create_app, on
-from argilla_hooks.payloads import Dataset, Event, Record, Response
+from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response
 from argilla_hooks.receiver import HandlerLoadError
 
 pytestmark = pytest.mark.anyio

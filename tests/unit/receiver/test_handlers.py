@@ -10,7 +10,7 @@ from receiver_samples import event_body
 
 from argilla_hooks import on
 from argilla_hooks.events import UnknownEventError
-from argilla_hooks.payloads import Dataset, Event, Record, Response
+from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent
 from argilla_hooks.receiver.loader import HandlerLoadError
 

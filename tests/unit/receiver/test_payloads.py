@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from receiver_samples import NOW_ISO, dataset_data, event_body, record_data, response_data
 
-from argilla_hooks.payloads import Dataset, Event, Ping, Record, Response, data_model, parse_data
+from argilla_hooks.receiver.payloads import Dataset, Event, Ping, Record, Response, data_model, parse_data
 
 
 def test_dataset_record_and_response_payloads_validate_with_nested_models():

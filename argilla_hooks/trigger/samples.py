@@ -22,10 +22,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from argilla_hooks import strict_json
 from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
-from argilla_hooks.hints import did_you_mean
-from argilla_hooks.payloads import data_model, format_event_timestamp, server_time_text
+from argilla_hooks.text import DuplicateKeyError, did_you_mean, loads_strict
+from argilla_hooks.receiver.payloads import data_model, format_event_timestamp, server_time_text
 
 DEFAULT_TIMEOUT = 20.0  # what Argilla's worker allows a listener
 ARGILLA_VERSION = "2.8.0"
@@ -230,8 +229,8 @@ def parse_overrides(value: str) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError) as exc:
             raise SampleError([("--data", f"cannot read {value[1:]}: {exc}")]) from None
     try:
-        overrides = strict_json.loads(text)
-    except strict_json.DuplicateKeyError as exc:
+        overrides = loads_strict(text)
+    except DuplicateKeyError as exc:
         raise SampleError([("--data", f"invalid JSON: {exc} in one object")]) from None
     except json.JSONDecodeError as exc:
         raise SampleError([("--data", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]) from None
@@ -393,7 +392,7 @@ def send(url: str, body: bytes, headers: dict[str, str], timeout: float = DEFAUL
     """POST one delivery; returns the receiver's status and body. Raises DeliveryError when there is no answer."""
     import httpx
 
-    from argilla_hooks.client.models import hide_userinfo
+    from argilla_hooks.urls import hide_userinfo
 
     shown = hide_userinfo(url)
     try:

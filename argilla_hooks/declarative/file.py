@@ -12,20 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, TypeVar
-from urllib.parse import urlsplit
 
-from argilla_hooks.client.models import (
-    MAX_WEBHOOKS,
-    Webhook,
-    check_description,
-    check_has_host,
-    check_url,
-    hide_userinfo,
-    normalize_url,
-)
-from argilla_hooks import strict_json
+from argilla_hooks.client.models import MAX_WEBHOOKS, Webhook, check_description
+from argilla_hooks.urls import check_url_shape, hide_userinfo, normalize_url, shorten_url
 from argilla_hooks.events import UnknownEventError, expand_events, unknown_events
-from argilla_hooks.hints import did_you_mean
+from argilla_hooks.text import DuplicateKeyError, did_you_mean, loads_strict
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,8 +28,6 @@ KEYS = ("url", "events", "enabled", "description")
 # Problems listed per file (and unknown keys / events per entry); the rest are counted, so that a huge broken file
 # gives a short message, quickly.
 MAX_SHOWN = 20
-# How much of a URL a message shows: Argilla stores percent-encoded URLs thousands of characters long.
-URL_SHOWN = 100
 
 
 class SpecError(ValueError):
@@ -57,47 +46,6 @@ class SpecError(ValueError):
         if len(self.problems) <= MAX_SHOWN:
             return list(self.problems)
         return [*self.problems[:MAX_SHOWN], f"... and {len(self.problems) - MAX_SHOWN} more problems"]
-
-
-def shorten_url(url: str) -> str:
-    """The URL as a message shows it: its first URL_SHOWN characters, and its length when it is longer."""
-    return url if len(url) <= URL_SHOWN else f"{url[:URL_SHOWN]}... ({len(url)} characters)"
-
-
-def check_url_shape(url: str) -> str:
-    """What any URL in a file must be: http(s) with a host (and a numeric port, if any), by a lenient parse.
-
-    Not Argilla's full rule (`check_url`: length, pydantic's parser): a URL the server already holds was valid for
-    the server, even where our pydantic, or the length of its stored, percent-encoded form, says otherwise. `plan`
-    applies `check_url` to the URLs it would send.
-    """
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"{shorten_url(url)!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/)")
-    try:
-        check_has_host(url)
-    except ValueError as exc:
-        raise ValueError(str(exc).replace(repr(url), repr(shorten_url(url)))) from None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
-        host = parts.hostname
-    except ValueError:
-        host = None
-    # Nor stricter than that rule where urlsplit finds no host but pydantic does (e.g. a bracketed host it reads).
-    if not host and strict_url_problem(url) is not None:
-        raise ValueError(
-            f"{shorten_url(url)!r} is not a valid http(s) URL with a host (e.g. http://127.0.0.1:8000/)"
-        )
-    return url
-
-
-def strict_url_problem(url: str) -> Optional[str]:
-    """Why Argilla would refuse this URL in a create (`check_url`), with the URL shortened; None when it would not."""
-    try:
-        check_url(url)
-    except ValueError as exc:
-        return str(exc).replace(repr(url), repr(shorten_url(url)))
-    return None
 
 
 @dataclass(frozen=True)
@@ -160,8 +108,8 @@ def parse(text: str, *, source: str = "<input>", format: str = "toml") -> list[D
     try:
         # A key twice in JSON is refused, as TOML does: `"webhooks"` twice would silently drop the first list (and
         # --prune then delete its webhooks).
-        document = strict_json.loads(text) if format == "json" else tomllib.loads(text)
-    except strict_json.DuplicateKeyError as exc:
+        document = loads_strict(text) if format == "json" else tomllib.loads(text)
+    except DuplicateKeyError as exc:
         raise SpecError(source, [f"invalid JSON: {exc} in one object"]) from None
     except json.JSONDecodeError as exc:
         raise SpecError(source, [f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from None

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import typer
 
 from argilla_hooks import settings
-from argilla_hooks.cli import completion, output, signals
+from argilla_hooks.cli import completion, output
+from argilla_hooks.cli.listen import signals
 from argilla_hooks.cli.connect import get_client, same_server
-from argilla_hooks.cli.errors import CommandError, UsageProblem
-from argilla_hooks.cli.exit_codes import ExitCode
-from argilla_hooks.cli.listen_server import serve
+from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
+from argilla_hooks.cli.listen.serving import serve
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option, given_by
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_required
 
@@ -112,8 +112,8 @@ def listen(
       hooks listen --secret "$SECRET" --forward-to http://127.0.0.1:3000/hooks --json | jq 'select(.kind == "event").type'
     """
     # Imported here, not at the top: `hooks --help` and the other commands need none of it (listen_output loads asyncio).
-    from argilla_hooks.cli.listen_output import ListenInfo, Printer
-    from argilla_hooks.client.models import check_url, hide_userinfo
+    from argilla_hooks.cli.listen.output import ListenInfo, Printer
+    from argilla_hooks.urls import check_url, hide_userinfo, landing
     from argilla_hooks.receiver.app import check_path
     from argilla_hooks.receiver.verify import decode_secret
 
@@ -172,7 +172,7 @@ def listen(
         left_behind = False
         try:
             for url in info.forward_to:
-                if _landing(url) == _landing(listen_url):  # (the receiver refuses any other loop when it happens)
+                if landing(url) == landing(listen_url):  # (the receiver refuses any other loop when it happens)
                     raise UsageProblem(f"--forward-to {hide_userinfo(url)} is this listener: each delivery would be forwarded to itself, forever")
             if webhook or register:
                 client = get_client(api_url, api_key, profile)
@@ -312,35 +312,20 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _reachable_url(host: str, port: int, path: str) -> str:
-    from argilla_hooks.cli.listen_output import http_url
+    from argilla_hooks.urls import http_url
 
     # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
     return http_url("127.0.0.1" if host in ("0.0.0.0", "::") else host, port, path)
 
 
 def _warn_if_elsewhere(webhook_url: str, listen_url: str) -> None:
-    if _loopback_as_one(webhook_url) != _loopback_as_one(listen_url):
+    from argilla_hooks.urls import loopback_as_one
+
+    if loopback_as_one(webhook_url) != loopback_as_one(listen_url):
         output.warn(
             f"the webhook points at {webhook_url}, not at this listener ({listen_url}); deliveries arrive here only if "
             "that URL leads to this port (a tunnel, a proxy, Docker's host.docker.internal)"
         )
-
-
-def _loopback_as_one(url: str) -> str:
-    """The URL normalized, with localhost, 127.0.0.1 and [::1] written alike: each reaches a listener on loopback."""
-    from argilla_hooks.client.models import normalize_url
-
-    parts = urlsplit(normalize_url(url))
-    if parts.hostname in ("localhost", "127.0.0.1", "::1"):
-        parts = parts._replace(netloc=f"loopback:{parts.port or ''}")
-    return parts.geturl()
-
-
-def _landing(url: str) -> tuple[str, str, str]:
-    """Where a request to `url` lands: scheme, loopback-as-one host and port, and the path as the receiver routes it
-    (with or without its trailing slash, whatever the query)."""
-    parts = urlsplit(_loopback_as_one(url))
-    return parts.scheme, parts.netloc, parts.path.rstrip("/")
 
 
 def _register(client: "ArgillaClient", url: str, events: list[str]) -> "Webhook":

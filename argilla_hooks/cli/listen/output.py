@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
 from argilla_hooks.cli.output import new_console, short_events, visible
-from argilla_hooks.client.models import hide_userinfo
+from argilla_hooks.urls import hide_userinfo, http_url
 
 if TYPE_CHECKING:
     from argilla_hooks.receiver.report import DeliveryReport
@@ -59,11 +59,6 @@ class ListenInfo:
             "webhook_id": self.webhook_id,
             "registered": self.registered,
         }
-
-
-def http_url(host: str, port: int, path: str) -> str:
-    """`http://host:port/path`, with an IPv6 host in brackets."""
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
 
 
 def describe_resource(event_type: Optional[str], data: Optional[dict[str, Any]]) -> str:

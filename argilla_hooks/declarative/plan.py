@@ -15,8 +15,9 @@ from typing import Any, Literal, Optional, Protocol
 from uuid import UUID
 
 from argilla_hooks.client.errors import WebhookNotFound
-from argilla_hooks.client.models import MAX_WEBHOOKS, Webhook, WebhookCreate, WebhookUpdate, normalize_url
-from argilla_hooks.webhook_file import DesiredWebhook, SpecError, strict_url_problem
+from argilla_hooks.client.models import MAX_WEBHOOKS, Webhook, WebhookCreate, WebhookUpdate
+from argilla_hooks.declarative.file import DesiredWebhook, SpecError
+from argilla_hooks.urls import normalize_url, url_problem
 
 
 class WebhookClient(Protocol):
@@ -210,7 +211,7 @@ def plan(desired: list[DesiredWebhook], current: list[Webhook], prune: bool = Fa
 
     problems = []
     for action in result.creates:
-        problem = strict_url_problem(action.target.url)
+        problem = url_problem(action.target.url)
         if problem is not None:
             problems.append(f"{action.target.where}: url: {problem}")
     if result.total_after > MAX_WEBHOOKS:

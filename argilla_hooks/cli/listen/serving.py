@@ -10,13 +10,14 @@ import socket
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from argilla_hooks import settings
-from argilla_hooks.cli import output, signals
+from argilla_hooks.cli import output
+from argilla_hooks.cli.listen import signals
 from argilla_hooks.cli.errors import UsageProblem
 
 if TYPE_CHECKING:
     import logging
 
-    from argilla_hooks.cli.listen_output import ListenInfo, Printer
+    from argilla_hooks.cli.listen.output import ListenInfo, Printer
 
 
 def serve(

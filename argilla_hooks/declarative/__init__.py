@@ -1,0 +1,1 @@
+"""Webhooks as code: the file format (`file`) and the plan that makes a server match a file (`plan`)."""
