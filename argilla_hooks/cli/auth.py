@@ -7,7 +7,7 @@ from typing import Annotated
 from argilla_hooks import settings
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
-from argilla_hooks.cli.errors import UsageProblem
+from argilla_hooks.cli.errors import CommandError, UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile, profile_option
 from argilla_hooks.text import a_or_an
 
@@ -47,7 +47,7 @@ def login(
         try:
             user = client.me()
         except AuthenticationError as exc:
-            raise AuthenticationError(f"the API key was rejected by {api_url}; nothing was saved", status_code=401) from exc
+            raise CommandError(f"the API key was rejected by {api_url}; nothing was saved") from exc
     if user.role != "owner":
         output.warn(f"{user.username} is {a_or_an(user.role)}: only owners can manage webhooks")
     path = settings.save_profile(profile, api_url, api_key)

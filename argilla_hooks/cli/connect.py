@@ -6,7 +6,6 @@ import shlex
 from typing import TYPE_CHECKING, Any, Optional
 
 from argilla_hooks import settings
-from argilla_hooks.cli.options import given_by
 
 if TYPE_CHECKING:
     import typer
@@ -31,3 +30,9 @@ def same_server(ctx: "typer.Context") -> tuple[str, str]:
         if given_by(ctx, name, "COMMANDLINE"):
             options += f" {flag} {shlex.quote(ctx.params[name])}"
     return options, " with the same --api-key" if given_by(ctx, "api_key", "COMMANDLINE") else ""
+
+
+def given_by(ctx: typer.Context, name: str, source: str) -> bool:
+    """Whether parameter `name` got its value from `source`: "COMMANDLINE", "ENVIRONMENT" or "DEFAULT"."""
+    found = ctx.get_parameter_source(name)
+    return found is not None and found.name == source

@@ -1,10 +1,18 @@
-"""One place that turns any failure into a one-line message and an exit code."""
+"""Exit codes, and the one table that turns any failure into a one-line message and an exit code.
+
+Commands raise; `main()` is the only place that catches, and it asks `failure()` what to say and how to exit.
+"""
 
 from __future__ import annotations
 
+import errno
 import sys
-
 from enum import IntEnum
+from typing import Optional
+
+import typer
+
+from argilla_hooks import settings
 
 
 class ExitCode(IntEnum):
@@ -20,46 +28,61 @@ class ExitCode(IntEnum):
 
 
 class CommandError(Exception):
-    """A failure a command detected itself; `code` is the exit code."""
+    """A failure a command words itself. With `code` None the exit code is that of the error it was raised from
+    (`raise CommandError("...") from exc`), else 1."""
 
-    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR):
+    def __init__(self, message: str, code: Optional[ExitCode] = None):
         super().__init__(message)
         self.code = code
 
 
-class UsageProblem(CommandError):
-    """Input rejected before any request was sent (exit 2)."""
+class UsageProblem(typer.TyperException):
+    """Input rejected before any request was sent: exit 2, as for typer's own usage errors."""
 
-    def __init__(self, message: str):
-        super().__init__(message, ExitCode.USAGE)
+    exit_code = ExitCode.USAGE
 
 
-def classify(exc: BaseException) -> tuple[str, ExitCode] | None:
-    """(message, exit code) for the failures we know; None for a bug, which keeps its traceback."""
+# (module, class name) -> exit code and what the CLI adds to the message: the library's errors name its own
+# arguments and environment variables, the CLI's flags are added here. Looked up by name so that `hooks --help`
+# does not import the client (httpx, pydantic) to classify nothing; the first match wins, so subclasses come first.
+_TABLE: list[tuple[str, str, ExitCode, str]] = [
+    ("argilla_hooks.events", "UnknownEventError", ExitCode.USAGE, ""),
+    ("argilla_hooks.settings", "ProfileError", ExitCode.USAGE, ""),
+    ("argilla_hooks.receiver.loader", "HandlerLoadError", ExitCode.USAGE, ""),
+    ("argilla_hooks.client.errors", "ConfigurationError", ExitCode.USAGE, ""),
+    ("argilla_hooks.client.errors", "AmbiguousWebhookId", ExitCode.USAGE, ""),
+    ("argilla_hooks.client.errors", "ConnectionFailed", ExitCode.UNREACHABLE, ""),
+    ("argilla_hooks.client.errors", "WebhookNotFound", ExitCode.NOT_FOUND, " (see `hooks list`)"),
+    ("argilla_hooks.client.errors", "AuthenticationError", ExitCode.AUTH, "; give another with --api-key, or save one with `hooks login`"),
+    ("argilla_hooks.client.errors", "PermissionDenied", ExitCode.AUTH, ""),
+    ("argilla_hooks.client.errors", "UnprocessableEntity", ExitCode.REJECTED, ""),
+    ("argilla_hooks.client.errors", "ArgillaError", ExitCode.ERROR, ""),
+]
+# A write that fails for want of room or of a working device: with no file named, that is stdout.
+_FULL_OR_BROKEN = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO)
+
+
+def failure(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and the exit code for `exc`; an error nobody expected is a bug, said as such."""
     if isinstance(exc, CommandError):
-        return str(exc), exc.code
+        cause = exc.__cause__
+        code = exc.code if exc.code is not None else failure(cause)[1] if cause is not None else ExitCode.ERROR
+        return str(exc), code
+    if isinstance(exc, typer.TyperException):  # usage errors, typer's and ours
+        # typer words a bad value as pydantic does ("Value error, 'yaml' is not one of ..."): the prefix says nothing.
+        message = exc.format_message().replace("Value error, ", "")
+        context = getattr(exc, "ctx", None)  # (a usage error without a message: typer has printed the help)
+        where = f" (see `{context.command_path} --help`)" if context is not None and message else ""
+        return message + where, exc.exit_code
+    for module, name, code, hint in _TABLE:
+        kind = getattr(sys.modules.get(module), name, None)
+        if kind is not None and isinstance(exc, kind):
+            return f"{exc}{hint}", code
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", ExitCode.INTERRUPTED
-    from argilla_hooks.events import UnknownEventError
-    from argilla_hooks.settings import ProfileError
-
-    if isinstance(exc, (UnknownEventError, ProfileError)):
-        return str(exc), ExitCode.USAGE
-    if "argilla_hooks.client" not in sys.modules:
-        return None
-    from argilla_hooks.client import errors as e
-
-    table: list[tuple[type[BaseException], ExitCode]] = [
-        (e.ConfigurationError, ExitCode.USAGE),
-        (e.AmbiguousWebhookId, ExitCode.USAGE),
-        (e.ConnectionFailed, ExitCode.UNREACHABLE),
-        (e.WebhookNotFound, ExitCode.NOT_FOUND),
-        (e.AuthenticationError, ExitCode.AUTH),
-        (e.PermissionDenied, ExitCode.AUTH),
-        (e.UnprocessableEntity, ExitCode.REJECTED),
-        (e.ArgillaError, ExitCode.ERROR),
-    ]
-    for kind, code in table:
-        if isinstance(exc, kind):
-            return str(exc), code
-    return None
+    if isinstance(exc, OSError) and exc.filename is None and exc.errno in _FULL_OR_BROKEN:
+        return f"cannot write to stdout: {exc.strerror or exc}", ExitCode.ERROR
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}", ExitCode.ERROR
+    hint = "" if settings.debug_enabled() else f" (set {settings.ENV_DEBUG}=1 for the traceback)"
+    return f"unexpected {type(exc).__name__}: {exc}{hint}", ExitCode.ERROR

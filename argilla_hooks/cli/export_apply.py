@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 import typer
 
 from argilla_hooks.cli import output
-from argilla_hooks.cli.connect import get_client, same_server
-from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem, classify
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, given_by
+from argilla_hooks.cli.connect import get_client, given_by, same_server
+from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem, failure
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
 
 if TYPE_CHECKING:
     from argilla_hooks.declarative.plan import ApplyResult, Plan
@@ -241,14 +241,10 @@ def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
     """Say what was and was not applied, and exit with the code of what stopped it: the failure's, or 130 for Ctrl-C."""
     [failed] = result.failed
     assert failed.error is not None  # a step failed has what stopped it
-    if isinstance(failed.error, KeyboardInterrupt):
-        # The step's request may have reached Argilla before Ctrl-C; running apply again is safe either way.
-        what, message, code = "interrupted", "Argilla may or may not have made this change", ExitCode.INTERRUPTED
-        advice = "run"
-    else:
-        known = classify(failed.error)
-        message, code = known if known is not None else (f"{type(failed.error).__name__}: {failed.error}", ExitCode.ERROR)
-        what, advice = "failed", "fix the cause and run"
+    interrupted = isinstance(failed.error, KeyboardInterrupt)
+    # An interrupted step's request may have reached Argilla before Ctrl-C; running apply again is safe either way.
+    what, advice = ("interrupted", "run") if interrupted else ("failed", "fix the cause and run")
+    message = "Argilla may or may not have made this change" if interrupted else failure(failed.error)[0]
     output.error(f"{what}: {failed.action.line()}: {message}")
     if failed.note:
         output.warn(failed.note)
@@ -257,9 +253,8 @@ def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
     total = len(result.outcomes)
     raise CommandError(
         f"apply stopped: {len(result.done)} of {total} changes applied, 1 {what}, {len(result.not_attempted)} not attempted; "
-        f"{advice} {rerun} again to finish",
-        code,
-    )
+        f"{advice} {rerun} again to finish"
+    ) from failed.error
 
 
 def _rerun_command(ctx: typer.Context, source: str, prune: bool) -> str:

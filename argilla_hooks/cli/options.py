@@ -65,9 +65,3 @@ Events = Annotated[
     Optional[list[str]],
     event_option("--event", "-e", help="Event to subscribe to; repeat it, or give a comma list or a glob (dataset.*, *)."),
 ]
-
-
-def given_by(ctx: typer.Context, name: str, source: str) -> bool:
-    """Whether parameter `name` got its value from `source`: "COMMANDLINE", "ENVIRONMENT" or "DEFAULT"."""
-    found = ctx.get_parameter_source(name)
-    return found is not None and found.name == source

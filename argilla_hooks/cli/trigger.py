@@ -8,9 +8,9 @@ import typer
 
 from argilla_hooks import settings
 from argilla_hooks.cli import completion, output
-from argilla_hooks.cli.connect import get_client
+from argilla_hooks.cli.connect import get_client, given_by
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, given_by
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
 
 
 def trigger(

@@ -9,7 +9,7 @@ import typer
 
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
-from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem, classify
+from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
 
@@ -79,12 +79,10 @@ def _undo_create(client: "ArgillaClient", webhook: "Webhook", failure: BaseExcep
     try:
         client.delete(webhook.id)
     except Exception as undo:
-        code = (classify(failure) or ("", ExitCode.ERROR))[1]
         raise CommandError(
             f"created webhook {webhook.id} for {webhook.url}, but it is ENABLED: disabling it failed ({failure}) and "
-            f"deleting it failed too ({undo}); run `hooks delete {webhook.id}`",
-            code,
-        ) from None
+            f"deleting it failed too ({undo}); run `hooks delete {webhook.id}`"
+        ) from failure
 
 
 def list_(
@@ -284,13 +282,9 @@ def _one_by_one(ids: list[UUID], change: Callable[[UUID], "Webhook"], done_word:
             if not as_json:
                 output.success(f"{done_word} webhook {webhook.short_id} ({webhook.url})")
     except Exception as exc:
-        known = classify(exc)
-        if known is None:
-            raise
         failed, rest = ids[len(done)], ids[len(done) + 1 :]
         untouched = f"; not attempted: {', '.join(str(i)[:8] for i in rest)}" if rest else ""
-        message = f"{str(failed)[:8]}: {known[0]} ({len(done)} of {len(ids)} {done_word} before it{untouched})"
-        raise CommandError(message, known[1]) from None
+        raise CommandError(f"{str(failed)[:8]}: {exc} ({len(done)} of {len(ids)} {done_word} before it{untouched})") from exc
     finally:
         if as_json:
             output.print_json([w.to_json() for w in done])

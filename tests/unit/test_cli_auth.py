@@ -5,17 +5,13 @@ import os
 import stat
 
 import pytest
-from typer.testing import CliRunner
 
 from argilla_hooks import settings
-from argilla_hooks.cli.app import app
 from tests.unit.fake_argilla import ANNOTATOR_KEY, API, OWNER_KEY
+from tests.unit.hooks_cli import hooks
 
-runner = CliRunner()
 
 
-def hooks(*args, input=None):
-    return runner.invoke(app, list(args), input=input)
 
 
 def test_login_checks_key_and_saves_profile_with_mode_0600(fake_argilla, monkeypatch):

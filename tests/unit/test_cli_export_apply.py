@@ -1,21 +1,19 @@
-"""`hooks export` and `hooks apply` through typer's CliRunner, against a fake Argilla (respx)."""
+"""`hooks export` and `hooks apply` through main(), in-process, against a fake Argilla (respx)."""
 
 import json
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
 from argilla_hooks.cli import output
-from argilla_hooks.cli.app import app
 from argilla_hooks.events import SUBSCRIBABLE
+from tests.unit.hooks_cli import hooks
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-runner = CliRunner()
 
 WANTED = """\
 [[webhooks]]
@@ -30,8 +28,6 @@ enabled = false
 """
 
 
-def hooks(*args, input=None):
-    return runner.invoke(app, list(args), input=input)
 
 
 def mutations(fake):

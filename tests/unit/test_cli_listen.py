@@ -14,19 +14,18 @@ from typing import Optional
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from argilla_hooks.cli.app import app
 from argilla_hooks.events import ALL_EVENTS
 from tests.listener_process import Listener, hooks_executable
 
-runner = CliRunner()
 SECRET = base64.b64encode(b"k" * 64).decode()
 OTHER_SECRET = base64.b64encode(b"o" * 64).decode()
 
 HANDLERS = '''
 import json, os
 from argilla_hooks import on
+from tests.unit.hooks_cli import hooks
 
 OUT = os.environ["HANDLER_OUT"]
 
@@ -123,7 +122,7 @@ def trigger(url, event, secret=SECRET, *extra):
 
 
 def listen(*args):
-    return runner.invoke(app, ["listen", *args])
+    return hooks("listen", *args)
 
 
 @pytest.mark.parametrize(

@@ -12,21 +12,18 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from typer.testing import CliRunner
 
 from argilla_hooks.cli import app as cli_app, output
 from argilla_hooks.cli.app import app
 from tests.unit.fake_argilla import API
+from tests.unit.hooks_cli import hooks
 
-runner = CliRunner()
 
 EVIL = "evil\x1b]0;PWNED\x07\x1b[2J"  # retitles the window and clears the screen when printed raw
 EVIL_SHOWN = "evil\\x1b]0;PWNED\\x07\\x1b[2J"
 CONTROLS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]]
 
 
-def hooks(*args, input=None, env=None):
-    return runner.invoke(app, list(args), input=input, env=env)
 
 
 def raw_controls(text: str) -> list[str]:
@@ -148,7 +145,7 @@ def test_debug_prints_the_traceback_and_keeps_the_exit_code_and_message(fake_arg
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_a_bug_is_one_line_and_exit_1_with_its_traceback_first_under_debug(monkeypatch, capsys, debug):
-    def buggy(**kwargs):
+    def buggy(*args, **kwargs):
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(cli_app, "app", buggy)

@@ -1,4 +1,4 @@
-"""`hooks trigger` through typer's CliRunner, against a receiver in a thread that verifies with `standardwebhooks`."""
+"""`hooks trigger` through main(), in-process, against a receiver in a thread that verifies with `standardwebhooks`."""
 
 import base64
 import json
@@ -9,19 +9,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import respx
 from standardwebhooks.webhooks import Webhook as StandardWebhook
-from typer.testing import CliRunner
 
-from argilla_hooks.cli.app import app
 from argilla_hooks.events import ALL_EVENTS
 from tests.unit.fake_argilla import FakeArgilla
+from tests.unit.hooks_cli import hooks
 
-runner = CliRunner()
 SECRET = base64.b64encode(secrets.token_bytes(64)).decode()  # like Argilla's
 WRONG_SECRET = base64.b64encode(secrets.token_bytes(64)).decode()
 
 
-def hooks(*args, env=None):
-    return runner.invoke(app, list(args), env=env)
 
 
 class Receiver:
@@ -208,5 +204,5 @@ def test_json_still_prints_a_document_when_nothing_answers(receiver):
 
 @pytest.mark.parametrize("to", ["http://user:hunter2@127.0.0.1:9/", "ftp://user:hunter2@x/"])
 def test_a_receiver_url_with_a_password_is_not_repeated_in_messages(to):
-    result = runner.invoke(app, ["trigger", "ping", "--secret", SECRET, "--to", to])
+    result = hooks("trigger", "ping", "--secret", SECRET, "--to", to)
     assert result.exit_code in (1, 2) and "hunter2" not in result.stderr and "***@" in result.stderr

@@ -1,18 +1,14 @@
-"""The webhook commands through typer's CliRunner, against a fake Argilla (respx)."""
+"""The webhook commands through main(), in-process, against a fake Argilla (respx)."""
 
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from argilla_hooks.cli.app import app
 from tests.unit.fake_argilla import ANNOTATOR_KEY
+from tests.unit.hooks_cli import hooks
 
-runner = CliRunner()
 
 
-def hooks(*args, input=None):
-    return runner.invoke(app, list(args), input=input)
 
 
 def test_create_prints_webhook_with_secret_as_json(fake_argilla):

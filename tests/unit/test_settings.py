@@ -6,11 +6,10 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
 from argilla_hooks import settings
-from argilla_hooks.cli.app import app
 from argilla_hooks.settings import ProfileError
+from tests.unit.hooks_cli import hooks
 
 
 def write_config(text: str) -> None:
@@ -39,7 +38,7 @@ def test_a_config_of_the_wrong_shape_exits_2_from_any_command(monkeypatch):
     monkeypatch.delenv("ARGILLA_API_KEY")
     write_config("[profiles.default]\napi_key = 12345\n")
     for args in (["list"], ["logout"], ["login", "--api-key", "k"]):
-        result = CliRunner().invoke(app, args)
+        result = hooks(*args)
         assert result.exit_code == 2, (args, result.output)
         assert "profiles.default.api_key must be a quoted string" in result.stderr
 
@@ -51,7 +50,7 @@ def test_a_config_of_the_wrong_shape_exits_2_from_any_command(monkeypatch):
 def test_a_config_that_is_not_utf8_or_too_large_exits_2_with_one_line(content, why, monkeypatch):
     monkeypatch.delenv("ARGILLA_API_KEY")  # else the file is not read
     settings.config_path().write_bytes(content)
-    result = CliRunner().invoke(app, ["list"])
+    result = hooks("list")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"error: cannot read {settings.config_path()}: ") and why in result.stderr
 

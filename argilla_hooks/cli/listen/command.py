@@ -15,10 +15,10 @@ import typer
 from argilla_hooks import settings
 from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.listen import signals
-from argilla_hooks.cli.connect import get_client, same_server
+from argilla_hooks.cli.connect import get_client, given_by, same_server
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.listen.serving import serve
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option, given_by
+from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE, expand_required
 
 if TYPE_CHECKING:
