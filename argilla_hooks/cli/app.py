@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from argilla_hooks import __version__, settings
 from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
 from argilla_hooks.cli.listen import command as listen_command
-from argilla_hooks.cli.completion_scripts import PROGRAMS
+from argilla_hooks.cli.completion import PROGRAMS
 from argilla_hooks.cli.errors import CommandError, ExitCode, classify
 
 
@@ -47,26 +47,6 @@ class HooksGroup(TyperGroup):
                 traceback.print_exc()
             output.error(message)
             raise typer.Exit(int(code)) from None
-
-    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
-        from argilla_hooks.cli.shell_completion import take_named_shell
-
-        return super().parse_args(ctx, take_named_shell(ctx, args))
-
-    def get_params(self, ctx: Context) -> list:
-        from argilla_hooks.cli.shell_completion import take_over_completion_options
-
-        params = super().get_params(ctx)
-        take_over_completion_options(params)
-        return params
-
-    def _main_shell_completion(self, ctx_args, prog_name, complete_var=None):
-        # Runs first in every invocation, after typer registered its own completion classes: swap ours in (see
-        # shell_completion) before a <TAB> is answered or --show/--install-completion writes a script.
-        from argilla_hooks.cli.shell_completion import use_our_shell_classes
-
-        use_our_shell_classes()
-        return super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
 
 def _plain_help_under_no_color(args: list[str]) -> None:
