@@ -1,15 +1,10 @@
 _argilla_hooks_completion() {
-    local item
-    local -a answer
-    mapfile -t answer < <(env COMP_LINE="${COMP_LINE:0:COMP_POINT}" _ARGILLA_HOOKS_COMPLETE=complete_bash $1)
-    COMPREPLY=()
-    for item in "${answer[@]}"; do
-        case $item in
-            file,*) compopt -o default ;;
-            plain,*) COMPREPLY+=("${item#plain,}") ;;
-        esac
-    done
+    local IFS=$'
+'
+    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
+                   COMP_CWORD=$COMP_CWORD \
+                   _ARGILLA_HOOKS_COMPLETE=complete_bash $1 ) )
     return 0
 }
 
-complete -F _argilla_hooks_completion argilla-hooks
+complete -o default -F _argilla_hooks_completion argilla-hooks

@@ -11,7 +11,7 @@ import typer
 
 from argilla_hooks import __version__, settings
 from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
-from argilla_hooks.cli.completion_scripts import PROGRAMS
+from argilla_hooks.cli.completion import PROGRAMS
 from argilla_hooks.cli.errors import ExitCode, failure
 from argilla_hooks.cli.listen import command as listen_command
 
