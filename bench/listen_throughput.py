@@ -329,7 +329,7 @@ def check_listen_stack(server: Server) -> str:
     async def app(scope, receive, send) -> None:
         pass
 
-    # The loop is uvicorn's default, as listen_server.py leaves it; its HTTP protocol subclasses the httptools one that
+    # The loop is uvicorn's default, as serving.py leaves it; its HTTP protocol subclasses the httptools one that
     # "auto" resolves to, and the process maps below confirm both.
     config = uvicorn.Config(app, loop="auto", http="auto")
     config.load()

@@ -18,6 +18,7 @@ import pytest
 from argilla_hooks.cli.app import app
 from argilla_hooks.events import ALL_EVENTS
 from tests.listener_process import Listener, hooks_executable
+from tests.unit.hooks_cli import hooks
 
 SECRET = base64.b64encode(b"k" * 64).decode()
 OTHER_SECRET = base64.b64encode(b"o" * 64).decode()
@@ -25,7 +26,6 @@ OTHER_SECRET = base64.b64encode(b"o" * 64).decode()
 HANDLERS = '''
 import json, os
 from argilla_hooks import on
-from tests.unit.hooks_cli import hooks
 
 OUT = os.environ["HANDLER_OUT"]
 
@@ -223,9 +223,13 @@ def test_a_bad_secret_in_the_environment_is_named_as_such(monkeypatch):
     ],
 )
 def test_webhook_elsewhere_is_a_warning_only_when_it_is(capsys, webhook_url, listen_url, warned):
-    from argilla_hooks.cli.listen.command import _warn_if_elsewhere
+    from argilla_hooks.cli.listen.registration import existing_webhook
 
-    _warn_if_elsewhere(webhook_url, listen_url)
+    class OneWebhook:
+        def get(self, webhook_id):
+            return type("Webhook", (), {"url": webhook_url})()
+
+    existing_webhook(OneWebhook(), "3f2a", listen_url)
     message = capsys.readouterr().err
     assert bool(message) is warned
     if warned:
@@ -579,184 +583,6 @@ def test_text_output_shows_control_characters_from_a_delivery_escaped():
     assert "evil\\x1b]0;PWNED\\x07\\x1b[2J" in line and "\x1b" not in line
 
 
-def test_deliveries_cut_by_the_end_of_the_grace_period_are_counted():
-    # The whole 30 s grace period is too long for a test: the same Server, with 1 s, serving an app that never answers.
-    import threading
-
-    import uvicorn
-
-    from argilla_hooks.cli.listen.serving import server_class
-
-    started = threading.Event()
-
-    async def never_answers(scope, receive, send):
-        if scope["type"] == "http":
-            started.set()
-            await asyncio.sleep(3600)
-        elif scope["type"] == "lifespan":  # as the receiver does: uvicorn's wait for its shutdown let the count go stale
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-
-    config = uvicorn.Config(never_answers, lifespan="on", log_level="critical", timeout_graceful_shutdown=1)
-    server = server_class()(config, on_ready=lambda: None)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    runner_thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    runner_thread.start()
-    client = threading.Thread(target=lambda: httpx.post(url, content=b"{}", timeout=30), daemon=True)
-    while not server.started:
-        asyncio.run(asyncio.sleep(0.05))
-    client.start()
-    assert started.wait(10)
-    server.should_exit = True  # as one Ctrl-C or SIGTERM does
-    runner_thread.join(20)
-    assert not runner_thread.is_alive() and server.cut_short == 1
-
-
-def test_an_endless_request_head_is_cut_off_and_a_big_body_is_not():
-    # uvicorn's httptools protocol sets no limit on headers: one connection could grow the listener without end
-    with Listener(["--no-verify"]) as listener:
-        port = listener.ready["port"]
-        with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: ")
-            with pytest.raises(OSError):  # reset once the head passes the limit
-                for _ in range(1024):  # 64 MiB at most
-                    sock.sendall(b"a" * 65536)
-        body = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z",
-                           "data": {"id": "x", "big": "a" * (8 * 1024 * 1024)}})
-        assert httpx.post(listener.url, content=body, headers={"content-type": "application/json"}).status_code == 204
-        # Its 8 MiB JSON line arrives whole (Listener fails on a line that is not JSON): watching stdout for its
-        # reader going away once made the pipe non-blocking, and the line stopped at 64 KiB.
-        assert len(listener.next_event()["data"]["big"]) == 8 * 1024 * 1024
-        listener.stop()
-
-
-@contextlib.contextmanager
-def served_by_listen_protocol(app, timeout: float, refused: Optional[list] = None):
-    """`app` on uvicorn with `hooks listen`'s HTTP protocol, its request time limit set to `timeout`, in a thread;
-    what the protocol answers itself goes into `refused` as (status, reason)."""
-    import threading
-
-    import uvicorn
-
-    from argilla_hooks.cli.listen.serving import http_protocol, server_class
-
-    protocol = http_protocol(on_refused=lambda status, reason: refused.append((status, reason)) if refused is not None else None)
-    protocol.timeout = timeout
-    config = uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical", timeout_graceful_shutdown=30)
-    server = server_class()(config, on_ready=lambda: None)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield server, sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        assert not thread.is_alive()
-
-
-def _answers(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection."""
-    sock.settimeout(20)
-    received = b""
-    while chunk := sock.recv(65536):
-        received += chunk
-    return received
-
-
-@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", b"POST / HTTP/1.1\r\nHost: x\r\n", b""],
-                         ids=["a body that never comes", "a head that never ends", "nothing at all"])
-def test_a_request_that_stops_arriving_is_answered_408_and_the_listener_serves_on(sent):
-    # uvicorn waits for ever on such a client: the delivery stayed open and a Ctrl-C waited out the grace period.
-    from argilla_hooks import create_app
-
-    refused = []
-    with served_by_listen_protocol(create_app(verify=False), timeout=0.5, refused=refused) as (server, port):
-        with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(sent)
-            started = time.monotonic()
-            answer = _answers(sock)
-        if sent:
-            assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request not complete within 0.5 s")
-            assert refused == [(408, "request not complete within 0.5 s")]  # `hooks listen` prints it as rejected
-        else:
-            assert answer == b"" and refused == []  # closed: there was no request to answer
-        assert 0.4 < time.monotonic() - started < 10
-        deadline = time.monotonic() + 5  # the delivery that waited for its body ends (just after the connection)
-        while server.server_state.tasks and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not server.server_state.tasks
-        event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}})
-        assert httpx.post(f"http://127.0.0.1:{port}/", content=event).status_code == 204
-
-
-def test_a_requests_time_counts_from_its_start_not_from_the_connections():
-    # A connection that waited before sending got its 408 early: the timer set when it opened ran on.
-    from argilla_hooks import create_app
-
-    with served_by_listen_protocol(create_app(verify=False), timeout=1.0) as (server, port):
-        with socket.create_connection(("127.0.0.1", port)) as sock:
-            time.sleep(0.7)
-            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
-            began = time.monotonic()
-            answer = _answers(sock)
-        assert answer.startswith(b"HTTP/1.1 408 ") and time.monotonic() - began > 0.9
-
-
-def test_a_read_holding_a_big_request_and_the_next_head_is_not_taken_for_a_huge_head():
-    # The head cap counted the whole read, the previous request's 100 kB body included: answered 400 after handling it.
-    from argilla_hooks import create_app
-
-    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z",
-                        "data": {"id": "x", "big": "a" * 100_000}}).encode()
-    first = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
-    with served_by_listen_protocol(create_app(verify=False), timeout=0.5) as (server, port):
-        with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(first + b"POST / HTTP/1.1\r\nHost: x\r\n")
-            answer = _answers(sock)
-    assert answer.startswith(b"HTTP/1.1 204 ") and b"HTTP/1.1 408 " in answer and b"431" not in answer
-
-
-def test_stopping_does_not_wait_for_a_body_that_is_still_arriving(capsys):
-    from argilla_hooks import create_app
-
-    with served_by_listen_protocol(create_app(verify=False), timeout=60) as (server, port):
-        with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
-            while not server.server_state.tasks:  # the receiver is waiting for the rest of the body
-                time.sleep(0.02)
-            started = time.monotonic()
-            server.should_exit = True  # as Ctrl-C or SIGTERM does
-            answer = _answers(sock)
-        assert answer.startswith(b"HTTP/1.1 503 ") and b"the listener is stopping" in answer
-    # (leaving the block waited for the server to stop, whose grace period is 30 s)
-    assert time.monotonic() - started < 5 and server.cut_short == 0
-    assert "in-flight" not in capsys.readouterr().err  # nor does it say it waits for one
-
-
-def test_a_pipelined_request_waiting_behind_a_slow_handler_is_not_timed_out():
-    # uvicorn stops reading a pipelined request while the one before it is answered: that wait is not the client's.
-    from argilla_hooks import create_app
-
-    def slow(type):
-        time.sleep(1.5)
-
-    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
-    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
-    with served_by_listen_protocol(create_app([slow], verify=False), timeout=0.5) as (server, port):
-        with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(request + b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
-            answer = _answers(sock)
-    first, _, second = answer.partition(b"HTTP/1.1 408 ")
-    assert first.startswith(b"HTTP/1.1 204 ") and second.endswith(b"request not complete within 0.5 s")
-
-
 def test_an_ascii_only_stdout_still_gets_every_line(app_dir):
     # Under LC_ALL=C without UTF-8 mode every delivery line used to raise UnicodeEncodeError (the ✓ alone did), so
     # --exit-after never counted and the listener ran on.
@@ -781,32 +607,164 @@ def test_a_password_in_a_forward_target_is_not_output():
     assert "SECRETPW" not in "".join(listener.stdout_raw) + listener.stderr
 
 
-def test_the_listeners_request_time_limit_leaves_a_trickled_body_to_the_receiver():
-    # Shorter than the receiver's own limit, the protocol would cut a trickled body off with a bare 408 that nothing
-    # reports, before the receiver answers it and `hooks listen` prints it as rejected.
-    from argilla_hooks.cli.listen.serving import http_protocol
-    from argilla_hooks.receiver.app import BODY_TIMEOUT
+def test_deliveries_cut_by_the_end_of_the_grace_period_are_counted(monkeypatch):
+    # The whole 30 s grace period is too long for a test: the same Listener, with 1 s, and a handler that never ends.
+    import io
+    import threading
 
-    assert http_protocol().timeout > BODY_TIMEOUT
+    from argilla_hooks.cli.listen import serving
+    from argilla_hooks.cli.listen.config import ListenConfig
+    from argilla_hooks.cli.listen.output import Printer
+    from argilla_hooks.cli.listen.session import bind
+    from argilla_hooks.receiver import Handler
+
+    async def never_ends(type):
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(serving, "GRACE", 1)
+    printer = Printer(io.StringIO(), as_json=True, verbose=False, show_data=False)
+    listener = serving.Listener(ListenConfig(verify=False), [Handler(never_ends)], [], printer)
+    sock = bind("127.0.0.1", 0)
+    ready = threading.Event()
+    server = threading.Thread(target=listener.run, args=(sock, ready.set), daemon=True)
+    server.start()
+    assert ready.wait(10)
+    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}})
+    threading.Thread(target=lambda: httpx.post(f"http://127.0.0.1:{sock.getsockname()[1]}/", content=event, timeout=30), daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not listener.tally.in_flight and time.monotonic() < deadline:
+        time.sleep(0.02)
+    listener.stop()  # as one Ctrl-C or SIGTERM does
+    server.join(20)
+    assert not server.is_alive() and listener.tally.cut_short == 1
 
 
-@pytest.mark.parametrize("pieces", [[70_000], [190_000], [1_000, 69_000]], ids=["70 kB at once", "190 kB at once", "70 kB in two"])
-def test_a_request_head_over_64_kib_is_answered_431_however_it_arrives(pieces, caplog):
-    # Only heads that spanned several reads were measured: one that came in a single read (up to uvloop's 256 KiB)
-    # passed, and so did one completed by the read after its first.
+def test_an_endless_request_head_is_cut_off_and_a_big_body_is_not():
+    # uvicorn's httptools protocol sets no limit on headers: one connection could grow the listener without end
+    with Listener(["--no-verify"]) as listener:
+        port = listener.ready["port"]
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: ")
+            with pytest.raises(OSError):  # reset once the head passes the limit
+                for _ in range(1024):  # 64 MiB at most
+                    sock.sendall(b"a" * 65536)
+        body = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z",
+                           "data": {"id": "x", "big": "a" * (8 * 1024 * 1024)}})
+        assert httpx.post(listener.url, content=body, headers={"content-type": "application/json"}).status_code == 204
+        # Its 8 MiB JSON line arrives whole (Listener fails on a line that is not JSON): watching stdout for its
+        # reader going away once made the pipe non-blocking, and the line stopped at 64 KiB.
+        assert len(listener.next_event()["data"]["big"]) == 8 * 1024 * 1024
+        listener.stop()
+
+
+@contextlib.contextmanager
+def served_with_head_limits(app, monkeypatch, timeout: float, refused: Optional[list] = None):
+    """`app` on a stock uvicorn Server with `hooks listen`'s head limits, its head time limit set to `timeout`, in a
+    thread; what the protocol answers itself goes into `refused` as (status, reason)."""
+    import threading
+
+    import uvicorn
+
+    from argilla_hooks.cli.listen import http_limits
+
+    monkeypatch.setattr(http_limits, "HEAD_TIMEOUT", timeout)
+    protocol = http_limits.limited_protocol(lambda status, reason: refused.append((status, reason)) if refused is not None else None)
+    server = uvicorn.Server(uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        assert not thread.is_alive()
+
+
+def _answers(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(20)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+EVENT = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
+
+
+@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: x\r\n", b"POST / HTTP/1.1\r\nHo", b""],
+                         ids=["headers that never end", "a header cut in two", "nothing at all"])
+def test_a_head_that_stops_arriving_is_answered_408_and_the_listener_serves_on(sent, monkeypatch):
+    # uvicorn waits for ever on such a client: its connection stayed open, and a Ctrl-C waited out the grace period.
     from argilla_hooks import create_app
-    from argilla_hooks.cli.listen.serving import MAX_REQUEST_HEAD
 
-    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
-    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nX-Big: " % len(event)
-    request = head + b"a" * (sum(pieces) - len(head)) + b"\r\n\r\n" + event + b"POST / HTTP/1.1\r\nHost: x\r\n\r\n"
+    refused = []
+    with served_with_head_limits(create_app(verify=False), monkeypatch, timeout=0.5, refused=refused) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(sent)
+            started = time.monotonic()
+            answer = _answers(sock)
+        if sent:
+            assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request head not complete within 0.5 s")
+            assert refused == [(408, "request head not complete within 0.5 s")]  # `hooks listen` prints it as rejected
+        else:
+            assert answer == b"" and refused == []  # closed: there was no request to answer
+        assert 0.4 < time.monotonic() - started < 10
+        assert httpx.post(f"http://127.0.0.1:{port}/", content=EVENT).status_code == 204
+
+
+def test_a_heads_time_counts_from_its_start_not_from_the_connections(monkeypatch):
+    # A connection that waited before sending got its 408 early: the timer set when it opened ran on.
+    from argilla_hooks import create_app
+
+    with served_with_head_limits(create_app(verify=False), monkeypatch, timeout=1.0) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            time.sleep(0.7)
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+            began = time.monotonic()
+            answer = _answers(sock)
+        assert answer.startswith(b"HTTP/1.1 408 ") and time.monotonic() - began > 0.9
+
+
+def test_a_read_holding_a_big_request_and_the_next_head_is_not_taken_for_a_huge_head(monkeypatch):
+    from argilla_hooks import create_app
+
+    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z",
+                        "data": {"id": "x", "big": "a" * 100_000}}).encode()
+    first = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
+    with served_with_head_limits(create_app(verify=False), monkeypatch, timeout=0.5) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(first + b"POST / HTTP/1.1\r\nHost: x\r\n")
+            answer = _answers(sock)
+    assert answer.startswith(b"HTTP/1.1 204 ") and b"HTTP/1.1 408 " in answer and b"431" not in answer
+
+
+@pytest.mark.parametrize(
+    ("pieces", "where"),
+    [([70_000], "header"), ([190_000], "header"), ([1_000, 69_000], "header"), ([70_000], "request line")],
+    ids=["70 kB at once", "190 kB at once", "70 kB in two", "a 70 kB request line"],
+)
+def test_a_request_head_over_64_kib_is_answered_431_however_it_arrives(pieces, where, monkeypatch, caplog):
+    # A request line over 64 KiB was answered 400 by the parser, unreported.
+    from argilla_hooks import create_app
+    from argilla_hooks.cli.listen.http_limits import MAX_HEAD
+
+    if where == "header":
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nX-Big: " % len(EVENT)
+        request = head + b"a" * (sum(pieces) - len(head)) + b"\r\n\r\n" + EVENT
+    else:
+        request = b"POST /" + b"a" * sum(pieces) + b" HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(EVENT), EVENT)
     ran, refused = [], []
 
     async def app(scope, receive, send):
         ran.append(scope["path"])
         await create_app(verify=False)(scope, receive, send)
 
-    with served_by_listen_protocol(app, timeout=5, refused=refused) as (server, port):
+    with served_with_head_limits(app, monkeypatch, timeout=5, refused=refused) as port:
         with socket.create_connection(("127.0.0.1", port)) as sock:
             at = 0
             for size in pieces[:-1]:
@@ -816,37 +774,30 @@ def test_a_request_head_over_64_kib_is_answered_431_however_it_arrives(pieces, c
             sock.sendall(request[at:])
             answer = _answers(sock)
         # A head just under the limit, in one read, is still a delivery.
-        fits = b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MAX_REQUEST_HEAD - 200) + b"\r\nContent-Length: %d\r\n\r\n" % len(event)
+        fits = b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MAX_HEAD - 200) + b"\r\nContent-Length: %d\r\n\r\n" % len(EVENT)
         with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(fits + event)
+            sock.sendall(fits + EVENT)
             sock.settimeout(20)
             accepted = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 431 ") and answer.count(b"HTTP/1.1") == 1, answer[:300]
-    assert refused == [(431, f"request head larger than {MAX_REQUEST_HEAD} bytes")] and ran == ["/"]  # only the head that fits ran: not the refused one, nor the one after it
+    assert refused == [(431, f"request head larger than {MAX_HEAD} bytes")] and ran == ["/"]  # only the head that fits
     assert accepted.startswith(b"HTTP/1.1 204 ")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # a traceback followed each refusal
 
 
-def test_a_huge_head_pipelined_behind_a_delivery_waits_for_its_answer(caplog):
-    # The refusal took the connection from under the delivery before it: its 204 was never sent, its report lost
-    # (with --exit-after, the listener then never exited), and a traceback followed.
-    from argilla_hooks import create_app
+def test_the_uvicorn_installed_is_one_the_head_limits_were_tested_on():
+    # http_limits relies on uvicorn beyond its documented API: outside the range pyproject.toml allows, fail loudly.
+    import re
+    import sys
+    from importlib.metadata import version
+    from pathlib import Path
 
-    event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
-    first = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
-    huge = b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
-    handled, refused = [], []
+    from argilla_hooks.cli.listen import http_limits
 
-    async def slow(type):
-        await asyncio.sleep(0.3)  # still running when the huge head arrives
-        handled.append(type)
-
-    with served_by_listen_protocol(create_app(handlers=[slow], verify=False), timeout=5, refused=refused) as (server, port):
-        with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(first)
-            time.sleep(0.1)
-            sock.sendall(huge)
-            answer = _answers(sock)
-    assert answer.startswith(b"HTTP/1.1 204 ") and answer.count(b"HTTP/1.1 431 ") == 1 and answer.count(b"HTTP/1.1") == 2
-    assert handled == ["dataset.created"] and [status for status, _ in refused] == [431]
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    http_limits.check()
+    tomllib = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    [spec] = [d for d in pyproject["project"]["dependencies"] if d.startswith("uvicorn")]
+    low, high = re.fullmatch(r"uvicorn>=([\d.]+),<([\d.]+)", spec).groups()
+    as_tuple = lambda text: tuple(int(part) for part in text.split(".")[:2])  # noqa: E731
+    assert as_tuple(low) <= as_tuple(version("uvicorn")) < as_tuple(high), (version("uvicorn"), spec)

@@ -1,6 +1,5 @@
 """`hooks --help` stays fast: the heavy libraries are imported only by commands that use them."""
 
-import os
 import subprocess
 import sys
 
@@ -41,11 +40,3 @@ def test_bare_hooks_prints_the_help_and_exits_2_without_an_empty_error():
     # typer signals "no command" with a usage error that has no message: it was shown as `error:  (see ...)`.
     result = subprocess.run([sys.executable, "-m", "argilla_hooks"], capture_output=True, text=True)
     assert result.returncode == 2 and "Usage" in result.stdout and result.stderr == ""
-
-
-def test_commands_that_talk_to_argilla_skip_httpx_s_own_command_line_client():
-    # httpx imports its CLI (rich.console, click, pygments: ~40 ms) whenever those are installed, as they are here.
-    probe = PROBE.replace('("httpx", "pydantic", "uvicorn", "standardwebhooks") if m in sys.modules', '("httpx", "httpx._main", "pygments") if sys.modules.get(m)')
-    env = {**os.environ, "ARGILLA_API_URL": "http://127.0.0.1:9", "ARGILLA_API_KEY": "k", "ARGILLA_HOOKS_CONFIG": os.devnull}
-    result = subprocess.run([sys.executable, "-c", probe, "list", "--json"], capture_output=True, text=True, env=env, timeout=60)
-    assert result.stdout.rsplit("HEAVY:", 1)[1].strip() == "httpx"  # the request was made, with httpx alone

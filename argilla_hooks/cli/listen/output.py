@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from argilla_hooks.receiver.report import DeliveryReport
 
 
-@dataclass
-class ListenInfo:
-    """What the listener is doing, for the banner and the `ready` JSON line."""
+@dataclass(frozen=True)
+class Ready:
+    """What a listener that is ready does, for the banner and the `ready` JSON line."""
 
     host: str
     port: int
@@ -105,7 +105,9 @@ class Printer:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    def ready(self, info: ListenInfo) -> None:
+    def ready(self, info: Ready) -> None:
+        """The banner (or `ready` line), once the listener accepts deliveries; then watch for the reader of stdout."""
+        self.watch_reader()
         if self.as_json:
             self._json(info.to_json())
             return

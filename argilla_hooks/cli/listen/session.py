@@ -1,0 +1,131 @@
+"""One `hooks listen` session: handlers loaded, port bound, the webhook to verify with found or made, serving,
+and the clean-up and exit status, in that order."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+import sys
+import traceback
+from collections.abc import Iterator
+from typing import IO, Callable
+
+import typer
+
+from argilla_hooks.cli import output
+from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
+from argilla_hooks.cli.listen import signals
+from argilla_hooks.cli.listen.config import ListenConfig
+from argilla_hooks.cli.listen.output import Printer, Ready
+from argilla_hooks.cli.listen.registration import verification
+from argilla_hooks.cli.listen.serving import Listener, Tally
+from argilla_hooks.client import ArgillaClient
+from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
+from argilla_hooks.receiver import Handler, HandlerLoadError, load_handler
+from argilla_hooks.urls import hide_userinfo, http_url, landing
+
+
+def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_options: str) -> None:
+    """Serve until stopped; raise (CommandError, typer.Exit) for an exit status other than 0."""
+    with _stdout_for_json_only(config.as_json) as json_out, signals.sigterm_interrupts():
+        handlers = load_handlers(config.targets, config.app_dir)
+        wanted = {e for e in ALL_EVENTS if any(h.wants(e) for h in handlers)} if handlers else set(SUBSCRIBABLE)
+        register_events = list(config.events or [e for e in SUBSCRIBABLE if e in wanted])
+        if config.register and not register_events:
+            raise UsageProblem("--register: the handlers take no event a webhook can subscribe to (only ping, or none); name the events with -e")
+        printer = Printer(json_out, as_json=config.as_json, verbose=config.verbose, show_data=not handlers)
+        with contextlib.closing(bind(config.host, config.port)) as sock:
+            port = sock.getsockname()[1]
+            # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
+            listen_url = http_url("127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host, port, config.path)
+            for url in config.forward_to:  # (the receiver refuses any other loop when it happens)
+                if landing(url) == landing(listen_url):
+                    raise UsageProblem(f"--forward-to {hide_userinfo(url)} is this listener: each delivery would be forwarded to itself, forever")
+            with verification(config, connect, listen_url, register_events, rerun_options) as verifying:
+                if not config.verify:
+                    output.warn("--no-verify: anyone who can reach this port can send events; every event is marked unverified")
+                ready = Ready(
+                    host=config.host, port=port, path=config.path, verify=config.verify, secrets=len(verifying.secrets),
+                    events=verifying.events or [e for e in ALL_EVENTS if e in wanted], handlers=[h.name for h in handlers],
+                    forward_to=list(config.forward_to), webhook_id=verifying.webhook_id, registered=verifying.registered,
+                    exit_after=config.exit_after,
+                )  # fmt: skip
+                listener = Listener(config, handlers, verifying.secrets, printer)
+                printer.on_closed = listener.stop
+                tally = listener.run(sock, on_ready=lambda: printer.ready(ready))
+                printer.stopped(tally.handled)
+    _exit_status(tally, printer)
+
+
+def _exit_status(tally: Tally, printer: Printer) -> None:
+    if tally.cut_short:
+        count = tally.cut_short
+        raise CommandError(f"stopped before {count} in-flight deliver{'y' if count == 1 else 'ies'} finished (Argilla retries them)", ExitCode.INTERRUPTED)
+    if printer.write_error:
+        raise output.stdout_failed(printer.write_error)
+    if printer.closed:
+        raise typer.Exit(ExitCode.ERROR)  # like every command whose reader went away: quietly, exit 1
+
+
+def load_handlers(targets: tuple[str, ...], app_dir: str) -> list[Handler]:
+    """Every target imported and checked before anything binds: a bad one is exit 2, a bug in it shows its traceback."""
+    handlers = []
+    for target in dict.fromkeys(targets):  # a target given twice would run twice per event
+        try:
+            handlers.append(Handler(load_handler(target, app_dir), name=target))  # named as typed, for scripts
+        except HandlerLoadError:
+            raise
+        except Exception:
+            # An error inside the user's module (an ImportError of its own included) is theirs to see in full.
+            traceback.print_exc()
+            raise CommandError(f"importing handler {target!r} failed (traceback above)", ExitCode.ERROR) from None
+    return handlers
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before anything else happens, so a port in use is one clear line, not a uvicorn traceback."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(f"port {port} on {host} is already in use: pick another with --port (0 picks a free one)") from None
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+@contextlib.contextmanager
+def _stdout_for_json_only(as_json: bool) -> Iterator[IO[str]]:
+    """The stream for listen's output. With --json, everything else written to stdout goes to stderr meanwhile, so
+    that only JSON lines reach stdout: `print` in a handler module (sys.stdout), and, when stdout is the process's
+    file descriptor 1, child processes and C code too (the JSON lines then go out through a copy of it)."""
+    original = sys.stdout
+    if not as_json:
+        yield original
+        return
+    try:
+        own_fd = original.fileno() == 1
+    except (AttributeError, ValueError, OSError):  # a stream with no descriptor (a test runner's capture)
+        own_fd = False
+    json_out, saved_fd = original, None
+    if own_fd:
+        original.flush()
+        saved_fd = os.dup(1)
+        os.dup2(2, 1)
+        json_out = open(saved_fd, "w", encoding=original.encoding, errors=original.errors, closefd=False)
+    sys.stdout = sys.stderr
+    try:
+        yield json_out
+    finally:
+        sys.stdout = original
+        if saved_fd is not None:
+            with contextlib.suppress(OSError):
+                json_out.close()  # flushes; a reader that went away has been handled by the printer
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
