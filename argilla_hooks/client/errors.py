@@ -2,7 +2,7 @@
 
     ArgillaError                      anything the client could not do
     ├── ConfigurationError            bad or missing settings, found before any request
-    ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout, no whole answer in time
+    ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout, connection lost
     │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a 404
     │                                 where Argilla has an endpoint, a redirect, a body of another shape)
     ├── WebhookNotFound               no webhook has that id (Argilla's 404), or no id starts with that prefix

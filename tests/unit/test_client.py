@@ -109,22 +109,6 @@ def test_ping_failure_is_server_error_with_detail(fake_argilla):
     assert info.value.detail["params"]["type"] == "httpx.ConnectError"
 
 
-def test_connection_refused_is_retried_for_get_but_never_for_post():
-    with respx.mock() as router:
-        route = router.route(host="argilla.test").mock(side_effect=httpx.ConnectError("refused"))
-        with pytest.raises(errors.ConnectionFailed):
-            client().list()
-        assert route.call_count == 2
-        route.reset()
-        with pytest.raises(errors.ConnectionFailed):
-            client().create(WebhookCreate(url="http://127.0.0.1:9000/", events=["dataset.created"]))
-        assert route.call_count == 1
-        route.reset()
-        with pytest.raises(errors.ConnectionFailed):  # shell completion asks for no retry: the shell waits
-            ArgillaClient("http://argilla.test", "key", connect_retries=0).list()
-        assert route.call_count == 1
-
-
 @pytest.mark.parametrize("failure", [httpx.ReadError("Connection reset by peer"),
                                      httpx.RemoteProtocolError("Server disconnected without sending a response.")])
 def test_a_dropped_connection_is_retried_for_get_but_not_for_what_changes_something(failure):
@@ -143,6 +127,23 @@ def test_a_dropped_connection_is_retried_for_get_but_not_for_what_changes_someth
         with pytest.raises(errors.ConnectionFailed, match="cannot talk to Argilla"):
             ArgillaClient(API, "key").delete(hook_id)
         assert deleted.call_count == 1
+
+
+def test_a_callers_transport_is_left_open_after_a_server_error():
+    # The client starts a new connection after a 5xx only with a transport of its own: closing the caller's would
+    # break every later request.
+    class Transport(httpx.MockTransport):
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    transport = Transport(lambda request: httpx.Response(500, json={"detail": "boom"}))
+    client = ArgillaClient(API, OWNER_KEY, transport=transport)
+    for _ in range(2):
+        with pytest.raises(errors.ServerError, match="boom"):
+            client.list()
+    assert not transport.closed
 
 
 def test_a_body_that_cannot_be_decoded_is_not_argilla():
