@@ -48,7 +48,7 @@ def check_api_key(api_key: Optional[str]) -> str:
     """
     key = (api_key or "").strip()
     if not key:
-        raise ConfigurationError(f"no API key: set {settings.ENV_API_KEY}, pass --api-key, or run `hooks login`")
+        raise ConfigurationError(f"no API key: pass api_key or set {settings.ENV_API_KEY}")
     if not all("!" <= ch <= "~" for ch in key):
         raise ConfigurationError(
             "the API key contains a space, a control character or a non-ASCII character: copy it again from "
@@ -60,7 +60,7 @@ def check_api_key(api_key: Optional[str]) -> str:
 def _given_ids(ids: Iterable[str | UUID]) -> list[str]:
     wanted = [str(i) for i in ids]
     if not all(i.strip() for i in wanted):  # a prefix of every id: refused before anything is asked
-        raise ConfigurationError("empty webhook id: give the full UUID or a unique prefix (see `hooks list`)")
+        raise ConfigurationError("empty webhook id: give the full UUID or a unique prefix")
     return wanted
 
 
@@ -181,7 +181,7 @@ class ArgillaClient:
             if found:
                 ids = [str(w.id) for w in found]
                 raise AmbiguousWebhookId(f"id prefix {wanted!r} is ambiguous; it matches {', '.join(ids)}", ids)
-        raise WebhookNotFound(f"no webhook with id {wanted!r} on {self.api_url} (see `hooks list`)")
+        raise WebhookNotFound(f"no webhook with id {wanted!r} on {self.api_url}")
 
     def _request(self, method: str, path: str, *, webhook_id: UUID | None = None, **kwargs: Any) -> httpx.Response:
         response = self._send(method, path, **kwargs)
@@ -195,7 +195,7 @@ class ArgillaClient:
             raise self._redirected(method, path, response)
         if response.status_code == 404:
             if webhook_id is not None:
-                raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url} (see `hooks list`)")
+                raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url}")
             # /webhooks, /me and /version always exist on Argilla: the URL points somewhere else.
             raise self._not_argilla(f"{method} /api/v1{path} answered 404")
         detail = self._error_detail(response)
@@ -227,20 +227,19 @@ class ArgillaClient:
         # Where the same API path lives elsewhere (https, another host), the base of that URL is the one to use.
         moved = target.path.endswith(asked) and not target.query
         base = target.copy_with(path=target.path.removesuffix(asked) or "/", fragment=None)
-        advice = (
-            f"use {self._shown(base).rstrip('/')} as --api-url"
-            if moved
-            else "use the URL at which Argilla itself answers as --api-url"
-        )
+        where = self._shown(base).rstrip("/") if moved else "the URL at which Argilla itself answers"
+        advice = f"set api_url / {settings.ENV_API_URL} to {where}"
         return self._not_argilla(f"{method} {asked} redirects to {self._shown(target)}", advice)
 
     def _shown(self, url: httpx.URL) -> str:
         """A URL a server gave us, fit for a message: one short line, no password, no API key."""
         return one_line(urls.hide_userinfo(str(url)), self._api_key)
 
-    def _not_argilla(
-        self, what: str, advice: str = f"give the server's base URL, e.g. {settings.DEFAULT_API_URL}, without /api/v1"
-    ) -> NotArgilla:
+    def _not_argilla(self, what: str, advice: Optional[str] = None) -> NotArgilla:
+        if advice is None and urlsplit(self.api_url).path.endswith("/api/v1"):
+            advice = f"use {self.api_url.removesuffix('/api/v1')}, the server's base URL without /api/v1"
+        elif advice is None:
+            advice = f"give the server's base URL, e.g. {settings.DEFAULT_API_URL}, without /api/v1"
         return NotArgilla(f"no Argilla API at {self.api_url} ({what}): {advice}")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -134,8 +134,7 @@ def error_for_status(status_code: int, detail: Any, *, api_url: str, secret: Opt
     text = one_line(detail_message(detail), secret)
     if status_code == 401:
         return AuthenticationError(
-            f"the API key was rejected by {api_url} (check --api-key, {settings.ENV_API_KEY} or the profile's; "
-            "`hooks login` saves a new one)",
+            f"the API key was rejected by {api_url} (check api_key / {settings.ENV_API_KEY})",
             status_code=status_code,
             detail=detail,
         )

@@ -1,5 +1,7 @@
 """The typed client against a fake Argilla API (respx)."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 import respx
@@ -212,6 +214,33 @@ def test_a_url_that_is_not_argillas_api_says_so(response):
     assert isinstance(info.value, errors.ConnectionFailed)  # exit 6, like a server that is not there
 
 
+@pytest.mark.parametrize("suffix", ["/api/v1", "/api/v1/", "/argilla/api/v1"])
+def test_an_api_url_ending_in_api_v1_is_told_the_base_url_to_use(suffix):
+    with respx.mock() as router:
+        router.get(url__startswith=API).mock(return_value=httpx.Response(404, json={"detail": "Not Found"}))
+        with pytest.raises(errors.NotArgilla) as info:
+            ArgillaClient(API + suffix, OWNER_KEY).list()
+    base = API + suffix.rstrip("/").removesuffix("/api/v1")
+    assert str(info.value).endswith(f": use {base}, the server's base URL without /api/v1")
+
+
+def test_messages_name_the_clients_own_settings_not_cli_flags(fake_argilla):
+    # The CLI adds its flags to the messages it prints; a library user has no --api-key to pass.
+    with pytest.raises(errors.AuthenticationError) as info:
+        client("wrong").list()
+    assert str(info.value) == f"the API key was rejected by {API} (check api_key / ARGILLA_API_KEY)"
+    with pytest.raises(errors.WebhookNotFound) as info:
+        client().get("3f2a")
+    assert str(info.value) == f"no webhook with id '3f2a' on {API}"
+    with pytest.raises(errors.ConfigurationError) as info:
+        ArgillaClient(API, None)
+    assert str(info.value) == "no API key: pass api_key or set ARGILLA_API_KEY"
+    import argilla_hooks.client
+
+    sources = [path.read_text() for path in Path(argilla_hooks.client.__file__).parent.glob("*.py")]
+    assert not [flag for flag in ("--api", "--profile", "`hooks ") for text in sources if flag in text]
+
+
 # --- what a message may show: never the API key or a password --------------------------------------------------
 
 
@@ -354,7 +383,7 @@ def test_a_redirect_is_not_followed_and_says_which_url_to_use(status):
     assert not elsewhere.called  # the key header is not carried to another origin
     assert str(info.value) == (
         f"no Argilla API at {API} (GET /api/v1/webhooks redirects to https://argilla.test/api/v1/webhooks): "
-        "use https://argilla.test as --api-url"
+        "set api_url / ARGILLA_API_URL to https://argilla.test"
     )
 
 
@@ -366,7 +395,7 @@ def test_a_redirect_to_a_login_page_says_to_use_argillas_own_url():
         with pytest.raises(errors.NotArgilla) as info:
             client().me()
     assert "redirects to http://argilla.test/sso/login?next=/api/v1/me" in str(info.value)
-    assert str(info.value).endswith("use the URL at which Argilla itself answers as --api-url")
+    assert str(info.value).endswith("set api_url / ARGILLA_API_URL to the URL at which Argilla itself answers")
 
 
 def test_a_closed_client_says_so_within_the_error_tree(fake_argilla):
