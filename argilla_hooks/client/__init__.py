@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from argilla_hooks import __version__, settings, urls
 from argilla_hooks.client.errors import (
-    AmbiguousWebhookId, ArgillaError, ConfigurationError, ConnectionFailed, NotArgilla, WebhookNotFound,
+    AmbiguousWebhookId, AnswerLost, ArgillaError, ConfigurationError, ConnectionFailed, NotArgilla, WebhookNotFound,
     error_for_status, one_line,
 )
 from argilla_hooks.client.models import ServerVersion, User, Webhook, WebhookCreate, WebhookList, WebhookUpdate
@@ -68,7 +68,9 @@ class ArgillaClient:
     """Webhooks of one Argilla server, seen with one API key.
 
     `timeout` bounds each phase of a request (connect, send, each read), not the whole of it. A failed connect is
-    tried `connect_retries` more times; a request that may have reached Argilla is never sent again, except a GET.
+    tried `connect_retries` more times (with a `transport` of the caller's, only as that transport does). A GET is
+    sent once more when its connection was dropped; a POST, PATCH or DELETE that may have reached Argilla is never
+    sent again, and raises AnswerLost when its answer was lost.
 
     >>> with ArgillaClient("http://localhost:6900", "owner.apikey") as client:
     ...     for hook in client.list():
@@ -253,20 +255,37 @@ class ArgillaClient:
                     raise
                 # Most often a kept-alive connection that the server closed as we sent: a new connection gets through.
                 return self._http.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {self._reason(exc)}") from exc
-        except httpx.TimeoutException as exc:
-            raise ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
-            raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
+            raise self._failed(method, path, exc) from exc
         except httpx.DecodingError:
             raise self._not_argilla(f"{method} /api/v1{path} answered a body that cannot be decoded") from None
+
+    def _failed(self, method: str, path: str, exc: httpx.TransportError) -> ConnectionFailed:
+        reason = self._reason(exc)
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {reason}")
+        if isinstance(exc, httpx.TimeoutException):
+            reason = type(exc).__name__  # its text is only "timed out"
+        if method != "GET" and isinstance(exc, _MAY_HAVE_ARRIVED):
+            return AnswerLost(
+                f"the answer to {method} /api/v1{path} was lost ({reason}): Argilla at {self.api_url} may have done "
+                "it, so list the webhooks to see before sending it again"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({reason})")
+        return ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {reason}")
 
     def _reason(self, exc: Exception) -> str:
         text = str(exc) or type(exc).__name__
         # httpx wraps OS errors as "[Errno 111] Connection refused"; keep the human part. A transport error may
         # quote what was sent ("Illegal header value b'...'"), so the key is hidden.
         return one_line(text.split("] ", 1)[-1], self._api_key)
+
+
+# Failures once the request may have reached Argilla, in part or in whole.
+_MAY_HAVE_ARRIVED = (
+    httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadTimeout, httpx.WriteTimeout
+)
 
 
 def _environment_proxy(api_url: str) -> Optional[str]:

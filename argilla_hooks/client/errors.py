@@ -3,8 +3,11 @@
     ArgillaError                      anything the client could not do
     ├── ConfigurationError            bad or missing settings, found before any request
     ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout, connection lost
-    │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a 404
-    │                                 where Argilla has an endpoint, a redirect, a body of another shape)
+    │   ├── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a 404
+    │   │                             where Argilla has an endpoint, a redirect, a body of another shape)
+    │   └── AnswerLost                a POST, PATCH or DELETE was sent but its answer was lost (connection reset,
+    │                                 timeout): Argilla may have done it, so read its state (`list()`) before
+    │                                 sending it again
     ├── WebhookNotFound               no webhook has that id (Argilla's 404), or no id starts with that prefix
     ├── AmbiguousWebhookId            a prefix matches several webhooks (`.candidates`)
     └── APIStatusError                Argilla answered with an error status (`.status_code`, `.detail`)
@@ -40,6 +43,10 @@ class ConnectionFailed(ArgillaError):
 
 
 class NotArgilla(ConnectionFailed):
+    pass
+
+
+class AnswerLost(ConnectionFailed):
     pass
 
 

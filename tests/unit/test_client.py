@@ -121,14 +121,66 @@ def test_a_dropped_connection_is_retried_for_get_but_not_for_what_changes_someth
         assert ArgillaClient(API, "key").list() == []
         assert route.call_count == 2
         posted = router.post(f"{API}/api/v1/webhooks").mock(side_effect=failure)
-        with pytest.raises(errors.ConnectionFailed, match="cannot talk to Argilla"):
+        with pytest.raises(errors.AnswerLost, match="the answer to POST /api/v1/webhooks was lost"):
             ArgillaClient(API, "key").create(WebhookCreate(url="http://h/", events=["dataset.created"]))
         assert posted.call_count == 1
         hook_id = "aaaa1111-0000-4000-8000-000000000000"
         deleted = router.delete(f"{API}/api/v1/webhooks/{hook_id}").mock(side_effect=failure)
-        with pytest.raises(errors.ConnectionFailed, match="cannot talk to Argilla"):
+        with pytest.raises(errors.AnswerLost, match=f"the answer to DELETE /api/v1/webhooks/{hook_id} was lost"):
             ArgillaClient(API, "key").delete(hook_id)
         assert deleted.call_count == 1
+
+
+HOOK_ID = "aaaa1111-0000-4000-8000-000000000000"
+CHANGES = {
+    "POST": lambda c: c.create(WebhookCreate(url="http://h/", events=["dataset.created"])),
+    "PATCH": lambda c: c.update(HOOK_ID, WebhookUpdate(enabled=False)),
+    "DELETE": lambda c: c.delete(HOOK_ID),
+}
+SENT_THEN_LOST = [httpx.ReadError("Connection reset by peer"), httpx.RemoteProtocolError("Server disconnected"),
+                  httpx.ReadTimeout("timed out"), httpx.WriteError("Broken pipe"), httpx.WriteTimeout("timed out")]
+
+
+@pytest.mark.parametrize("method", CHANGES)
+@pytest.mark.parametrize("failure", SENT_THEN_LOST, ids=lambda e: type(e).__name__)
+def test_a_change_whose_answer_was_lost_is_answer_lost_and_sent_once(method, failure):
+    # Argilla may have done it: the caller reads the server's state again rather than report a failure or resend.
+    sent = []
+
+    def lose_the_answer(request):
+        sent.append(request)
+        raise failure
+
+    client = ArgillaClient(API, OWNER_KEY, transport=httpx.MockTransport(lose_the_answer))
+    with pytest.raises(errors.AnswerLost) as info:
+        CHANGES[method](client)
+    assert len(sent) == 1 and sent[0].method == method
+    assert isinstance(info.value, errors.ConnectionFailed)  # exit 6, as before, for callers that do not look closer
+    assert str(info.value).startswith(f"the answer to {method} /api/v1/webhooks")
+    assert str(info.value).endswith(f"Argilla at {API} may have done it, so list the webhooks to see before sending it again")
+
+
+@pytest.mark.parametrize("failure", [httpx.ConnectError("Connection refused"), httpx.ConnectTimeout("timed out"),
+                                     httpx.PoolTimeout("timed out"), httpx.UnsupportedProtocol("no")],
+                         ids=lambda e: type(e).__name__)
+def test_a_change_that_was_never_sent_is_no_answer_lost(failure):
+    def fail(request):
+        raise failure
+
+    with pytest.raises(errors.ConnectionFailed) as info:
+        CHANGES["POST"](ArgillaClient(API, OWNER_KEY, transport=httpx.MockTransport(fail)))
+    assert not isinstance(info.value, errors.AnswerLost)
+
+
+@pytest.mark.parametrize("failure", SENT_THEN_LOST, ids=lambda e: type(e).__name__)
+def test_a_read_whose_answer_was_lost_is_no_answer_lost(failure):
+    # A GET changes nothing: there is nothing to find out, so it is a plain ConnectionFailed.
+    def fail(request):
+        raise failure
+
+    with pytest.raises(errors.ConnectionFailed) as info:
+        ArgillaClient(API, OWNER_KEY, transport=httpx.MockTransport(fail)).list()
+    assert not isinstance(info.value, errors.AnswerLost)
 
 
 def test_a_callers_transport_is_left_open_after_a_server_error():

@@ -70,6 +70,31 @@ def test_a_server_that_never_answers_is_reported_after_the_read_timeout(silent):
     assert time.monotonic() - started < 2
 
 
+def test_a_create_that_a_silent_server_got_is_answer_lost(silent):
+    client = ArgillaClient(silent, OWNER_KEY, timeout=httpx.Timeout(0.5))
+    with pytest.raises(errors.AnswerLost, match=r"the answer to POST /api/v1/webhooks was lost \(ReadTimeout\)"):
+        client.create(WebhookCreate(url="http://127.0.0.1:9000/", events=["dataset.created"]))
+
+
+def test_a_server_that_dies_after_reading_a_delete_makes_it_answer_lost():
+    # Argilla killed mid-request: the DELETE may have been committed, so it is neither resent nor called failed.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        requests = []
+
+        def read_then_die():
+            conn, _ = listener.accept()
+            with conn:
+                requests.append(conn.recv(65536))
+
+        thread = threading.Thread(target=read_then_die, daemon=True)
+        thread.start()
+        client = ArgillaClient(f"http://127.0.0.1:{listener.getsockname()[1]}", OWNER_KEY, timeout=2)
+        with pytest.raises(errors.AnswerLost, match="the answer to DELETE .* was lost"):
+            client.delete("0b5d8c1e-0000-4000-8000-000000000000")
+        thread.join(5)
+    assert len(requests) == 1 and requests[0].startswith(b"DELETE /api/v1/webhooks/0b5d8c1e-")
+
+
 def test_a_failed_connect_is_tried_again_whatever_the_method(monkeypatch):
     # httpx's transport retries a connect that failed, when nothing was sent: a POST too.
     with socket.socket() as sock:  # a port nobody listens on
@@ -141,7 +166,7 @@ def test_a_ping_gets_its_own_longer_read_timeout(monkeypatch):
     try:
         with ArgillaClient(server.url, OWNER_KEY, timeout=httpx.Timeout(0.3)) as client:
             client.ping("0b5d8c1e-0000-4000-8000-000000000000")
-            with pytest.raises(errors.ConnectionFailed, match="did not answer in time"):  # the default is short
+            with pytest.raises(errors.AnswerLost, match=r"\(ReadTimeout\)"):  # the default is short
                 client.create(WebhookCreate(url="http://127.0.0.1:9000/", events=["dataset.created"]))
     finally:
         server.stop()
