@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import builtins
 import re
-import threading
-import time
+import urllib.request
 from collections.abc import Iterable
 from typing import Any, Optional, TypeVar
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
@@ -15,29 +15,17 @@ from pydantic import BaseModel, ValidationError
 
 from argilla_hooks import __version__, settings, urls
 from argilla_hooks.client.errors import (
-    AmbiguousWebhookId,
-    ArgillaError,
-    ConfigurationError,
-    ConnectionFailed,
-    NotArgilla,
-    WebhookNotFound,
-    error_for_status,
-    one_line,
+    AmbiguousWebhookId, AnswerLost, ArgillaError, ConfigurationError, ConnectionFailed, NotArgilla, WebhookNotFound,
+    error_for_status, one_line,
 )
-from argilla_hooks.client.models import (
-    ServerVersion,
-    User,
-    Webhook,
-    WebhookCreate,
-    WebhookList,
-    WebhookUpdate,
-)
+from argilla_hooks.client.models import ServerVersion, User, Webhook, WebhookCreate, WebhookList, WebhookUpdate
 
-# "Server down" must be reported within 10 s, start-up included. httpx's timeouts bound each read, not the answer,
-# so `_send` gives the whole request connect + read, 9 s here: two 3 s connects, or one connect and a 6 s wait.
-DEFAULT_TIMEOUT = httpx.Timeout(6.0, connect=3.0)
+# httpx bounds each phase, not a whole request. With one connect retry, a server that refuses, drops packets or never
+# answers is reported within 10 s (two 3 s connects, or a failed one and a 6 s wait for the answer); a server that
+# trickles its answer, each byte within the read timeout, is not bounded in total.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=6.0, write=6.0, pool=3.0)
 # Argilla sends a ping synchronously and waits up to 20 s for the listener, so wait longer for that one.
-PING_TIMEOUT = httpx.Timeout(25.0, connect=3.0)
+PING_TIMEOUT = httpx.Timeout(connect=3.0, read=25.0, write=6.0, pool=3.0)
 CONNECT_RETRIES = 1
 USER_AGENT = f"argilla-hooks/{__version__}"
 
@@ -60,7 +48,7 @@ def check_api_key(api_key: Optional[str]) -> str:
     """
     key = (api_key or "").strip()
     if not key:
-        raise ConfigurationError(f"no API key: set {settings.ENV_API_KEY}, pass --api-key, or run `hooks login`")
+        raise ConfigurationError(f"no API key: pass api_key or set {settings.ENV_API_KEY}")
     if not all("!" <= ch <= "~" for ch in key):
         raise ConfigurationError(
             "the API key contains a space, a control character or a non-ASCII character: copy it again from "
@@ -72,12 +60,17 @@ def check_api_key(api_key: Optional[str]) -> str:
 def _given_ids(ids: Iterable[str | UUID]) -> list[str]:
     wanted = [str(i) for i in ids]
     if not all(i.strip() for i in wanted):  # a prefix of every id: refused before anything is asked
-        raise ConfigurationError("empty webhook id: give the full UUID or a unique prefix (see `hooks list`)")
+        raise ConfigurationError("empty webhook id: give the full UUID or a unique prefix")
     return wanted
 
 
 class ArgillaClient:
     """Webhooks of one Argilla server, seen with one API key.
+
+    `timeout` bounds each phase of a request (connect, send, each read), not the whole of it. A failed connect is
+    tried `connect_retries` more times (with a `transport` of the caller's, only as that transport does). A GET is
+    sent once more when its connection was dropped; a POST, PATCH or DELETE that may have reached Argilla is never
+    sent again, and raises AnswerLost when its answer was lost.
 
     >>> with ArgillaClient("http://localhost:6900", "owner.apikey") as client:
     ...     for hook in client.list():
@@ -97,26 +90,19 @@ class ArgillaClient:
         self._api_key = check_api_key(api_key)
         self.connect_retries = connect_retries
         self._timeout, self._transport = timeout, transport
-        self._http = self._new_http()
+        self._http = self._connect()
 
-    def _new_http(self) -> httpx.Client:
+    def _connect(self) -> httpx.Client:
+        transport = self._transport
+        if transport is None:  # httpx retries only a connect that failed, when nothing was sent: safe for a POST
+            transport = httpx.HTTPTransport(retries=self.connect_retries, proxy=_environment_proxy(self.api_url))
         # follow_redirects stays off: httpx would carry the key header to wherever a redirect points.
         return httpx.Client(
             base_url=f"{self.api_url}/api/v1",
             headers={"X-Argilla-Api-Key": self._api_key, "User-Agent": USER_AGENT},
             timeout=self._timeout,
-            transport=self._transport,
+            transport=transport,
         )
-
-    def _drop_connections(self) -> None:
-        """Start afresh after a 5xx answer. Argilla (Starlette) sends its 500 for an unhandled error, then uvicorn
-        logs the error and closes the connection, a few milliseconds later, without a `Connection: close`: a request
-        sent on that kept-alive connection meanwhile was lost ("connection reset"), which after a failed ping or
-        disabling made an update, a delete or a create fail, and none of those may be sent twice. A transport given
-        to the constructor is the caller's to manage, and is kept."""
-        if self._transport is None:
-            self._http.close()
-            self._http = self._new_http()
 
     def __enter__(self) -> "ArgillaClient":
         return self
@@ -197,19 +183,21 @@ class ArgillaClient:
             if found:
                 ids = [str(w.id) for w in found]
                 raise AmbiguousWebhookId(f"id prefix {wanted!r} is ambiguous; it matches {', '.join(ids)}", ids)
-        raise WebhookNotFound(f"no webhook with id {wanted!r} on {self.api_url} (see `hooks list`)")
+        raise WebhookNotFound(f"no webhook with id {wanted!r} on {self.api_url}")
 
     def _request(self, method: str, path: str, *, webhook_id: UUID | None = None, **kwargs: Any) -> httpx.Response:
         response = self._send(method, path, **kwargs)
         if response.is_success:
             return response
-        if response.is_server_error:
-            self._drop_connections()
+        if response.is_server_error and self._transport is None:
+            # Argilla's uvicorn closes the connection a few ms after a 500, without `Connection: close`: not reused.
+            self._http.close()
+            self._http = self._connect()
         if response.has_redirect_location:
             raise self._redirected(method, path, response)
         if response.status_code == 404:
             if webhook_id is not None:
-                raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url} (see `hooks list`)")
+                raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url}")
             # /webhooks, /me and /version always exist on Argilla: the URL points somewhere else.
             raise self._not_argilla(f"{method} /api/v1{path} answered 404")
         detail = self._error_detail(response)
@@ -241,78 +229,51 @@ class ArgillaClient:
         # Where the same API path lives elsewhere (https, another host), the base of that URL is the one to use.
         moved = target.path.endswith(asked) and not target.query
         base = target.copy_with(path=target.path.removesuffix(asked) or "/", fragment=None)
-        advice = (
-            f"use {self._shown(base).rstrip('/')} as --api-url"
-            if moved
-            else "use the URL at which Argilla itself answers as --api-url"
-        )
+        where = self._shown(base).rstrip("/") if moved else "the URL at which Argilla itself answers"
+        advice = f"set api_url / {settings.ENV_API_URL} to {where}"
         return self._not_argilla(f"{method} {asked} redirects to {self._shown(target)}", advice)
 
     def _shown(self, url: httpx.URL) -> str:
         """A URL a server gave us, fit for a message: one short line, no password, no API key."""
         return one_line(urls.hide_userinfo(str(url)), self._api_key)
 
-    def _not_argilla(
-        self, what: str, advice: str = f"give the server's base URL, e.g. {settings.DEFAULT_API_URL}, without /api/v1"
-    ) -> NotArgilla:
+    def _not_argilla(self, what: str, advice: Optional[str] = None) -> NotArgilla:
+        if advice is None and urlsplit(self.api_url).path.endswith("/api/v1"):
+            advice = f"use {self.api_url.removesuffix('/api/v1')}, the server's base URL without /api/v1"
+        elif advice is None:
+            advice = f"give the server's base URL, e.g. {settings.DEFAULT_API_URL}, without /api/v1"
         return NotArgilla(f"no Argilla API at {self.api_url} ({what}): {advice}")
 
-    def _too_slow(self, why: str) -> ConnectionFailed:
-        return ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({why})")
-
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send with a deadline for the whole answer, connect + read of the timeout in force.
-
-        httpx's timeouts bound each read, so a server that trickles its answer a byte at a time would hold us for
-        minutes. A blocked read cannot be interrupted, but a daemon thread running it can be left behind.
-        """
         if self._http.is_closed:  # httpx would raise a bare RuntimeError
             raise ConfigurationError("this ArgillaClient is closed (after `close()` or its `with` block): make a new one")
-        budget = _budget(httpx.Timeout(kwargs.get("timeout", self._http.timeout)))
-        outcome: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                outcome["response"] = self._send_with_retries(method, path, **kwargs)
-            except BaseException as exc:  # re-raised in the caller's thread
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=run, name="argilla-hooks-request", daemon=True)
-        worker.start()
-        worker.join(budget)
-        if worker.is_alive():
-            raise self._too_slow(f"no complete answer within {budget:g} s")
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["response"]
-
-    def _send_with_retries(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        # Retry only a failed connection; a POST is never retried (it could create twice).
-        attempts = 1 if method == "POST" else 1 + self.connect_retries
-        for attempt in range(attempts):
+        try:
             try:
                 return self._http.request(method, path, **kwargs)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if attempt + 1 < attempts:
-                    time.sleep(0.3)
-                    continue
-                raise ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {self._reason(exc)}") from exc
-            except httpx.TimeoutException as exc:
-                raise self._too_slow(type(exc).__name__) from exc
-            except httpx.TransportError as exc:
-                # A read or write error is most often a kept-alive connection that the server had closed without
-                # saying so (uvicorn does after an unhandled error, e.g. a ping Argilla could not deliver): a new
-                # connection gets through. Only a GET is sent again once it may have arrived (a DELETE done twice
-                # would report "not found").
-                dropped = isinstance(exc, httpx.WriteError) or (
-                    method == "GET" and isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError))
-                )
-                if dropped and attempt + 1 < attempts:
-                    continue
-                raise ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {self._reason(exc)}") from exc
-            except httpx.DecodingError:
-                raise self._not_argilla(f"{method} /api/v1{path} answered a body that cannot be decoded") from None
-        raise AssertionError("unreachable")
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                if method != "GET":  # it may have arrived: a POST, PATCH or DELETE done twice is not the same
+                    raise
+                # Most often a kept-alive connection that the server closed as we sent: a new connection gets through.
+                return self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise self._failed(method, path, exc) from exc
+        except httpx.DecodingError:
+            raise self._not_argilla(f"{method} /api/v1{path} answered a body that cannot be decoded") from None
+
+    def _failed(self, method: str, path: str, exc: httpx.TransportError) -> ConnectionFailed:
+        reason = self._reason(exc)
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {reason}")
+        if isinstance(exc, httpx.TimeoutException):
+            reason = type(exc).__name__  # its text is only "timed out"
+        if method != "GET" and isinstance(exc, _MAY_HAVE_ARRIVED):
+            return AnswerLost(
+                f"the answer to {method} /api/v1{path} was lost ({reason}): Argilla at {self.api_url} may have done "
+                "it, so list the webhooks to see before sending it again"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({reason})")
+        return ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {reason}")
 
     def _reason(self, exc: Exception) -> str:
         text = str(exc) or type(exc).__name__
@@ -321,11 +282,21 @@ class ArgillaClient:
         return one_line(text.split("] ", 1)[-1], self._api_key)
 
 
-def _budget(timeout: httpx.Timeout) -> Optional[float]:
-    """Seconds for a whole request: one connect and one wait for the answer (9 s by default, 2 s when completing)."""
-    if timeout.connect is None or timeout.read is None:
+# Failures once the request may have reached Argilla, in part or in whole.
+_MAY_HAVE_ARRIVED = (
+    httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadTimeout, httpx.WriteTimeout
+)
+
+
+def _environment_proxy(api_url: str) -> Optional[str]:
+    """The proxy that HTTP(S)_PROXY, ALL_PROXY and NO_PROXY set for `api_url`: httpx reads them only for a transport
+    of its own making, and the client makes its own (for the connect retries)."""
+    parts = urlsplit(api_url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
-    return timeout.connect + timeout.read
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

@@ -2,9 +2,12 @@
 
     ArgillaError                      anything the client could not do
     ├── ConfigurationError            bad or missing settings, found before any request
-    ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout, no whole answer in time
-    │   └── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a 404
-    │                                 where Argilla has an endpoint, a redirect, a body of another shape)
+    ├── ConnectionFailed              Argilla unreachable: refused, DNS, timeout, connection lost
+    │   ├── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a 404
+    │   │                             where Argilla has an endpoint, a redirect, a body of another shape)
+    │   └── AnswerLost                a POST, PATCH or DELETE was sent but its answer was lost (connection reset,
+    │                                 timeout): Argilla may have done it, so read its state (`list()`) before
+    │                                 sending it again
     ├── WebhookNotFound               no webhook has that id (Argilla's 404), or no id starts with that prefix
     ├── AmbiguousWebhookId            a prefix matches several webhooks (`.candidates`)
     └── APIStatusError                Argilla answered with an error status (`.status_code`, `.detail`)
@@ -40,6 +43,10 @@ class ConnectionFailed(ArgillaError):
 
 
 class NotArgilla(ConnectionFailed):
+    pass
+
+
+class AnswerLost(ConnectionFailed):
     pass
 
 
@@ -134,8 +141,7 @@ def error_for_status(status_code: int, detail: Any, *, api_url: str, secret: Opt
     text = one_line(detail_message(detail), secret)
     if status_code == 401:
         return AuthenticationError(
-            f"the API key was rejected by {api_url} (check --api-key, {settings.ENV_API_KEY} or the profile's; "
-            "`hooks login` saves a new one)",
+            f"the API key was rejected by {api_url} (check api_key / {settings.ENV_API_KEY})",
             status_code=status_code,
             detail=detail,
         )

@@ -76,7 +76,7 @@ def check_description(value: Optional[str]) -> Optional[str]:
 
 
 class WebhookCreate(BaseModel):
-    """Body of POST /webhooks. Argilla ignores `enabled` here, so `hooks create --disabled` PATCHes after."""
+    """Body of POST /webhooks. Argilla ignores `enabled` here: a disabled webhook takes a PATCH after."""
 
     model_config = ConfigDict(extra="forbid")
 

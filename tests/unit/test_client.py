@@ -1,5 +1,7 @@
 """The typed client against a fake Argilla API (respx)."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 import respx
@@ -109,22 +111,6 @@ def test_ping_failure_is_server_error_with_detail(fake_argilla):
     assert info.value.detail["params"]["type"] == "httpx.ConnectError"
 
 
-def test_connection_refused_is_retried_for_get_but_never_for_post():
-    with respx.mock() as router:
-        route = router.route(host="argilla.test").mock(side_effect=httpx.ConnectError("refused"))
-        with pytest.raises(errors.ConnectionFailed):
-            client().list()
-        assert route.call_count == 2
-        route.reset()
-        with pytest.raises(errors.ConnectionFailed):
-            client().create(WebhookCreate(url="http://127.0.0.1:9000/", events=["dataset.created"]))
-        assert route.call_count == 1
-        route.reset()
-        with pytest.raises(errors.ConnectionFailed):  # shell completion asks for no retry: the shell waits
-            ArgillaClient("http://argilla.test", "key", connect_retries=0).list()
-        assert route.call_count == 1
-
-
 @pytest.mark.parametrize("failure", [httpx.ReadError("Connection reset by peer"),
                                      httpx.RemoteProtocolError("Server disconnected without sending a response.")])
 def test_a_dropped_connection_is_retried_for_get_but_not_for_what_changes_something(failure):
@@ -135,14 +121,83 @@ def test_a_dropped_connection_is_retried_for_get_but_not_for_what_changes_someth
         assert ArgillaClient(API, "key").list() == []
         assert route.call_count == 2
         posted = router.post(f"{API}/api/v1/webhooks").mock(side_effect=failure)
-        with pytest.raises(errors.ConnectionFailed, match="cannot talk to Argilla"):
+        with pytest.raises(errors.AnswerLost, match="the answer to POST /api/v1/webhooks was lost"):
             ArgillaClient(API, "key").create(WebhookCreate(url="http://h/", events=["dataset.created"]))
         assert posted.call_count == 1
         hook_id = "aaaa1111-0000-4000-8000-000000000000"
         deleted = router.delete(f"{API}/api/v1/webhooks/{hook_id}").mock(side_effect=failure)
-        with pytest.raises(errors.ConnectionFailed, match="cannot talk to Argilla"):
+        with pytest.raises(errors.AnswerLost, match=f"the answer to DELETE /api/v1/webhooks/{hook_id} was lost"):
             ArgillaClient(API, "key").delete(hook_id)
         assert deleted.call_count == 1
+
+
+HOOK_ID = "aaaa1111-0000-4000-8000-000000000000"
+CHANGES = {
+    "POST": lambda c: c.create(WebhookCreate(url="http://h/", events=["dataset.created"])),
+    "PATCH": lambda c: c.update(HOOK_ID, WebhookUpdate(enabled=False)),
+    "DELETE": lambda c: c.delete(HOOK_ID),
+}
+SENT_THEN_LOST = [httpx.ReadError("Connection reset by peer"), httpx.RemoteProtocolError("Server disconnected"),
+                  httpx.ReadTimeout("timed out"), httpx.WriteError("Broken pipe"), httpx.WriteTimeout("timed out")]
+
+
+@pytest.mark.parametrize("method", CHANGES)
+@pytest.mark.parametrize("failure", SENT_THEN_LOST, ids=lambda e: type(e).__name__)
+def test_a_change_whose_answer_was_lost_is_answer_lost_and_sent_once(method, failure):
+    # Argilla may have done it: the caller reads the server's state again rather than report a failure or resend.
+    sent = []
+
+    def lose_the_answer(request):
+        sent.append(request)
+        raise failure
+
+    client = ArgillaClient(API, OWNER_KEY, transport=httpx.MockTransport(lose_the_answer))
+    with pytest.raises(errors.AnswerLost) as info:
+        CHANGES[method](client)
+    assert len(sent) == 1 and sent[0].method == method
+    assert isinstance(info.value, errors.ConnectionFailed)  # exit 6, as before, for callers that do not look closer
+    assert str(info.value).startswith(f"the answer to {method} /api/v1/webhooks")
+    assert str(info.value).endswith(f"Argilla at {API} may have done it, so list the webhooks to see before sending it again")
+
+
+@pytest.mark.parametrize("failure", [httpx.ConnectError("Connection refused"), httpx.ConnectTimeout("timed out"),
+                                     httpx.PoolTimeout("timed out"), httpx.UnsupportedProtocol("no")],
+                         ids=lambda e: type(e).__name__)
+def test_a_change_that_was_never_sent_is_no_answer_lost(failure):
+    def fail(request):
+        raise failure
+
+    with pytest.raises(errors.ConnectionFailed) as info:
+        CHANGES["POST"](ArgillaClient(API, OWNER_KEY, transport=httpx.MockTransport(fail)))
+    assert not isinstance(info.value, errors.AnswerLost)
+
+
+@pytest.mark.parametrize("failure", SENT_THEN_LOST, ids=lambda e: type(e).__name__)
+def test_a_read_whose_answer_was_lost_is_no_answer_lost(failure):
+    # A GET changes nothing: there is nothing to find out, so it is a plain ConnectionFailed.
+    def fail(request):
+        raise failure
+
+    with pytest.raises(errors.ConnectionFailed) as info:
+        ArgillaClient(API, OWNER_KEY, transport=httpx.MockTransport(fail)).list()
+    assert not isinstance(info.value, errors.AnswerLost)
+
+
+def test_a_callers_transport_is_left_open_after_a_server_error():
+    # The client starts a new connection after a 5xx only with a transport of its own: closing the caller's would
+    # break every later request.
+    class Transport(httpx.MockTransport):
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    transport = Transport(lambda request: httpx.Response(500, json={"detail": "boom"}))
+    client = ArgillaClient(API, OWNER_KEY, transport=transport)
+    for _ in range(2):
+        with pytest.raises(errors.ServerError, match="boom"):
+            client.list()
+    assert not transport.closed
 
 
 def test_a_body_that_cannot_be_decoded_is_not_argilla():
@@ -209,6 +264,33 @@ def test_a_url_that_is_not_argillas_api_says_so(response):
     assert str(info.value).startswith(f"no Argilla API at {API} (GET /api/v1/webhooks answered ")
     assert "without /api/v1" in str(info.value)
     assert isinstance(info.value, errors.ConnectionFailed)  # exit 6, like a server that is not there
+
+
+@pytest.mark.parametrize("suffix", ["/api/v1", "/api/v1/", "/argilla/api/v1"])
+def test_an_api_url_ending_in_api_v1_is_told_the_base_url_to_use(suffix):
+    with respx.mock() as router:
+        router.get(url__startswith=API).mock(return_value=httpx.Response(404, json={"detail": "Not Found"}))
+        with pytest.raises(errors.NotArgilla) as info:
+            ArgillaClient(API + suffix, OWNER_KEY).list()
+    base = API + suffix.rstrip("/").removesuffix("/api/v1")
+    assert str(info.value).endswith(f": use {base}, the server's base URL without /api/v1")
+
+
+def test_messages_name_the_clients_own_settings_not_cli_flags(fake_argilla):
+    # The CLI adds its flags to the messages it prints; a library user has no --api-key to pass.
+    with pytest.raises(errors.AuthenticationError) as info:
+        client("wrong").list()
+    assert str(info.value) == f"the API key was rejected by {API} (check api_key / ARGILLA_API_KEY)"
+    with pytest.raises(errors.WebhookNotFound) as info:
+        client().get("3f2a")
+    assert str(info.value) == f"no webhook with id '3f2a' on {API}"
+    with pytest.raises(errors.ConfigurationError) as info:
+        ArgillaClient(API, None)
+    assert str(info.value) == "no API key: pass api_key or set ARGILLA_API_KEY"
+    import argilla_hooks.client
+
+    sources = [path.read_text() for path in Path(argilla_hooks.client.__file__).parent.glob("*.py")]
+    assert not [flag for flag in ("--api", "--profile", "`hooks ") for text in sources if flag in text]
 
 
 # --- what a message may show: never the API key or a password --------------------------------------------------
@@ -353,7 +435,7 @@ def test_a_redirect_is_not_followed_and_says_which_url_to_use(status):
     assert not elsewhere.called  # the key header is not carried to another origin
     assert str(info.value) == (
         f"no Argilla API at {API} (GET /api/v1/webhooks redirects to https://argilla.test/api/v1/webhooks): "
-        "use https://argilla.test as --api-url"
+        "set api_url / ARGILLA_API_URL to https://argilla.test"
     )
 
 
@@ -365,7 +447,7 @@ def test_a_redirect_to_a_login_page_says_to_use_argillas_own_url():
         with pytest.raises(errors.NotArgilla) as info:
             client().me()
     assert "redirects to http://argilla.test/sso/login?next=/api/v1/me" in str(info.value)
-    assert str(info.value).endswith("use the URL at which Argilla itself answers as --api-url")
+    assert str(info.value).endswith("set api_url / ARGILLA_API_URL to the URL at which Argilla itself answers")
 
 
 def test_a_closed_client_says_so_within_the_error_tree(fake_argilla):
