@@ -6,6 +6,7 @@ import shlex
 from typing import TYPE_CHECKING, Any, Optional
 
 from argilla_hooks import settings
+from argilla_hooks.cli.errors import UsageProblem
 
 if TYPE_CHECKING:
     import typer
@@ -18,6 +19,8 @@ def get_client(api_url: Optional[str], api_key: Optional[str], profile: Optional
     from argilla_hooks.client import ArgillaClient
 
     resolved = settings.resolve(api_url, api_key, profile)
+    if not (resolved.api_key or "").strip():
+        raise UsageProblem(f"no API key: set {settings.ENV_API_KEY}, pass --api-key, or run `hooks login`")
     return ArgillaClient(resolved.api_url, resolved.api_key, **options)
 
 

@@ -53,7 +53,7 @@ _TABLE: list[tuple[str, str, ExitCode, str]] = [
     ("argilla_hooks.client.errors", "AmbiguousWebhookId", ExitCode.USAGE, ""),
     ("argilla_hooks.client.errors", "ConnectionFailed", ExitCode.UNREACHABLE, ""),
     ("argilla_hooks.client.errors", "WebhookNotFound", ExitCode.NOT_FOUND, " (see `hooks list`)"),
-    ("argilla_hooks.client.errors", "AuthenticationError", ExitCode.AUTH, "; give another with --api-key, or save one with `hooks login`"),
+    ("argilla_hooks.client.errors", "AuthenticationError", ExitCode.AUTH, "; pass another with --api-key, or save one with `hooks login`"),
     ("argilla_hooks.client.errors", "PermissionDenied", ExitCode.AUTH, ""),
     ("argilla_hooks.client.errors", "UnprocessableEntity", ExitCode.REJECTED, ""),
     ("argilla_hooks.client.errors", "ArgillaError", ExitCode.ERROR, ""),

@@ -12,14 +12,13 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import respx
-from typer.testing import CliRunner
 
 import argilla_hooks.client as client_module
 from argilla_hooks import settings
-from argilla_hooks.cli.app import app
 from argilla_hooks.cli.completion import webhook_ids
 from argilla_hooks.client import ArgillaClient, errors
 from argilla_hooks.client.models import WebhookCreate, WebhookUpdate
+from tests.unit.hooks_cli import hooks
 from tests.unit.fake_argilla import API, OWNER_KEY
 
 
@@ -190,11 +189,6 @@ def test_the_environments_proxy_is_used_unless_no_proxy_names_the_host(monkeypat
 
 # --- the same defects, seen from the command line (message and exit code) ----------------------------------------
 
-runner = CliRunner()
-
-
-def hooks(*args):
-    return runner.invoke(app, list(args))
 
 
 def test_a_key_with_a_trailing_crlf_works(fake_argilla):
