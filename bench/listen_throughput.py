@@ -57,7 +57,8 @@ from typing import Optional
 from list_vs_sdk import ROOT, sdk_python  # also puts ROOT on sys.path
 
 from argilla_hooks.events import SUBSCRIBABLE
-from argilla_hooks.trigger.samples import build_event, sign
+from argilla_hooks.trigger.delivery import sign
+from argilla_hooks.trigger.samples import build_event
 from tests.e2e.local_server import _die_with_parent, free_port
 
 BENCH = Path(__file__).resolve().parent

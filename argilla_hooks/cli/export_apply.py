@@ -88,36 +88,31 @@ def _export_format(path: Optional[Path], given: Optional[FileFormat]) -> str:
     return given.value if given is not None else by_extension or FileFormat.toml.value
 
 
+File = Annotated[
+    Path,
+    typer.Option("--file", "-f", help="Webhooks file (TOML or JSON, as `hooks export` writes); `-` reads stdin.", dir_okay=False, allow_dash=True, show_default=False),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Only print the plan; change nothing.")]
+Prune = Annotated[bool, typer.Option("--prune", help="Also delete the server's webhooks that are not in the file (asks first).")]
+ExitCodeFlag = Annotated[
+    bool,
+    typer.Option("--exit-code", help="Exit 1 when the server did not match the file: with --dry-run, changes are pending; "
+                 "without, changes were made. 0 means it already matched (like `git diff --exit-code`)."),
+]
+ApplyJson = Annotated[bool, typer.Option("--json", help='Print {"plan": ..., "result": ...} as one JSON document on stdout.')]
+ShowSecrets = Annotated[bool, typer.Option("--show-secrets", help="Print the signing secrets of created webhooks.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --prune deletes webhooks.")]
+
+
 def apply(
     ctx: typer.Context,
-    file: Annotated[
-        Path,
-        typer.Option(
-            "--file",
-            "-f",
-            help="Webhooks file (TOML or JSON, as `hooks export` writes); `-` reads stdin.",
-            dir_okay=False,
-            allow_dash=True,
-            show_default=False,
-        ),
-    ],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only print the plan; change nothing.")] = False,
-    prune: Annotated[
-        bool, typer.Option("--prune", help="Also delete the server's webhooks that are not in the file (asks first).")
-    ] = False,
-    exit_code: Annotated[
-        bool,
-        typer.Option(
-            "--exit-code",
-            help="Exit 1 when the server did not match the file: with --dry-run, changes are pending; "
-            "without, changes were made. 0 means it already matched (like `git diff --exit-code`).",
-        ),
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help='Print {"plan": ..., "result": ...} as one JSON document on stdout.')
-    ] = False,
-    show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Print the signing secrets of created webhooks.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --prune deletes webhooks.")] = False,
+    file: File,
+    dry_run: DryRun = False,
+    prune: Prune = False,
+    exit_code: ExitCodeFlag = False,
+    as_json: ApplyJson = False,
+    show_secrets: ShowSecrets = False,
+    yes: Yes = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
     profile: Profile = None,

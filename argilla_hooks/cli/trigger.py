@@ -13,55 +13,43 @@ from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
 
 
+EventArgument = Annotated[
+    str,
+    typer.Argument(help="The event to send: one name, `ping` included (see `hooks events`).", metavar="EVENT", autocompletion=completion.sendable_event_names, show_default=False),
+]
+To = Annotated[Optional[str], typer.Option("--to", help=f"Receiver URL \\[default: the --webhook's URL, else {settings.DEFAULT_RECEIVER_URL}].", show_default=False)]
+Secret = Annotated[
+    Optional[str],
+    typer.Option("--secret", envvar=settings.ENV_WEBHOOK_SECRET, show_envvar=True, show_default=False,
+                 help="Sign with this webhook secret (base64, as Argilla makes them; a whsec_ prefix is fine)."),
+]
+WebhookOption = Annotated[
+    Optional[str],
+    typer.Option("--webhook", autocompletion=completion.webhook_ids, show_default=False,
+                 help="Sign with this Argilla webhook's secret and send to its URL (id or unique prefix; fetched with the "
+                 "connection options). Not with --secret; used instead of the environment variable."),
+]
+Data = Annotated[
+    Optional[str],
+    typer.Option("--data", show_default=False,
+                 help="JSON object deep-merged into the sample's `data` (e.g. '{\"name\": \"x\"}'), or @FILE holding one. "
+                 "Ids and times must be written as Argilla writes them (lowercase UUIDs, naive UTC 2024-01-01T12:00:00)."),
+]
+Json = Annotated[
+    bool,
+    typer.Option("--json", help='Print {"status", "body", "webhook_id", "type", "url", "error"} on stdout; webhook_id is the '
+                 "delivery's webhook-id header; status and body are null, and error says why, when nothing answered."),
+]
+
+
 def trigger(
     ctx: typer.Context,
-    event: Annotated[
-        str,
-        typer.Argument(
-            help="The event to send: one name, `ping` included (see `hooks events`).",
-            metavar="EVENT",
-            autocompletion=completion.sendable_event_names,
-            show_default=False,
-        ),
-    ],
-    to: Annotated[str, typer.Option("--to", help="Receiver URL.")] = settings.DEFAULT_RECEIVER_URL,
-    secret: Annotated[
-        Optional[str],
-        typer.Option(
-            "--secret",
-            envvar=settings.ENV_WEBHOOK_SECRET,
-            show_envvar=True,
-            help="Sign with this webhook secret (base64, as Argilla makes them; a whsec_ prefix is fine).",
-            show_default=False,
-        ),
-    ] = None,
-    webhook: Annotated[
-        Optional[str],
-        typer.Option(
-            "--webhook",
-            help="Sign with this Argilla webhook's secret (id or unique prefix; fetched with the connection options). "
-            "Not with --secret; used instead of the environment variable.",
-            autocompletion=completion.webhook_ids,
-            show_default=False,
-        ),
-    ] = None,
-    data: Annotated[
-        Optional[str],
-        typer.Option(
-            "--data",
-            help="JSON object deep-merged into the sample's `data` (e.g. '{\"name\": \"x\"}'), or @FILE holding one. "
-            "Ids and times must be written as Argilla writes them (lowercase UUIDs, naive UTC 2024-01-01T12:00:00).",
-            show_default=False,
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help='Print {"status", "body", "webhook_id", "type", "url", "error"} on stdout; webhook_id is the '
-            "delivery's webhook-id header; status and body are null, and error says why, when nothing answered.",
-        ),
-    ] = False,
+    event: EventArgument,
+    to: To = None,
+    secret: Secret = None,
+    webhook: WebhookOption = None,
+    data: Data = None,
+    as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
     profile: Profile = None,
@@ -77,8 +65,7 @@ def trigger(
       hooks trigger dataset.created --webhook 3f2a --data '{"name": "my-dataset"}'
       hooks trigger response.created --data @response.json --json | jq .status
     """
-    from argilla_hooks.urls import check_url, hide_userinfo
-    from argilla_hooks.trigger.samples import DeliveryError, SampleError, build_event, parse_overrides, send, sign
+    from argilla_hooks.trigger.samples import SampleError, build_event, parse_overrides
 
     from_environment = secret is not None and given_by(ctx, "secret", "ENVIRONMENT")
     if webhook and secret is not None and not from_environment:
@@ -87,26 +74,41 @@ def trigger(
         body = build_event(event, parse_overrides(data) if data is not None else None)
     except SampleError as exc:
         raise UsageProblem(str(exc)) from None
-    try:
-        check_url(to)
-    except ValueError as exc:
-        raise UsageProblem(f"--to: {exc}") from None
+    if to is not None:
+        _check_url(to)
     if not secret and not webhook:
         raise UsageProblem(
             f"no secret to sign with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
             "or pass --webhook ID to use an Argilla webhook's secret"
         )
-
-    if webhook:  # a flag beats the environment, as everywhere else
+    origin = settings.ENV_WEBHOOK_SECRET if from_environment else "--secret"
+    if webhook:  # a flag beats the environment, as everywhere else; its URL is where it would be delivered
         with get_client(api_url, api_key, profile) as client:
-            secret = client.get(webhook).secret
+            found = client.get(webhook)
+        secret, to, origin = found.secret, to or found.url, f"the secret of webhook {found.short_id}"
     assert secret is not None  # checked above, or the webhook's
+    _deliver(to or settings.DEFAULT_RECEIVER_URL, event, body, secret, origin, as_json)
+
+
+def _check_url(to: str) -> None:
+    from argilla_hooks.urls import check_url
+
+    try:
+        check_url(to)
+    except ValueError as exc:
+        raise UsageProblem(f"--to: {exc}") from None
+
+
+def _deliver(to: str, event: str, body: bytes, secret: str, origin: str, as_json: bool) -> None:
+    """Sign and send; print the answer (its body on stdout, its status and where it went on stderr)."""
+    from argilla_hooks.trigger.delivery import DeliveryError, send, sign
+    from argilla_hooks.trigger.samples import SampleError
+    from argilla_hooks.urls import hide_userinfo
+
     try:
         headers = sign(secret, None, None, body)
     except SampleError as exc:
-        origin = f"the secret of webhook {webhook}" if webhook else settings.ENV_WEBHOOK_SECRET if from_environment else "--secret"
         raise UsageProblem(f"{origin}: {exc.problems[0][1]}") from None
-
     report = {"status": None, "body": None, "webhook_id": headers["webhook-id"], "type": event, "url": to, "error": None}
     try:
         status, text = send(to, body, headers)

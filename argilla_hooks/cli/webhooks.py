@@ -151,18 +151,26 @@ def show(
     _show_one(webhook, as_json=as_json, with_secret=show_secret)
 
 
+NewUrl = Annotated[Optional[str], typer.Option("--url", help="New URL.", show_default=False)]
+NewEvents = Annotated[Optional[list[str]], event_option("--event", "-e", help="Replace the events (repeatable, comma lists and globs).")]
+AddEvents = Annotated[Optional[list[str]], event_option("--add-event", help="Subscribe to more events.")]
+RemoveEvents = Annotated[Optional[list[str]], event_option("--remove-event", help="Unsubscribe from events.")]
+NewDescription = Annotated[Optional[str], typer.Option("--description", "-d", help="New description.", show_default=False)]
+ClearDescription = Annotated[bool, typer.Option("--clear-description", help="Remove the description.")]
+Enable = Annotated[bool, typer.Option("--enable", help="Enable deliveries.")]
+Disable = Annotated[bool, typer.Option("--disable", help="Disable deliveries (the webhook and its secret stay).")]
+
+
 def update(
     webhook_id: WebhookId,
-    url: Annotated[Optional[str], typer.Option("--url", help="New URL.", show_default=False)] = None,
-    event: Annotated[
-        Optional[list[str]], event_option("--event", "-e", help="Replace the events (repeatable, comma lists and globs).")
-    ] = None,
-    add_event: Annotated[Optional[list[str]], event_option("--add-event", help="Subscribe to more events.")] = None,
-    remove_event: Annotated[Optional[list[str]], event_option("--remove-event", help="Unsubscribe from events.")] = None,
-    description: Annotated[Optional[str], typer.Option("--description", "-d", help="New description.", show_default=False)] = None,
-    clear_description: Annotated[bool, typer.Option("--clear-description", help="Remove the description.")] = False,
-    enable: Annotated[bool, typer.Option("--enable", help="Enable deliveries.")] = False,
-    disable: Annotated[bool, typer.Option("--disable", help="Disable deliveries (the webhook and its secret stay).")] = False,
+    url: NewUrl = None,
+    event: NewEvents = None,
+    add_event: AddEvents = None,
+    remove_event: RemoveEvents = None,
+    description: NewDescription = None,
+    clear_description: ClearDescription = False,
+    enable: Enable = False,
+    disable: Disable = False,
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
@@ -181,17 +189,10 @@ def update(
     if description is not None and clear_description:
         raise UsageProblem("give either --description or --clear-description, not both")
     enabled = _flag_pair(enable, disable, "--enable", "--disable")
-    fields: dict[str, Any] = {}
-    if url is not None:
-        fields["url"] = url
-    if event:
-        fields["events"] = expand_events(event)
-    if description is not None:
-        fields["description"] = description
+    given = {"url": url, "events": expand_events(event) if event else None, "description": description, "enabled": enabled}
+    fields: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     if clear_description:
         fields["description"] = None
-    if enabled is not None:
-        fields["enabled"] = enabled
     adding = _events_of(add_event, "--add-event")
     removing = _events_of(remove_event, "--remove-event")
     if not fields and not adding and not removing:

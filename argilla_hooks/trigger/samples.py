@@ -11,8 +11,6 @@ import copy
 import json
 import math
 import re
-import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,7 +24,6 @@ from argilla_hooks.events import ALL_EVENTS, UnknownEventError, expand_events
 from argilla_hooks.text import DuplicateKeyError, did_you_mean, loads_strict
 from argilla_hooks.receiver.payloads import data_model, format_event_timestamp, server_time_text
 
-DEFAULT_TIMEOUT = 20.0  # what Argilla's worker allows a listener
 ARGILLA_VERSION = "2.8.0"
 
 
@@ -37,10 +34,6 @@ class SampleError(ValueError):
         self.problems = problems
         self.path = problems[0][0]
         super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
-
-
-class DeliveryError(Exception):
-    """The receiver could not be reached (refused, DNS, timeout): there is no status to show."""
 
 
 # --- sample payloads ---------------------------------------------------------------------------
@@ -359,49 +352,3 @@ def _expected_form(value: Any, written: Any) -> str:
 
 def _did_you_mean(key: str, fields: list[str]) -> str:
     return did_you_mean(key, fields) or f"; keys: {', '.join(fields)}"
-
-
-# --- signing and sending -----------------------------------------------------------------------
-
-
-def new_msg_id() -> str:
-    """A delivery id like Argilla's: `msg_` and 16 random bytes, URL-safe base64."""
-    return f"msg_{secrets.token_urlsafe(16)}"
-
-
-def sign(secret: str, msg_id: Optional[str], timestamp: Optional[int], body: bytes) -> dict[str, str]:
-    """Standard Webhooks headers for `body`; a None `msg_id` / `timestamp` gets a fresh id / the current time."""
-    from argilla_hooks.receiver.verify import sign as signature_header
-
-    msg_id = msg_id or new_msg_id()
-    timestamp = int(time.time()) if timestamp is None else int(timestamp)
-    try:
-        # The receiver's own signing code, so `trigger` and `listen` can never disagree on the scheme.
-        signature = signature_header(secret, msg_id, timestamp, body)
-    except ValueError:
-        raise SampleError([("secret", "not a base64 webhook secret (Argilla's are 88 characters of base64)")]) from None
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature,
-        "content-type": "application/json",
-    }
-
-
-def send(url: str, body: bytes, headers: dict[str, str], timeout: float = DEFAULT_TIMEOUT) -> tuple[int, str]:
-    """POST one delivery; returns the receiver's status and body. Raises DeliveryError when there is no answer."""
-    import httpx
-
-    from argilla_hooks.urls import hide_userinfo
-
-    shown = hide_userinfo(url)
-    try:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
-    except httpx.TimeoutException:
-        raise DeliveryError(f"{shown} did not answer within {timeout:g} s") from None
-    except httpx.TransportError as exc:
-        reason = (str(exc) or type(exc).__name__).replace(url, shown)
-        raise DeliveryError(f"could not reach {shown}: {reason} (is the receiver running?)") from None
-    except httpx.InvalidURL as exc:
-        raise DeliveryError(f"invalid URL {shown!r}: {str(exc).replace(url, shown)}") from None
-    return response.status_code, response.text

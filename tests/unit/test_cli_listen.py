@@ -285,16 +285,16 @@ def test_handlers_get_typed_arguments_and_json_stdout_stays_clean(app_dir):
 
 
 def test_failed_handler_answers_500_and_retry_runs_side_effect_once(app_dir):
-    from argilla_hooks.trigger import samples
+    from argilla_hooks.trigger import delivery, samples
 
     body = samples.build_event("response.created")
     with Listener(["handlers:flaky", "--secret", SECRET], cwd=app_dir) as listener:
-        first = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
+        first = httpx.post(listener.url, content=body, headers=delivery.sign(SECRET, None, None, body))
         assert first.status_code == 500
         assert listener.next_event()["handlers"][0]["ok"] is False
         # Argilla retries with a new webhook-id and timestamp, same body.
-        second = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
-        third = httpx.post(listener.url, content=body, headers=samples.sign(SECRET, None, None, body))
+        second = httpx.post(listener.url, content=body, headers=delivery.sign(SECRET, None, None, body))
+        third = httpx.post(listener.url, content=body, headers=delivery.sign(SECRET, None, None, body))
         assert (second.status_code, third.status_code) == (204, 200)
         listener.stop()
     assert [h["handler"] for h in handled(app_dir)] == ["flaky"]
@@ -554,7 +554,7 @@ def _wait_for(condition, timeout=30.0):
 
 
 def test_exit_after_handles_exactly_n_of_many_concurrent_deliveries(app_dir):
-    from argilla_hooks.trigger import samples
+    from argilla_hooks.trigger import delivery, samples
 
     with Listener(["noisy:after", "--secret", SECRET, "--exit-after", "2"], cwd=app_dir) as listener:
         bodies = [samples.build_event("dataset.created") for _ in range(8)]
@@ -562,7 +562,7 @@ def test_exit_after_handles_exactly_n_of_many_concurrent_deliveries(app_dir):
         async def send_all():
             async with httpx.AsyncClient() as client:
                 return await asyncio.gather(
-                    *(client.post(listener.url, content=b, headers=samples.sign(SECRET, None, None, b)) for b in bodies),
+                    *(client.post(listener.url, content=b, headers=delivery.sign(SECRET, None, None, b)) for b in bodies),
                     return_exceptions=True,
                 )
 

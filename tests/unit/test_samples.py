@@ -16,16 +16,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
 from argilla_hooks.text import DuplicateKeyError, loads_strict
 from argilla_hooks.receiver.payloads import Dataset, Event
-from argilla_hooks.trigger.samples import (
-    DeliveryError,
-    SampleError,
-    build_event,
-    deep_merge,
-    parse_overrides,
-    sample_event,
-    send,
-    sign,
-)
+from argilla_hooks.trigger.delivery import DeliveryError, send, sign
+from argilla_hooks.trigger.samples import SampleError, build_event, deep_merge, parse_overrides, sample_event
 
 # Like Argilla's: 64 random bytes, base64, no prefix.
 SECRET = base64.b64encode(bytes(range(64))).decode()

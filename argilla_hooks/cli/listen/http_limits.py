@@ -35,89 +35,92 @@ def check() -> None:
         raise RuntimeError(f"this uvicorn's HttpToolsProtocol lacks {', '.join(missing)}: install a uvicorn version that pyproject.toml allows")
 
 
-def limited_protocol(on_refused: Callable[[int, str], None]) -> type:
+class LimitedHead(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits above; `on_refused(status, reason)` hears of each refusal."""
 
-    class LimitedHead(HttpToolsProtocol):
-        _head_bytes = 0  # parsed: the request line and headers that httptools has handed over
-        _head_reads = 0  # received: every read that ended inside this head (httptools keeps a header until it ends)
-        _in_head = _began_in_this_read = False
-        _refused = False
-        _timer: Optional[asyncio.TimerHandle] = None
+    on_refused: Callable[[int, str], None] = staticmethod(lambda status, reason: None)
+    _head_bytes = 0  # parsed: the request line and headers that httptools has handed over
+    _head_reads = 0  # received: every read that ended inside this head (httptools keeps a header until it ends)
+    _in_head = _began_in_this_read = False
+    _refused = False
+    _timer: Optional[asyncio.TimerHandle] = None
 
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._restart_timer()  # a connection that sends nothing is closed in time too
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._restart_timer()  # a connection that sends nothing is closed in time too
 
-        def connection_lost(self, exc: Optional[Exception]) -> None:
-            self._stop_timer()
-            super().connection_lost(exc)
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._stop_timer()
+        super().connection_lost(exc)
 
-        def data_received(self, data: bytes) -> None:
-            self._began_in_this_read = False
-            super().data_received(data)
-            # A head that began in this read counts from the next: the read may also hold the request before it.
-            if self._in_head and not self._began_in_this_read:
-                self._head_reads += len(data)
-                if self._head_reads > MAX_HEAD:
-                    self._refuse(431, f"request head larger than {MAX_HEAD} bytes")
-
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._head_bytes = self._head_reads = 0
-            self._in_head = self._began_in_this_read = True
-            self._restart_timer()
-
-        def on_url(self, url: bytes) -> None:
-            self._count(len(url))
-            super().on_url(url)
-
-        def on_header(self, name: bytes, value: bytes) -> None:
-            self._count(len(name) + len(value) + 4)
-            super().on_header(name, value)
-
-        def on_headers_complete(self) -> None:
-            self._stop_timer()
-            self._in_head = False
-            super().on_headers_complete()
-
-        def send_400_response(self, msg: str) -> None:
-            if not self._refused:
-                super().send_400_response(msg)
-
-        def _count(self, size: int) -> None:
-            self._head_bytes += size
-            if self._head_bytes > MAX_HEAD:
+    def data_received(self, data: bytes) -> None:
+        self._began_in_this_read = False
+        super().data_received(data)
+        # A head that began in this read counts from the next: the read may also hold the request before it.
+        if self._in_head and not self._began_in_this_read:
+            self._head_reads += len(data)
+            if self._head_reads > MAX_HEAD:
                 self._refuse(431, f"request head larger than {MAX_HEAD} bytes")
-                raise HeadRefused
 
-        def _restart_timer(self) -> None:
-            self._stop_timer()
-            self._timer = self.loop.call_later(HEAD_TIMEOUT, self._too_slow)
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = self._head_reads = 0
+        self._in_head = self._began_in_this_read = True
+        self._restart_timer()
 
-        def _stop_timer(self) -> None:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
 
-        def _too_slow(self) -> None:
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._stop_timer()
+        self._in_head = False
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._refused:
+            super().send_400_response(msg)
+
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD:
+            self._refuse(431, f"request head larger than {MAX_HEAD} bytes")
+            raise HeadRefused
+
+    def _restart_timer(self) -> None:
+        self._stop_timer()
+        self._timer = self.loop.call_later(HEAD_TIMEOUT, self._too_slow)
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
             self._timer = None
-            if self._in_head:
-                self._refuse(408, f"request head not complete within {HEAD_TIMEOUT:g} s")
-            else:
-                self.transport.close()  # nothing was sent: there is no request to answer
 
-        def _refuse(self, status: int, reason: str) -> None:
-            if self._refused or self.transport.is_closing():
-                return
-            self._refused = True
-            phrase = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
-            body = reason.encode()
-            self.transport.write(
-                b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
-                b"content-length: %d\r\n\r\n%s" % (status, phrase, len(body), body)
-            )
-            self.transport.close()
-            on_refused(status, reason)
+    def _too_slow(self) -> None:
+        self._timer = None
+        if self._in_head:
+            self._refuse(408, f"request head not complete within {HEAD_TIMEOUT:g} s")
+        else:
+            self.transport.close()  # nothing was sent: there is no request to answer
 
-    return LimitedHead
+    def _refuse(self, status: int, reason: str) -> None:
+        if self._refused or self.transport.is_closing():
+            return
+        self._refused = True
+        phrase = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+        body = reason.encode()
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+            b"content-length: %d\r\n\r\n%s" % (status, phrase, len(body), body)
+        )
+        self.transport.close()
+        self.on_refused(status, reason)
+
+
+def limited_protocol(on_refused: Callable[[int, str], None]) -> type[LimitedHead]:
+    """The protocol class to give uvicorn.Config(http=...), telling `on_refused` of each request it refuses."""
+    return type("LimitedHead", (LimitedHead,), {"on_refused": staticmethod(on_refused)})
