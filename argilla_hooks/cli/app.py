@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from argilla_hooks import __version__, settings
 from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
@@ -15,8 +16,39 @@ from argilla_hooks.cli.completion import PROGRAMS
 from argilla_hooks.cli.errors import ExitCode, failure
 from argilla_hooks.cli.listen import command as listen_command
 
+
+
+
+class _PlainFlags:
+    """A help that does not invite `--json true`: no `<bool>` after a flag (typer's rendering)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:  # typer's own --help, --install-completion and --show-completion included
+            if getattr(param, "is_flag", False) or getattr(param, "is_bool_flag", False):
+                param.metavar = ""
+        return params
+
+
+class Group(_PlainFlags, TyperGroup):
+    pass
+
+
+class Command(_PlainFlags, TyperCommand):
+    """Besides plain flags, arguments in the usage line as `URL [ID]...`, not typer's `{URL}`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = param.metavar or (param.name or "").upper()
+                pieces.append((name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else ""))
+        return pieces
+
+
 app = typer.Typer(
     name="hooks",
+    cls=Group,
     help="Manage, receive and test Argilla webhooks.\n\nRun `hooks COMMAND --help` for examples.",
     invoke_without_command=True,  # bare `hooks`: the help, exit 2 (see _root)
     pretty_exceptions_enable=False,
@@ -37,7 +69,7 @@ _PANELS = {
 }
 for _panel, _commands in _PANELS.items():
     for _name, _function in _commands:
-        app.command(_name, rich_help_panel=_panel)(_function)
+        app.command(_name, cls=Command, rich_help_panel=_panel)(_function)
 
 
 def _print_version(value: bool) -> None:
