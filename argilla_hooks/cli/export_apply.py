@@ -80,11 +80,14 @@ def export(
 
 
 def _export_format(path: Optional[Path], given: Optional[FileFormat]) -> str:
-    """--format, else the extension; a clash is refused because `apply` reads a .json/.toml file by its extension."""
+    """--format, else the extension; a clash, or an unknown extension without --format, is refused: `apply` reads a
+    file by its extension, and `-o w.yaml` silently written as TOML would mislead."""
     suffix = path.suffix.lower().lstrip(".") if path is not None else ""
     by_extension = suffix if suffix in FileFormat.__members__ else None
     if given is not None and by_extension is not None and given.value != by_extension:
         raise UsageProblem(f"--format {given.value} does not match the .{suffix} extension of {path}: drop --format, or name the file .{given.value}")
+    if given is None and path is not None and by_extension is None:
+        raise UsageProblem(f"cannot tell the format of {path}: name it .toml or .json, or give --format toml or --format json")
     return given.value if given is not None else by_extension or FileFormat.toml.value
 
 
@@ -173,7 +176,10 @@ def _load(file: Path, source: str) -> list["DesiredWebhook"]:
 
 
 def _reject(exc: "SpecError") -> NoReturn:
-    """Every problem on its own line (the first 20, then how many more), then the one-line verdict (exit 2)."""
+    """Every problem on its own line (the first 20, then how many more), then the one-line verdict (exit 2); a single
+    problem is one line."""
+    if len(exc.problems) == 1:
+        raise UsageProblem(f"{exc.source}: {exc.problems[0]}; nothing was changed")
     for problem in exc.shown:
         output.error(f"{exc.source}: {problem}")
     count = len(exc.problems)
@@ -205,7 +211,8 @@ def _confirm_deletes(the_plan: "Plan", source: str, api_url: str) -> None:
     if cannot_ask:
         raise UsageProblem(f"--prune would delete {what}; add --yes to confirm when {cannot_ask}; nothing was changed")
     if not output.confirm(f"Apply these changes to {api_url}, deleting {what}?"):
-        raise CommandError("nothing was changed", ExitCode.ERROR)
+        output.info("nothing was changed")  # a declined question is no error, but nothing happened: exit 1
+        raise typer.Exit(ExitCode.ERROR)
 
 
 _PAST = {"create": "created", "update": "updated", "delete": "deleted"}

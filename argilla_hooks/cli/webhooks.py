@@ -255,7 +255,8 @@ def delete(
         if all_:
             targets = client.list()
             if targets and not yes and not output.confirm(f"Delete all {len(targets)} webhooks on {client.api_url}?"):
-                raise CommandError("nothing deleted", ExitCode.ERROR)
+                output.info("nothing deleted")  # a declined question is no error, but nothing happened: exit 1
+                raise typer.Exit(ExitCode.ERROR)
             ids = [w.id for w in targets]
         else:
             ids = client.resolve_ids(webhook_ids or [])  # all checked first, so one typo deletes nothing

@@ -68,7 +68,7 @@ def test_export_format_json_on_stdout(fake_argilla):
 @pytest.mark.parametrize(("name", "args", "loads"), [
     ("out.json", [], json.loads),
     ("out.toml", [], tomllib.loads),
-    ("out.conf", [], tomllib.loads),
+    ("out.conf", ["--format", "toml"], tomllib.loads),
     ("out.conf", ["--format", "json"], json.loads),
 ])
 def test_export_to_a_file_takes_the_format_from_the_extension(fake_argilla, tmp_path, name, args, loads):
@@ -95,6 +95,14 @@ def test_export_format_clashing_with_the_extension_is_refused_before_any_request
     result = hooks("export", "-o", str(tmp_path / "w.toml"), "--format", "json")
     assert result.exit_code == 2 and "does not match the .toml extension" in result.stderr
     assert fake_argilla.requests == []
+
+
+@pytest.mark.parametrize("name", ["w.yaml", "webhooks", "w.conf"])
+def test_export_to_a_file_of_unknown_format_needs_format(fake_argilla, tmp_path, name):
+    # Issue 18, item 5: `-o w.yaml` silently wrote TOML.
+    result = hooks("export", "-o", str(tmp_path / name))
+    assert result.exit_code == 2 and "name it .toml or .json, or give --format" in result.stderr
+    assert fake_argilla.requests == [] and not (tmp_path / name).exists()
 
 
 def test_export_to_a_missing_directory_fails_cleanly(fake_argilla, tmp_path):
@@ -145,8 +153,8 @@ def test_a_url_argilla_would_refuse_is_refused_before_any_change_with_a_short_me
     result = hooks("apply", "-f", str(path), "--prune", "--yes")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"error: {path}: entry 2 (url {url[:100]}... (6123 characters)): url: URL is longer than 2083 characters",
-        f"error: {path}: 1 problem; nothing was changed",
+        f"error: {path}: entry 2 (url {url[:100]}... (6123 characters)): url: URL is longer than 2083 characters; "
+        "nothing was changed",
     ]
     assert mutations(fake_argilla) == [] and result.stdout == ""
 
@@ -177,8 +185,7 @@ def test_a_huge_file_prints_one_problem(fake_argilla, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"error: {path}: 200000 webhooks declared; Argilla allows at most 10 per server "
-        "(the entries were not checked: remove some first)",
-        f"error: {path}: 1 problem; nothing was changed",
+        "(the entries were not checked: remove some first); nothing was changed",
     ]
 
 
@@ -322,6 +329,7 @@ def test_empty_or_broken_file_is_refused(fake_argilla, tmp_path, text, message):
 def test_missing_file_is_refused(fake_argilla, tmp_path):
     result = hooks("apply", "-f", str(tmp_path / "nope.toml"))
     assert result.exit_code == 2 and "cannot read the file" in result.stderr
+    assert len(result.stderr.splitlines()) == 1  # issue 18, item 11: one problem, one line
     assert fake_argilla.requests == []
 
 

@@ -171,8 +171,16 @@ def on_a_terminal(monkeypatch):
 def test_end_of_input_at_delete_all_means_no(fake_argilla, on_a_terminal):
     fake_argilla.add()
     result = hooks("delete", "--all", input="")
-    assert result.exit_code == 1 and result.stderr.endswith("error: nothing deleted\n")
+    assert result.exit_code == 1 and result.stderr.endswith("\nnothing deleted\n") and "error" not in result.stderr
     assert "Aborted" not in result.stderr and len(fake_argilla.webhooks) == 1
+
+
+def test_answering_no_at_delete_all_is_not_an_error(fake_argilla, on_a_terminal):
+    # Issue 18, item 9: a declined confirmation printed a red `error: nothing deleted`.
+    fake_argilla.add()
+    result = hooks("delete", "--all", input="n\n")
+    assert result.exit_code == 1 and result.stderr.endswith("nothing deleted\n") and "error" not in result.stderr
+    assert len(fake_argilla.webhooks) == 1
 
 
 def test_end_of_input_at_apply_prune_means_no(fake_argilla, on_a_terminal, tmp_path):
@@ -180,7 +188,7 @@ def test_end_of_input_at_apply_prune_means_no(fake_argilla, on_a_terminal, tmp_p
     path = tmp_path / "w.toml"
     path.write_text("webhooks = []\n")
     result = hooks("apply", "-f", str(path), "--prune", input="")
-    assert result.exit_code == 1 and result.stderr.endswith("error: nothing was changed\n")
+    assert result.exit_code == 1 and result.stderr.endswith("\nnothing was changed\n") and "error" not in result.stderr
     assert "Aborted" not in result.stderr and len(fake_argilla.webhooks) == 1
 
 
