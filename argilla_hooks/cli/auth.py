@@ -27,7 +27,7 @@ def login(
       hooks login --profile prod --api-url https://argilla.example.com --api-key "$KEY"
     """
     from argilla_hooks.client import check_api_key, check_api_url
-    from argilla_hooks.client.errors import AuthenticationError
+    from argilla_hooks.client.errors import ArgillaError, AuthenticationError
 
     if not profile.strip():  # other commands read an empty --profile as none given: such a profile could not be used
         raise UsageProblem("--profile needs a name, e.g. --profile prod; nothing was saved")
@@ -48,6 +48,8 @@ def login(
             user = client.me()
         except AuthenticationError as exc:
             raise CommandError(f"the API key was rejected by {api_url}; nothing was saved") from exc
+        except ArgillaError as exc:  # unreachable, not Argilla, ...
+            raise CommandError(f"{exc}; nothing was saved") from exc
     if user.role != "owner":
         output.warn(f"{user.username} is {a_or_an(user.role)}: only owners can manage webhooks")
     path = settings.save_profile(profile, api_url, api_key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, Sequence
 from uuid import UUID
 
 import typer
@@ -268,12 +268,20 @@ def delete(
 def _set_enabled(ids: list[str], value: bool, as_json: bool, api_url, api_key, profile) -> None:
     from argilla_hooks.client.models import WebhookUpdate
 
+    word = "enabled" if value else "disabled"
     with get_client(api_url, api_key, profile) as client:
         resolved = client.resolve_ids(ids)  # all checked first, so one typo changes nothing
-        _one_by_one(resolved, lambda i: client.update(i, WebhookUpdate(enabled=value)), "enabled" if value else "disabled", as_json=as_json)
+        current = {w.id: w for w in client.list()}
+        already = [current[i] for i in resolved if i in current and current[i].enabled == value]
+        for webhook in already if not as_json else []:  # nothing to send: what was asked is true
+            output.info(f"webhook {webhook.short_id} is already {word}")
+        pending = [i for i in resolved if current.get(i) not in already]
+        _one_by_one(pending, lambda i: client.update(i, WebhookUpdate(enabled=value)), word, as_json=as_json, unchanged=already)
 
 
-def _one_by_one(ids: list[UUID], change: Callable[[UUID], "Webhook"], done_word: str, *, as_json: bool) -> None:
+def _one_by_one(
+    ids: list[UUID], change: Callable[[UUID], "Webhook"], done_word: str, *, as_json: bool, unchanged: Sequence["Webhook"] = ()
+) -> None:
     """`change` each webhook in turn, saying so as each is done (with --json, the list of those done at the end). When
     one fails, what was done stays said, and the error names the one that failed and those not attempted."""
     done: list["Webhook"] = []
@@ -289,7 +297,7 @@ def _one_by_one(ids: list[UUID], change: Callable[[UUID], "Webhook"], done_word:
         raise CommandError(f"{str(failed)[:8]}: {exc} ({len(done)} of {len(ids)} {done_word} before it{untouched})") from exc
     finally:
         if as_json:
-            output.print_json([w.to_json() for w in done])
+            output.print_json([w.to_json() for w in [*unchanged, *done]])
 
 
 def _enabled_command(value: bool, doc: str):
@@ -354,6 +362,8 @@ def ping(
             raise CommandError(f"Argilla could not deliver the ping to {webhook.url}: {reason}", ExitCode.ERROR) from None
     # Argilla answers 204 whatever the receiver said: it only tells us that the URL answered.
     output.success(f"Argilla delivered a ping to {webhook.url} (it does not say what the receiver answered)")
+    if not webhook.enabled:
+        output.warn(f"webhook {webhook.short_id} is disabled: Argilla pings it, but delivers no event to it until `hooks enable {webhook.short_id}`")
 
 
 def _ping_reason(detail: Any) -> str:

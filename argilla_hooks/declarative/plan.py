@@ -45,6 +45,9 @@ class FieldDiff:
     new: Any
 
     def __str__(self) -> str:
+        if self.field == "events":  # what changes, not two lists to compare by eye
+            added = [f"+{name}" for name in self.new if name not in self.old]
+            return f"events: {' '.join(added + [f'-{name}' for name in self.old if name not in self.new])}"
         return f"{self.field}: {_show(self.old)} -> {_show(self.new)}"
 
 

@@ -56,7 +56,7 @@ def test_export_edit_plan_apply_reapply_prune(hooks, make_webhook, server_webhoo
     planned = hooks("apply", "-f", path, "--dry-run")
     assert planned.returncode == 0, planned.stderr
     assert planned.stdout.splitlines() == [
-        f'~ http://127.0.0.1:9/a "A" (id {kept["id"][:8]}): events: [dataset.created] -> [{", ".join(DATASET_EVENTS)}]',
+        f'~ http://127.0.0.1:9/a "A" (id {kept["id"][:8]}): events: {" ".join("+" + e for e in DATASET_EVENTS if e != "dataset.created")}',
         '+ http://127.0.0.1:9/c "C" [response.created] (disabled)',
     ]
     assert f"http://127.0.0.1:9/b (id {unlisted['id'][:8]})" in planned.stderr

@@ -160,3 +160,10 @@ def test_version():
 def test_every_command_help_has_examples(command):
     result = hooks(command, "--help")
     assert result.exit_code == 0 and "Examples" in result.stdout
+
+
+def test_login_to_an_unreachable_server_says_nothing_was_saved(tmp_path):
+    # Issue 18, item 10.
+    result = hooks("login", "--api-url", "http://127.0.0.1:9", "--api-key", "owner.apikey")
+    assert result.exit_code == 6 and result.stderr.rstrip().endswith("; nothing was saved")
+    assert not (tmp_path / "config.toml").exists()

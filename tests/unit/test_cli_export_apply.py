@@ -199,8 +199,8 @@ def test_apply_prints_the_plan_then_what_it_did_and_a_second_apply_changes_nothi
     short = fake_argilla.webhooks[0]["id"][:8]
     created = fake_argilla.webhooks[1]
     assert result.stdout.splitlines() == [
-        f'~ http://a.test/hook "datasets" (id {short}): events: [dataset.created] -> '
-        "[dataset.created, dataset.updated, dataset.deleted, dataset.published]",
+        # Issue 18, item 6: what changes, not both lists in full
+        f'~ http://a.test/hook "datasets" (id {short}): events: +dataset.updated +dataset.deleted +dataset.published',
         "+ http://b.test/ [record.created] (disabled)",
         f"updated http://a.test/hook (id {short})",
         f"created http://b.test/ (id {created['id'][:8]})",

@@ -187,6 +187,26 @@ def test_enable_and_disable(fake_argilla):
     assert [w["enabled"] for w in fake_argilla.webhooks] == [True, False]
 
 
+@pytest.mark.parametrize("command", ["enable", "disable"])
+def test_enable_or_disable_of_what_already_is_so_is_noted_and_sends_nothing(fake_argilla, command):
+    # Issue 18, item 13: said nothing about it.
+    hook, other = fake_argilla.add(enabled=command == "enable"), fake_argilla.add(enabled=command != "enable")
+    result = hooks(command, hook["id"][:8], other["id"][:8])
+    assert result.exit_code == 0 and f"webhook {hook['id'][:8]} is already {command}d" in result.stderr
+    patched = [r for r in fake_argilla.requests if r.method == "PATCH"]
+    assert [r.url.path.rsplit("/", 1)[1] for r in patched] == [other["id"]]  # only the one that needed it
+    as_json = json.loads(hooks(command, hook["id"][:8], "--json").stdout)
+    assert [w["id"] for w in as_json] == [hook["id"]] and len([r for r in fake_argilla.requests if r.method == "PATCH"]) == 1
+
+
+def test_ping_of_a_disabled_webhook_says_it_is_disabled(fake_argilla):
+    # Issue 18, item 2: a check mark alone, for a webhook Argilla will not deliver events to.
+    hook = fake_argilla.add(url="http://127.0.0.1:9/", enabled=False)
+    result = hooks("ping", hook["id"][:8])
+    assert result.exit_code == 0 and "does not say what the receiver answered" in result.stderr
+    assert f"webhook {hook['id'][:8]} is disabled" in result.stderr and "hooks enable" in result.stderr
+
+
 @pytest.mark.parametrize("command", ["delete", "enable", "disable"])
 @pytest.mark.parametrize("typo", ["ffffffff", "ffffffff-ffff-4fff-8fff-ffffffffffff"])
 def test_every_id_is_checked_before_anything_changes(fake_argilla, command, typo):

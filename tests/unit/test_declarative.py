@@ -491,7 +491,7 @@ def test_plan_update_diffs_only_changed_fields():
     [update] = result.updates
     assert {d.field for d in update.diffs} == {"events", "enabled", "description"}
     assert update.line() == (
-        f'~ http://h/ "old" (id {server[0].short_id}): events: [dataset.created] -> [dataset.created, record.created]; '
+        f'~ http://h/ "old" (id {server[0].short_id}): events: +record.created; '
         "enabled: true -> false; description: \"old\" -> none"
     )
 
