@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
@@ -200,8 +201,15 @@ def short_events(events: Iterable[str]) -> str:
     return ", ".join(parts)
 
 
+def local_time(value: datetime, format: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """The one rule for times shown to people: local time, with its zone (`2026-11-27 16:30:19 EST`). Argilla's times
+    are naive UTC. (--json keeps ISO 8601.)"""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone().strftime(f"{format} %Z")
+
+
 def _when(webhook: "Webhook") -> str:
-    return webhook.updated_at.strftime("%Y-%m-%d %H:%M")
+    return local_time(webhook.updated_at, "%Y-%m-%d %H:%M")
 
 
 def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> None:
@@ -250,8 +258,8 @@ def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:
         ("events", ", ".join(webhook.events)),
         ("enabled", "yes" if webhook.enabled else "no"),
         ("description", webhook.description or "-"),
-        ("inserted_at", webhook.inserted_at.isoformat()),
-        ("updated_at", webhook.updated_at.isoformat()),
+        ("inserted_at", local_time(webhook.inserted_at)),
+        ("updated_at", local_time(webhook.updated_at)),
     ]
     if show_secret:
         fields.insert(3, ("secret", webhook.secret))

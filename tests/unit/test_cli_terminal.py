@@ -9,7 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -409,3 +411,17 @@ def test_a_narrow_terminal_still_shows_whole_ids_urls_and_event_names(fake_argil
         assert shown.getvalue().startswith("ID ") and "need the room" in shown.getvalue()
     else:
         assert f"url:         {hook['url']}\n" in shown.getvalue() and "description: a description long enough to need the room\n" in shown.getvalue()
+
+
+def test_times_for_people_are_local_with_their_zone_and_json_stays_iso(served_argilla):
+    # Issue 18, item 4: `hooks list` showed UTC without saying so, while `hooks listen` printed local time.
+    served_argilla.add()
+    env = {**os.environ, "ARGILLA_API_URL": served_argilla.url, "TZ": "America/New_York"}
+    listed = subprocess.run([sys.executable, "-m", "argilla_hooks", "list"], env=env, capture_output=True, text=True)
+    shown = subprocess.run([sys.executable, "-m", "argilla_hooks", "show", served_argilla.webhooks[0]["id"][:8]], env=env, capture_output=True, text=True)
+    as_json = subprocess.run([sys.executable, "-m", "argilla_hooks", "list", "--json"], env=env, capture_output=True, text=True)
+    stored = served_argilla.webhooks[0]["updated_at"]  # naive UTC, as Argilla writes it
+    local = datetime.fromisoformat(stored).replace(tzinfo=timezone.utc).astimezone(ZoneInfo("America/New_York"))
+    assert local.strftime("%Y-%m-%d %H:%M %Z") in listed.stdout, listed.stdout + listed.stderr
+    assert f"updated_at:  {local.strftime('%Y-%m-%d %H:%M:%S %Z')}" in shown.stdout
+    assert json.loads(as_json.stdout)[0]["updated_at"].startswith(stored[:19])

@@ -10,10 +10,10 @@ import os
 import stat
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
-from argilla_hooks.cli.output import new_console, short_events, visible
+from argilla_hooks.cli.output import local_time, new_console, short_events, visible
 from argilla_hooks.urls import hide_userinfo, http_url
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ class Printer:
             if self.verbose:
                 self._tracebacks(report)  # on stderr: stdout stays JSON lines
             return
-        now = datetime.now().strftime("%H:%M:%S")
+        now = local_time(datetime.now(timezone.utc), "%H:%M:%S")
         if report.kind == "rejected":
             self._emit(f"{now} ✗ rejected {report.status}: {report.reason}", "red")
             return
