@@ -60,8 +60,9 @@ def trigger(
 
     \b
     Examples:
+      SECRET=$(hooks show 3f2a --show-secret --json | jq -r .secret)
       hooks trigger ping --secret "$SECRET"
-      ARGILLA_WEBHOOK_SECRET=... hooks trigger record.completed --to http://127.0.0.1:8000/hooks
+      ARGILLA_WEBHOOK_SECRET="$SECRET" hooks trigger record.completed --to http://127.0.0.1:8000/hooks
       hooks trigger dataset.created --webhook 3f2a --data '{"name": "my-dataset"}'
       hooks trigger response.created --data @response.json --json | jq .status
     """

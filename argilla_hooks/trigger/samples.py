@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
@@ -242,11 +242,13 @@ def build_event(event_type: str, overrides: Optional[dict[str, Any]] = None) -> 
     the way Argilla writes them (`data.id` in upper case, `data.inserted_at` with a `Z`).
     """
     body = sample_event(event_type)
+    unknown: list[tuple[str, str]] = []
     if overrides:
         # What JSON cannot carry would otherwise fail below as "Invalid JSON ... column 637", or be sent as `NaN`.
         unsendable = _not_json(overrides, "data")
         if unsendable:
             raise SampleError(unsendable)
+        unknown = _unknown_keys(overrides, data_model(event_type), "data")  # reported with bad values, all at once
         body["data"] = deep_merge(body["data"], overrides)
     model = data_model(event_type)
     assert model is not None  # sample_event refused any other type
@@ -256,8 +258,8 @@ def build_event(event_type: str, overrides: Optional[dict[str, Any]] = None) -> 
         data = model.model_validate_json(json.dumps(body["data"]), strict=True)
     except ValidationError as exc:
         # Only `data` can be wrong (the envelope is ours), and its errors are located relative to it.
-        raise SampleError([(_path("data", error["loc"]), error["msg"]) for error in exc.errors()]) from None
-    problems = _not_as_argilla_writes(data, body["data"], data.model_dump(mode="json"), "data")
+        raise SampleError(unknown + [(_path("data", error["loc"]), error["msg"]) for error in exc.errors()]) from None
+    problems = unknown + _not_as_argilla_writes(data, body["data"], data.model_dump(mode="json"), "data")
     if problems:
         raise SampleError(problems)
     # json.dumps with its default separators: byte for byte what the server signs and posts.
@@ -326,11 +328,8 @@ def _not_as_argilla_writes(
     The payload models accept any form, so a handler of `hooks listen` is never refused a delivery; `trigger` sends
     the text as given, so only Argilla's own is let through.
     """
-    # The payload models keep unknown keys (for newer servers); the samples have none, so any is an override's.
-    fields = list(type(model).model_fields)
-    extra = model.model_extra or {}
-    problems = [(f"{path}.{_shown(key)}", f"not a key of this payload{_did_you_mean(key, fields)}") for key in extra]
-    for name in fields:
+    problems: list[tuple[str, str]] = []  # (unknown keys: see _unknown_keys)
+    for name in type(model).model_fields:
         if name not in raw:
             continue
         value, where = getattr(model, name), f"{path}.{name}"
@@ -341,6 +340,25 @@ def _not_as_argilla_writes(
                 problems += _not_as_argilla_writes(item, raw[name][index], written[name][index], f"{where}[{index}]")
         elif isinstance(value, (UUID, datetime)) and raw[name] != written[name]:
             problems.append((where, _expected_form(value, written[name])))
+    return problems
+
+
+def _unknown_keys(overrides: Any, model: Any, path: str) -> list[tuple[str, str]]:
+    """The keys of `overrides` that payload `model` lacks, at any depth (a misspelt override would otherwise be sent as
+    it is: the payload models keep unknown keys, for newer servers). Free-form objects (fields, metadata) take any."""
+    if isinstance(overrides, list):
+        return [problem for index, item in enumerate(overrides) for problem in _unknown_keys(item, model, f"{path}[{index}]")]
+    if not (isinstance(overrides, dict) and isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    fields = model.model_fields
+    problems = []
+    for key, value in overrides.items():
+        where = f"{path}.{_shown(key)}"
+        if key not in fields:
+            problems.append((where, f"not a key of this payload{_did_you_mean(key, list(fields))}"))
+            continue
+        inner = [t for t in (fields[key].annotation, *get_args(fields[key].annotation)) for t in (t, *get_args(t))]
+        problems += _unknown_keys(value, next((t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)), None), where)
     return problems
 
 

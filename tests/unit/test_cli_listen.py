@@ -392,6 +392,17 @@ def plain_listener(*targets: str, cwd=None) -> tuple[subprocess.Popen, str]:
     return proc, banner.split()[3]
 
 
+def test_a_401_line_says_what_to_compare_without_showing_a_secret():
+    # Issue 18, item 7: "no webhook-signature matches the secret" gave no next step.
+    proc, url = plain_listener()
+    assert trigger(url, "dataset.created", OTHER_SECRET).returncode == 1
+    line = proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert "rejected 401" in line and "this listener verifies with --secret; compare it with the sender's" in line
+    assert SECRET not in line and OTHER_SECRET not in line
+
+
 def test_plain_text_output_when_not_a_terminal():
     proc, url = plain_listener()
     assert trigger(url, "record.completed").returncode == 0

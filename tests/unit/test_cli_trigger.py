@@ -206,3 +206,22 @@ def test_json_still_prints_a_document_when_nothing_answers(receiver):
 def test_a_receiver_url_with_a_password_is_not_repeated_in_messages(to):
     result = hooks("trigger", "ping", "--secret", SECRET, "--to", to)
     assert result.exit_code in (1, 2) and "hunter2" not in result.stderr and "***@" in result.stderr
+
+
+def test_every_bad_field_of_data_is_reported_at_once():
+    # Issue 18, item 3: only `data.values` was reported; `data.foo` appeared once that was fixed.
+    result = hooks("trigger", "response.created", "--secret", SECRET, "--data", '{"foo": 1, "values": 3, "record": {"bar": 2}}')
+    assert result.exit_code == 2
+    for field in ("data.foo: not a key of this payload", "data.record.bar: not a key of this payload", "data.values:"):
+        assert field in result.stderr, result.stderr
+
+
+def test_trigger_with_a_webhook_sends_to_that_webhooks_url_and_says_so(receiver):
+    # Issue 18, item 1: it signed with the webhook's secret but sent to http://127.0.0.1:8000/.
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()
+        hook = FakeArgilla(router).add(url=receiver.url)
+        hook["secret"] = SECRET
+        result = hooks("trigger", "dataset.created", "--webhook", hook["id"][:8], env={"ARGILLA_API_URL": "http://argilla.test"})
+    assert result.exit_code == 0 and len(receiver.received) == 1
+    assert f"{receiver.url} answered 2" in result.stderr  # always says where it went

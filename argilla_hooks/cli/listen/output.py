@@ -35,6 +35,7 @@ class Ready:
     webhook_id: Optional[str] = None
     registered: bool = False
     exit_after: Optional[int] = None
+    secret_source: str = "--secret"  # where the secrets came from, for what a 401 should be compared with
 
     @property
     def url(self) -> str:
@@ -100,6 +101,7 @@ class Printer:
         self.on_closed: Optional[Callable[[], None]] = None
         self._console = None
         self._pending: list[str] = []
+        self._secret_source = "--secret"
         if self.terminal:
             self._console = new_console(file=stream)
 
@@ -107,6 +109,7 @@ class Printer:
 
     def ready(self, info: Ready) -> None:
         """The banner (or `ready` line), once the listener accepts deliveries; then watch for the reader of stdout."""
+        self._secret_source = info.secret_source
         self.watch_reader()
         if self.as_json:
             self._json(info.to_json())
@@ -179,7 +182,9 @@ class Printer:
             return
         now = local_time(datetime.now(timezone.utc), "%H:%M:%S")
         if report.kind == "rejected":
-            self._emit(f"{now} ✗ rejected {report.status}: {report.reason}", "red")
+            # A 401 says what to compare, never a secret; `hooks show ID --show-secret` prints a webhook's.
+            hint = f" (this listener verifies with {self._secret_source}; compare it with the sender's)" if report.status == 401 else ""
+            self._emit(f"{now} ✗ rejected {report.status}: {report.reason}{hint}", "red")
             return
         parts = [now, "✓" if report.ok else "✗", report.type or "?", describe_resource(report.type, report.data)]
         parts.append("verified" if report.verified else "UNVERIFIED")

@@ -10,7 +10,7 @@ import socket
 import sys
 import traceback
 from collections.abc import Iterator
-from typing import IO, Callable
+from typing import IO, Callable, Optional
 
 import typer
 
@@ -50,13 +50,20 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
                     host=config.host, port=port, path=config.path, verify=config.verify, secrets=len(verifying.secrets),
                     events=verifying.events or [e for e in ALL_EVENTS if e in wanted], handlers=[h.name for h in handlers],
                     forward_to=list(config.forward_to), webhook_id=verifying.webhook_id, registered=verifying.registered,
-                    exit_after=config.exit_after,
+                    exit_after=config.exit_after, secret_source=_secret_source(config, verifying.webhook_id),
                 )  # fmt: skip
                 listener = Listener(config, handlers, verifying.secrets, printer)
                 printer.on_closed = listener.stop
                 tally = listener.run(sock, on_ready=lambda: printer.ready(ready))
                 printer.stopped(tally.handled)
     _exit_status(tally, printer)
+
+
+def _secret_source(config: ListenConfig, webhook_id: Optional[str]) -> str:
+    if webhook_id is None:
+        return config.secret_source
+    own = f"the secret of webhook {webhook_id[:8]} (`hooks show {webhook_id[:8]} --show-secret`)"
+    return f"{own} and {config.secret_source}" if config.secrets else own
 
 
 def _exit_status(tally: Tally, printer: Printer) -> None:
