@@ -1,5 +1,6 @@
 """`hooks --help` stays fast: the heavy libraries are imported only by commands that use them."""
 
+import os
 import subprocess
 import sys
 
@@ -40,3 +41,12 @@ def test_bare_hooks_prints_the_help_and_exits_2_without_an_empty_error():
     # typer signals "no command" with a usage error that has no message: it was shown as `error:  (see ...)`.
     result = subprocess.run([sys.executable, "-m", "argilla_hooks"], capture_output=True, text=True)
     assert result.returncode == 2 and "Usage" in result.stdout and result.stderr == ""
+
+
+def test_help_shows_no_metavar_after_flags_and_arguments_as_their_names():
+    # Issue 18, item 14: `--json <bool>` made `hooks list --json true` look plausible; the usage line said `{URL}`.
+    env = {**os.environ, "NO_COLOR": "", "COLUMNS": "120"}
+    for args, usage in ((["list", "--help"], "Usage: hooks list [OPTIONS]"), (["create", "--help"], "Usage: hooks create [OPTIONS] URL"),
+                        (["delete", "--help"], "Usage: hooks delete [OPTIONS] [ID]..."), (["--help"], "Usage: hooks [OPTIONS] COMMAND")):
+        shown = subprocess.run([sys.executable, "-m", "argilla_hooks", *args], capture_output=True, text=True, env=env).stdout
+        assert usage in shown and "<bool>" not in shown and "{" not in shown.split("\n\n")[0], shown
