@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import time
 from collections.abc import Sequence
-from typing import Any
 
 DEFAULT_TOLERANCE = 300
 _PREFIX = "whsec_"
@@ -38,19 +36,19 @@ def decode_secret(secret: str) -> bytes:
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` header value Argilla would send for this delivery."""
-    mac = hmac.new(decode_secret(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    mac = hmac.digest(decode_secret(secret), f"{msg_id}.{timestamp}.".encode() + body, "sha256")
     return "v1," + base64.b64encode(mac).decode()
 
 
 class Verifier:
     """Checks `webhook-*` headers (as raw bytes, the way ASGI gives them) against every secret; any match passes."""
 
-    __slots__ = ("_keyed", "tolerance")
+    __slots__ = ("_keys", "tolerance")
 
     def __init__(self, secrets: Sequence[str], tolerance: int = DEFAULT_TOLERANCE) -> None:
         if not secrets:
             raise ValueError("at least one webhook secret is needed to verify deliveries")
-        self._keyed = [_keyed_sha256(decode_secret(s)) for s in secrets]
+        self._keys = [decode_secret(s) for s in secrets]
         self.tolerance = tolerance
 
     def verify(self, msg_id: bytes | None, timestamp: bytes | None, signature: bytes | None, body: bytes) -> None:
@@ -71,29 +69,8 @@ class Verifier:
         if not candidates:
             raise VerificationError("webhook-signature has no v1 signature")
         signed = b"%s.%s.%s" % (msg_id, timestamp, body)
-        for inner, outer in self._keyed:
-            mac_inner = inner.copy()
-            mac_inner.update(signed)
-            mac = outer.copy()
-            mac.update(mac_inner.digest())
-            expected = binascii.b2a_base64(mac.digest(), newline=False)
-            for candidate in candidates:
-                if hmac.compare_digest(expected, candidate):
-                    return
+        for key in self._keys:
+            expected = binascii.b2a_base64(hmac.digest(key, signed, "sha256"), newline=False)
+            if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+                return
         raise VerificationError("no webhook-signature matches the secret")
-
-
-def _keyed_sha256(key: bytes) -> tuple[Any, Any]:
-    """HMAC-SHA256 (RFC 2104) with its two padded-key blocks hashed once, so each request only copies the states.
-
-    Same result as `hmac.digest(key, msg, "sha256")`, about half the cost per request.
-    """
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_BLOCK, b"\0")
-    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
-
-
-_BLOCK = 64
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
