@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import json
@@ -11,12 +10,13 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional, TypeVar
 
+import anyio
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from argilla_hooks.events import expand_events
 from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response, parse_data
 from argilla_hooks.receiver.loader import HandlerLoadError
-from argilla_hooks.receiver.workers import SYNC_WORKERS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -228,16 +228,25 @@ class Handler:
         if self.is_async:
             await self.fn(**kwargs)
             return
-        # A sync handler runs in a worker thread so that it never blocks other deliveries.
-        call = functools.partial(self.fn, **kwargs)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not asyncio (trio): anyio knows how
-            result = await anyio.to_thread.run_sync(call)
-        else:
-            result = await SYNC_WORKERS.run(loop, call)
+        # A `def` handler runs in a worker thread so that it never blocks other deliveries.
+        result = await anyio.to_thread.run_sync(functools.partial(self.fn, **kwargs), limiter=_handler_threads())
         if inspect.isawaitable(result):
             await result
+
+
+# The threads `def` handlers run in, at most HANDLER_THREADS at a time per event loop: anyio's pool, with a limiter of
+# our own so that other code's use of anyio's default one (40 threads, shared) neither starves nor is starved by them.
+HANDLER_THREADS = 40
+_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("argilla_hooks_handler_threads")
+
+
+def _handler_threads() -> anyio.CapacityLimiter:
+    try:
+        return _LIMITER.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(HANDLER_THREADS)
+        _LIMITER.set(limiter)
+        return limiter
 
 
 def decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:

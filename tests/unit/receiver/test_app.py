@@ -27,7 +27,7 @@ async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_argum
         calls.append(("async", type, timestamp, data, event, dataset, record, response, headers))
 
     def on_sync(response, record, dataset):
-        calls.append(("sync", threading.current_thread().name, response, record, dataset))
+        calls.append(("sync", threading.current_thread() is threading.main_thread(), response, record, dataset))
 
     app = create_app(handlers=[on_async, on_sync], secrets=[secret])
     body = event_body("response.created")
@@ -42,7 +42,7 @@ async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_argum
     assert isinstance(record, Record) and record is response.record
     assert isinstance(dataset, Dataset) and dataset is response.record.dataset
     assert headers["webhook-id"].startswith("msg_")
-    assert sync[0] == "sync" and sync[1] == "argilla-hooks-handler"  # ran in a worker thread, not on the loop
+    assert sync[0] == "sync" and sync[1] is False  # ran in a worker thread, not on the loop's
     assert isinstance(sync[2], Response) and isinstance(sync[4], Dataset)
 
 
@@ -75,6 +75,36 @@ async def test_a_sync_handler_does_not_block_other_deliveries(secret, deliver):
         with anyio.fail_after(2):
             assert (await deliver(app, event_body("record.created"))).status_code == 204
         release.set()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_sync_handlers_run_side_by_side_in_at_most_40_threads(secret, deliver):
+    running, peak, lock, release = [0], [0], threading.Lock(), threading.Event()
+
+    def blocking(data):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        release.wait(10)
+        with lock:
+            running[0] -= 1
+
+    app = create_app(handlers=[blocking], secrets=[secret])
+    answers = []
+
+    async def send_one():
+        answers.append((await deliver(app, event_body("record.created"))).status_code)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(45):
+            group.start_soon(send_one)
+        with anyio.fail_after(10):
+            while peak[0] < 40:
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.1)
+        assert peak[0] == 40  # the other 5 wait for a thread
+        release.set()
+    assert answers == [204] * 45
 
 
 async def test_on_filters_events_and_ping_reaches_only_handlers_that_ask(secret, deliver):
