@@ -135,7 +135,7 @@ class ReceiverApp:
         root = "/" + path.strip("/")
         # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
         self._paths = frozenset({root, root.rstrip("/") + "/"})
-        self._by_type: dict[str, tuple[list[tuple[int, Handler]], bool]] = {}
+        self._by_type: dict[str, list[tuple[int, Handler]]] = {}
         # Events that may still start (inf: no limit). Taken when one starts, given back when it fails, so that
         # exactly `max_events` succeed however many arrive at once.
         self._slots: float = math.inf if max_events is None else max_events
@@ -177,10 +177,7 @@ class ReceiverApp:
                 raise self._refused_route(path, scope["method"], scope.get("root_path", ""))
             msg_id, body = await self._read_verified(receive, raw_headers)
             try:
-                delivery = Delivery(body, raw_headers, signed=self.verifier is not None)
-                wanted, needs_body = self._handlers_for(delivery.type)
-                if needs_body:
-                    delivery.parse()
+                delivery = Delivery(body, raw_headers)
             except NotAnEvent as exc:
                 raise _Rejected(400, str(exc)) from None
         except _Rejected as rejected:
@@ -189,6 +186,7 @@ class ReceiverApp:
         except _Disconnected:
             return
 
+        wanted = self._handlers_for(delivery.type)
         key = delivery.key
         done = self.log.try_begin(key)
         if done is IN_FLIGHT:
@@ -287,15 +285,14 @@ class ReceiverApp:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    def _handlers_for(self, event_type: str) -> tuple[list[tuple[int, Handler]], bool]:
-        """The (index, handler) pairs that want this event type, and whether any of them needs the parsed body."""
-        found = self._by_type.get(event_type)
-        if found is None:
+    def _handlers_for(self, event_type: str) -> list[tuple[int, Handler]]:
+        """The (index, handler) pairs that want this event type."""
+        wanted = self._by_type.get(event_type)
+        if wanted is None:
             wanted = [(i, h) for i, h in enumerate(self.handlers) if h.wants(event_type)]
-            found = (wanted, any(h.needs_body for _, h in wanted))
             if event_type in ALL_EVENTS:  # an unknown type is not cached, so a sender cannot grow the cache
-                self._by_type[event_type] = found
-        return found
+                self._by_type[event_type] = wanted
+        return wanted
 
     async def _run_handlers(
         self, wanted: list[tuple[int, Handler]], delivery: Delivery, succeeded: set[int], results: list[HandlerResult]
