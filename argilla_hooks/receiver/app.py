@@ -23,7 +23,7 @@ import httpx
 
 from argilla_hooks.urls import check_url_shape
 from argilla_hooks.events import ALL_EVENTS
-from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, IN_FLIGHT, DeliveryLog
+from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
 from argilla_hooks.receiver.loader import load_handler
@@ -188,9 +188,7 @@ class ReceiverApp:
 
         wanted = self._handlers_for(delivery.type)
         key = delivery.key
-        done = self.log.try_begin(key)
-        if done is IN_FLIGHT:
-            done = await self.log.begin(key)
+        done = await self.log.begin(key)
         if done is None:
             await _respond(send, 200, _DUPLICATE)
             if self.on_report is not None:
