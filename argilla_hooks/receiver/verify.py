@@ -1,7 +1,8 @@
 """Standard Webhooks signatures: sign a delivery and verify one against one or more secrets.
 
-Our own few lines rather than the `standardwebhooks` package: its ±5 min tolerance is fixed, it takes one secret,
-and it raises ValueError/binascii.Error/UnicodeDecodeError on malformed input, which a receiver must answer with 401.
+Our own few lines rather than the `standardwebhooks` package: its ±5 min tolerance is fixed, it takes one secret, it
+raises ValueError/binascii.Error/UnicodeDecodeError on malformed input, which a receiver must answer with 401, and it
+checks headers and body in one call, where a receiver must refuse bad headers before it reads a body.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 
 DEFAULT_TOLERANCE = 300
 _PREFIX = "whsec_"
+# The start of the signed content, `{id}.{timestamp}.`, and the `v1` signatures to compare the whole with.
+SignedHead = tuple[bytes, list[bytes]]
 
 
 class VerificationError(Exception):
@@ -41,7 +44,11 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 
 class Verifier:
-    """Checks `webhook-*` headers (as raw bytes, the way ASGI gives them) against every secret; any match passes."""
+    """Checks `webhook-*` headers (as raw bytes, the way ASGI gives them) against every secret; any match passes.
+
+    In two steps, so that a receiver refuses what the headers alone condemn before it reads the body: `check_head`
+    (present, well formed, within the tolerance), then `check_body` (a signature matches).
+    """
 
     __slots__ = ("_keys", "tolerance")
 
@@ -53,6 +60,10 @@ class Verifier:
 
     def verify(self, msg_id: bytes | None, timestamp: bytes | None, signature: bytes | None, body: bytes) -> None:
         """Raise VerificationError unless one `v1,` signature matches a secret within the tolerance."""
+        self.check_body(self.check_head(msg_id, timestamp, signature), body)
+
+    def check_head(self, msg_id: bytes | None, timestamp: bytes | None, signature: bytes | None) -> SignedHead:
+        """What the body must be checked with; VerificationError for headers missing, malformed or out of time."""
         if not msg_id or not timestamp or not signature:
             missing = [n for n, v in (("id", msg_id), ("timestamp", timestamp), ("signature", signature)) if not v]
             raise VerificationError("missing " + ", ".join(f"webhook-{n}" for n in missing) + " header")
@@ -68,7 +79,12 @@ class Verifier:
         candidates = [part[3:] for part in signature.split(b" ") if part[:3] == b"v1,"]
         if not candidates:
             raise VerificationError("webhook-signature has no v1 signature")
-        signed = b"%s.%s.%s" % (msg_id, timestamp, body)
+        return b"%s.%s." % (msg_id, timestamp), candidates
+
+    def check_body(self, head: SignedHead, body: bytes) -> None:
+        """VerificationError unless a signature of `head` matches the body with one of the secrets."""
+        prefix, candidates = head
+        signed = prefix + body
         for key in self._keys:
             expected = binascii.b2a_base64(hmac.digest(key, signed, "sha256"), newline=False)
             if any(hmac.compare_digest(expected, candidate) for candidate in candidates):

@@ -240,7 +240,8 @@ async def test_a_body_over_max_body_in_one_piece_answers_413(secret, content_len
     async def send(message):
         sent.append(message)
 
-    headers = [(b"webhook-id", b"msg_1")] + ([(b"content-length", content_length)] if content_length else [])
+    headers = [(k.encode(), v.encode()) for k, v in signed_headers(secret, b"x" * 5000).items()]
+    headers += [(b"content-length", content_length)] if content_length else []
     await app({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive, send)
     assert sent[0]["status"] == 413 and calls == []
     assert len(reads) == (0 if content_length else 1)
@@ -271,8 +272,8 @@ async def test_a_streamed_body_over_max_body_answers_413_without_a_content_lengt
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"webhook-id", b"msg_1")]}
-    await app(scope, receive, send)
+    headers = [(k.encode(), v.encode()) for k, v in signed_headers(secret, b"x" * 4000).items()]
+    await app({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive, send)
     assert sent[0]["status"] == 413
     assert len(body_read) == 3  # stopped reading as soon as the limit was passed
     assert calls == []
@@ -542,4 +543,5 @@ async def test_a_body_that_stalls_part_way_is_answered_408_and_reaches_no_handle
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as client:
         answer = await client.post("/", content=trickle(), headers=signed_headers(secret, body))
     assert answer.status_code == 408 and time.monotonic() - started < 3
+    assert answer.headers["connection"] == "close"  # the rest of the body is not waited for
     assert calls == []
