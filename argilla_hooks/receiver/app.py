@@ -3,7 +3,7 @@
 No web framework: any ASGI server (uvicorn, hypercorn, several workers or replicas) can serve `create_app(...)`.
 Answers: 204 (no body) once every handler and forward succeeded, 200 for an event already handled, 401 signature, 400
 not an event, 413 too large, 408 a body not complete in time, 404/405 wrong path/method, 500 a handler raised, 502 a
-forward failed, 503 past `max_events`, 508 a delivery this receiver forwarded that came back to it;
+forward failed, 503 past `max_events` or the body budget, 508 a delivery this receiver forwarded that came back to it;
 `GET`/`HEAD /healthz` -> 200. A request refused before its body was read in full is answered `connection: close`, so
 that the server drops the connection instead of reading the rest.
 """
@@ -26,7 +26,7 @@ from argilla_hooks.events import ALL_EVENTS
 from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
-from argilla_hooks.receiver.intake import Disconnected, Receive, Rejected, read_verified
+from argilla_hooks.receiver.intake import BodyBudget, BodyClaim, Disconnected, Receive, Rejected, read_verified
 from argilla_hooks.receiver.loader import load_handler
 from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
 from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
@@ -38,6 +38,7 @@ HandlerSpec = Union[str, Callable[..., Any], Handler]
 Reporter = Callable[[DeliveryReport], None]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
 # From its first read, a body must be complete within this (Argilla sends its bodies at once): a client that trickles
 # or stalls is answered 408 instead of holding its delivery open, and a shutdown waiting for it, for ever.
 BODY_TIMEOUT = 10.0
@@ -63,6 +64,7 @@ def create_app(
     forward_transport: Optional[httpx.AsyncBaseTransport] = None,
     dedup_capacity: int = DEFAULT_CAPACITY,
     max_events: Optional[int] = None,
+    body_budget: int = DEFAULT_BODY_BUDGET,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
     named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
@@ -70,14 +72,19 @@ def create_app(
     `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
     there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
 
-    `max_body` bounds one body (413). Headers that condemn a delivery (missing, malformed, out of the tolerance) are
-    refused before its body is read.
+    Memory: `max_body` bounds one body (413), `body_budget` all the bodies of requests in flight together, however many
+    clients send at once, signed or not: a request whose declared or arriving body would take them past it is answered
+    503 (Argilla retries) and its connection closed. Headers that condemn a delivery (missing, malformed, out of the
+    tolerance) are refused before its body is read. Beyond the budget, the server buffers a little of each unread body
+    (uvicorn: at most about 64 KiB a connection), and deliveries in flight hold their parsed events.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
     handlers, secrets, forward_to = (_listed(handlers), _listed(secrets), _listed(forward_to))
     if max_body < 1:
         raise ValueError("max_body must be a positive number of bytes")
+    if body_budget < max_body:
+        raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
     if max_events is not None and max_events < 1:
         raise ValueError("max_events must be a positive number")
     if tolerance < 1:
@@ -90,6 +97,7 @@ def create_app(
         Verifier(list(secrets), tolerance) if verify else None,
         path=path,
         max_body=max_body,
+        body_budget=body_budget,
         forward_to=[_check_forward_url(url) for url in dict.fromkeys(forward_to)],
         on_report=on_report,
         forwarder=Forwarder(forward_transport),
@@ -113,12 +121,14 @@ class ReceiverApp:
         forwarder: Forwarder,
         log: DeliveryLog,
         max_events: Optional[int] = None,
+        body_budget: int = DEFAULT_BODY_BUDGET,
     ) -> None:
         self.handlers = handlers
         self.verifier = verifier
         self.forward_to = forward_to
         self.on_report = on_report
         self.max_body = max_body
+        self._budget = BodyBudget(body_budget)
         self.body_timeout = BODY_TIMEOUT
         self.log = log
         self._forwarder = forwarder
@@ -156,12 +166,13 @@ class ReceiverApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        claim = BodyClaim(self._budget)
         try:
             if self._is_health_check(scope):
                 await _respond(send, 200, _HEALTHY)  # (the server drops the body of a HEAD answer)
                 return
             headers = dict(raw_headers)  # a repeated header counts once, with its last value
-            body = await read_verified(receive, headers, self.verifier, self.max_body, self.body_timeout)
+            body = await read_verified(receive, headers, self.verifier, self.max_body, self.body_timeout, claim)
             if self.forward_to and HOPS_HEADER in headers and self._hop in headers[HOPS_HEADER].split():
                 raise Rejected(508, "this delivery came back through a --forward-to loop; it was not handled again")
             try:
@@ -176,6 +187,8 @@ class ReceiverApp:
                 self.on_report(DeliveryReport("rejected", rejected.status, decoded.get("webhook-id"), headers=decoded, reason=rejected.reason))
         except Disconnected:
             pass
+        finally:
+            claim.release()
 
     def _is_health_check(self, scope: Scope) -> bool:
         """True for a health check, False for a delivery (a POST to the path); Rejected (404, 405) for anything else."""

@@ -1,5 +1,5 @@
-"""What a request must pass before it is a delivery: the head checked before the body is read, and a time limit on
-each body; refused early, a request's connection is closed."""
+"""What a request must pass before it is a delivery: the head checked before the body is read, a budget for the bodies
+of all requests in flight, and a time limit on each body; refused early, a request's connection is closed."""
 
 from __future__ import annotations
 
@@ -88,6 +88,64 @@ async def test_a_body_declared_over_max_body_is_refused_unread_and_its_connectio
     request = Request(signed_headers(secret, body), body)
     await request.to(create_app(handlers=[], secrets=[secret], max_body=1000))
     assert (request.status, request.reads, request.closes) == (413, 0, True)
+
+
+async def test_bodies_in_flight_beyond_the_budget_are_answered_503_unread_until_the_budget_frees(secret):
+    app = create_app(handlers=[], secrets=[secret], max_body=4000, body_budget=5000)
+    first_body, second_body = (event_body("record.created", data={"id": str(i), "padding": "x" * 2500}) for i in (1, 2))
+    stalled = Request(signed_headers(secret, first_body), first_body, [first_body[:100]], then="stall")
+    refused = Request(signed_headers(secret, second_body), second_body)
+    async with anyio.create_task_group() as group:
+        group.start_soon(stalled.to, app)
+        while stalled.reads < 2:  # the first holds its declared ~2.6 KB; with the second's it would be over 5000
+            await anyio.sleep(0.001)
+        await refused.to(app)
+        assert (refused.status, refused.reads, refused.closes) == (503, 0, True)
+        group.cancel_scope.cancel()  # the stalled client goes away: its share of the budget is given back
+    again = Request(signed_headers(secret, second_body), second_body)
+    await again.to(app)
+    assert again.status == 204
+
+
+async def test_a_body_without_a_length_is_counted_against_the_budget_as_it_arrives(secret):
+    app = create_app(handlers=[], secrets=[secret], max_body=4000, body_budget=4000)
+    body = event_body()
+    held = Request(signed_headers(secret, body), body, [b"x" * 3000], then="stall", length=False)
+    refused = Request(signed_headers(secret, body), body, [body[:500], body[500:1500], body[1500:]], length=False)
+    async with anyio.create_task_group() as group:
+        group.start_soon(held.to, app)
+        while held.reads < 2:
+            await anyio.sleep(0.001)
+        await refused.to(app)
+        group.cancel_scope.cancel()
+    assert (refused.status, refused.reads, refused.closes) == (503, 2, True)  # 3000 + 500 + 1000 > 4000
+
+
+@pytest.mark.parametrize("refusal", ["413", "401 on the head", "401 on the body", "400", "408", "disconnect", "204"])
+async def test_every_request_gives_its_share_of_the_budget_back(secret, refusal):
+    app = create_app(handlers=[], secrets=[secret], max_body=5000, body_budget=5000)
+    app.body_timeout = 0.05
+    body = event_body()
+    headers = signed_headers(secret, body)
+    request = {
+        "413": Request(headers, b"x" * 6000, length=False),
+        "401 on the head": Request(malformed(secret, body, "stale"), body),
+        "401 on the body": Request(malformed(secret, body, "wrong secret"), body),
+        "400": Request(signed_headers(secret, b"not json"), b"not json"),
+        "408": Request(headers, body, [body[:10]], then="stall"),
+        "disconnect": Request(headers, body, [body[:10]], then="disconnect"),
+        "204": Request(headers, body),
+    }[refusal]
+    await request.to(app)
+    assert app._budget.left == 5000
+    full = Request(signed_headers(secret, event_body()), b"x" * 5000)
+    await full.to(app)
+    assert full.status == 401  # the whole budget is there to read it (then the signature fails)
+
+
+def test_a_budget_smaller_than_one_body_is_refused(secret):
+    with pytest.raises(ValueError, match="body_budget must be at least max_body"):
+        create_app(secrets=[secret], max_body=2000, body_budget=1000)
 
 
 async def test_a_body_whose_first_piece_never_comes_is_answered_408_in_time(secret):
