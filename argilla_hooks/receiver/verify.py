@@ -68,9 +68,10 @@ class Verifier:
             missing = [n for n, v in (("id", msg_id), ("timestamp", timestamp), ("signature", signature)) if not v]
             raise VerificationError("missing " + ", ".join(f"webhook-{n}" for n in missing) + " header")
         # bytes.isdigit() is ASCII-only, so int() below never sees signs, spaces, underscores or other scripts.
-        if not timestamp.isdigit() or len(timestamp) > 12:
+        if not timestamp.isdigit() or len(timestamp.lstrip(b"0")) > 12:
             raise VerificationError("webhook-timestamp is not an integer of Unix seconds")
-        age = time.time() - int(timestamp)
+        seconds = int(timestamp)
+        age = time.time() - seconds
         if age > self.tolerance:
             raise VerificationError(f"webhook-timestamp is {int(age)} s old (tolerance {self.tolerance} s)")
         if -age > self.tolerance:
@@ -79,7 +80,11 @@ class Verifier:
         candidates = [part[3:] for part in signature.split(b" ") if part[:3] == b"v1,"]
         if not candidates:
             raise VerificationError("webhook-signature has no v1 signature")
-        return b"%s.%s." % (msg_id, timestamp), candidates
+        # Signed as the reference libraries (and Argilla) sign: over the timestamp as an integer (so "0<ts>" is <ts>),
+        # and over the id as text, which their servers decode from latin-1 and encode as UTF-8.
+        if not msg_id.isascii():
+            msg_id = msg_id.decode("latin-1").encode()
+        return b"%s.%d." % (msg_id, seconds), candidates
 
     def check_body(self, head: SignedHead, body: bytes) -> None:
         """VerificationError unless a signature of `head` matches the body with one of the secrets."""
