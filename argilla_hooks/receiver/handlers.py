@@ -153,13 +153,14 @@ def _parse_event(body: bytes) -> dict[str, Any]:
 def _load_json(body: bytes) -> Any:
     # orjson parses several times faster than json, and parsing is the largest cost of a delivery. But it refuses some
     # text that json.loads accepts (a lone surrogate escape such as "\ud800", NaN, a number beyond a double), which
-    # a sender written in Python, as Argilla is, may send: that is parsed as json.loads parses it.
+    # a sender written in Python, as Argilla is, may send: that is parsed as json.loads parses it, and a leading byte
+    # order mark is skipped, as the Argilla SDK's listener (json.loads of the bytes) and the references skip it.
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise NotAnEvent("body is not UTF-8") from None
     except (ValueError, RecursionError):

@@ -545,3 +545,14 @@ async def test_a_body_that_stalls_part_way_is_answered_408_and_reaches_no_handle
     assert answer.status_code == 408 and time.monotonic() - started < 3
     assert answer.headers["connection"] == "close"  # the rest of the body is not waited for
     assert calls == []
+
+
+async def test_a_body_with_a_utf8_byte_order_mark_is_parsed_as_the_sdk_parses_it(secret, deliver):
+    # The Argilla SDK's listener and the Standard Webhooks references json.loads the body bytes, which skips a BOM.
+    seen = []
+    app = create_app(handlers=[lambda data: seen.append(data)], secrets=[secret])
+    body = event_body("record.created")
+    answer = await deliver(app, b"\xef\xbb\xbf" + body)  # signed with the BOM, as sent
+    assert answer.status_code == 204
+    assert seen == [json.loads(body)["data"]]
+    assert (await deliver(app, b"\xef\xbb\xbf\xef\xbb\xbf" + body)).status_code == 400  # one mark, not two
