@@ -91,6 +91,7 @@ class DeliveryReport:
             "timestamp": None if self.timestamp is None else format_event_timestamp(self.timestamp),
             "verified": self.verified,
             "status": self.status,
+            "duplicate": self.duplicate,
             "handlers": [h.to_json() for h in self.handlers],
             "forwards": [f.to_json() for f in self.forwards],
             "data": self.data,

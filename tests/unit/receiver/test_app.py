@@ -340,6 +340,7 @@ async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(se
     assert isinstance(failed.exception, ConnectionError)
     assert [h.name.rsplit(".", 1)[-1] for h in reports[1].handlers] == ["flaky"]
     assert reports[2].duplicate and reports[2].handlers == []
+    assert [json.loads(r.to_json_line())["duplicate"] for r in reports] == [False, False, True]
 
 
 async def test_many_sync_handler_calls_at_once_all_complete_with_their_own_results(secret, deliver):
@@ -435,7 +436,8 @@ async def test_the_report_json_has_exactly_the_documented_keys(secret, deliver):
     body = event_body("record.completed")
     await deliver(app, body, msg_id="msg_report")
     report = reports[0].to_json()
-    assert list(report) == ["kind", "webhook_id", "type", "timestamp", "verified", "status", "handlers", "forwards", "data"]
+    assert list(report) == ["kind", "webhook_id", "type", "timestamp", "verified", "status", "duplicate", "handlers", "forwards", "data"]
+    assert report["duplicate"] is False
     assert report["webhook_id"] == "msg_report"
     assert report["timestamp"] == json.loads(body)["timestamp"]
     assert list(report["handlers"][0]) == ["name", "ok", "duration_ms", "error"]
