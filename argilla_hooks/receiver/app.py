@@ -26,7 +26,7 @@ from argilla_hooks.events import ALL_EVENTS
 from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
-from argilla_hooks.receiver.intake import BodyBudget, BodyClaim, Disconnected, Receive, Rejected, read_verified
+from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
 from argilla_hooks.receiver.loader import load_handler
 from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
 from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
@@ -72,11 +72,11 @@ def create_app(
     `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
     there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
 
-    Memory: `max_body` bounds one body (413), `body_budget` all the bodies of requests in flight together, however many
-    clients send at once, signed or not: a request whose declared or arriving body would take them past it is answered
-    503 (Argilla retries) and its connection closed. Headers that condemn a delivery (missing, malformed, out of the
-    tolerance) are refused before its body is read. Beyond the budget, the server buffers a little of each unread body
-    (uvicorn: at most about 64 KiB a connection), and deliveries in flight hold their parsed events.
+    Memory: `max_body` bounds one body (413), `body_budget` the bodies being read and verified together, however many
+    clients send at once: a request whose declared or arriving body would take them past it is answered 503 (Argilla
+    retries) and its connection closed. Headers that condemn a delivery (missing, malformed, out of the tolerance) are
+    refused before its body is read. Beyond the budget, the server buffers a little of each unread body (uvicorn: at
+    most about 64 KiB a connection), and verified deliveries hold their body and parsed event until they are answered.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
@@ -166,13 +166,12 @@ class ReceiverApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        claim = BodyClaim(self._budget)
         try:
             if self._is_health_check(scope):
                 await _respond(send, 200, _HEALTHY)  # (the server drops the body of a HEAD answer)
                 return
             headers = dict(raw_headers)  # a repeated header counts once, with its last value
-            body = await read_verified(receive, headers, self.verifier, self.max_body, self.body_timeout, claim)
+            body = await read_verified(receive, headers, self.verifier, self.max_body, self.body_timeout, self._budget)
             if self.forward_to and HOPS_HEADER in headers and self._hop in headers[HOPS_HEADER].split():
                 raise Rejected(508, "this delivery came back through a --forward-to loop; it was not handled again")
             try:
@@ -187,8 +186,6 @@ class ReceiverApp:
                 self.on_report(DeliveryReport("rejected", rejected.status, decoded.get("webhook-id"), headers=decoded, reason=rejected.reason))
         except Disconnected:
             pass
-        finally:
-            claim.release()
 
     def _is_health_check(self, scope: Scope) -> bool:
         """True for a health check, False for a delivery (a POST to the path); Rejected (404, 405) for anything else."""

@@ -1,7 +1,7 @@
 """Taking a request in: refused on its head when the head condemns it, else its body read within limits and verified.
 
 The limits bound what any client, signed or not, can make the receiver hold: `max_body` one body, a BodyBudget the
-bodies of all requests in flight together, `timeout` the time one body may take to arrive. A refusal made before the
+bodies of all requests being read together, `timeout` the time one body may take to arrive. A refusal made before the
 body was read in full asks the server to close the connection (`connection: close`), so the rest is never taken in.
 """
 
@@ -33,39 +33,23 @@ class Disconnected(Exception):
 
 
 class BodyBudget:
-    """The body bytes that the requests in flight may hold together; each request takes its share with a BodyClaim."""
+    """The body bytes that the requests being read may hold together."""
 
     def __init__(self, limit: int) -> None:
         self.limit = self.left = limit
 
-
-class BodyClaim:
-    """The share of a BodyBudget one request holds, grown as its body arrives and given back by `release`."""
-
-    __slots__ = ("budget", "size")
-
-    def __init__(self, budget: BodyBudget) -> None:
-        self.budget = budget
-        self.size = 0
-
-    def grow_to(self, size: int) -> None:
-        more = size - self.size
-        if more > 0:
-            if more > self.budget.left:
-                raise Rejected(503, f"request bodies in flight would exceed {self.budget.limit} bytes; send it again", close=True)
-            self.budget.left -= more
-            self.size = size
-
-    def release(self) -> None:
-        self.budget.left += self.size
-        self.size = 0
+    def take(self, size: int) -> None:
+        if size > self.left:
+            raise Rejected(503, f"request bodies being read would exceed {self.limit} bytes; send it again", close=True)
+        self.left -= size
 
 
 async def read_verified(
-    receive: Receive, headers: dict[bytes, bytes], verifier: Optional[Verifier], max_body: int, timeout: float, claim: BodyClaim
+    receive: Receive, headers: dict[bytes, bytes], verifier: Optional[Verifier], max_body: int, timeout: float, budget: BodyBudget
 ) -> bytes:
     """The body of a request that passed the size, budget, time and signature checks, else Rejected (Disconnected when
-    the client went away); `claim` holds the body's bytes."""
+    the client went away). Its declared size is taken from `budget` before it is read, or its bytes as they arrive when
+    it declares none, and given back once it is verified or refused."""
     length = headers.get(b"content-length")
     declared = int(length) if length is not None and length.isdigit() else 0
     if declared > max_body:
@@ -76,32 +60,32 @@ async def read_verified(
             signed = verifier.check_head(headers.get(b"webhook-id"), headers.get(b"webhook-timestamp"), headers.get(b"webhook-signature"))
         except VerificationError as exc:
             raise Rejected(401, str(exc), close=True) from None
-    claim.grow_to(declared)
-    body = None
-    with anyio.move_on_after(timeout):
-        body = await _read_body(receive, max_body, claim)
-    if body is None:
-        raise Rejected(408, f"the body was not complete within {timeout:g} s", close=True)
-    if verifier is not None and signed is not None:
-        try:
-            verifier.check_body(signed, body)
-        except VerificationError as exc:
-            raise Rejected(401, str(exc)) from None
-    return body
-
-
-async def _read_body(receive: Receive, max_body: int, claim: BodyClaim) -> bytes:
-    """The whole body, counted against `max_body` and the budget as it arrives (no Content-Length is trusted)."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > max_body:
-            raise Rejected(413, f"body exceeds the {max_body}-byte limit", close=True)
-        claim.grow_to(size)
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
+    budget.take(declared)
+    held = declared
+    try:
+        chunks, size, complete = [], 0, False
+        with anyio.move_on_after(timeout):
+            while not complete:  # counted as it arrives: no Content-Length is trusted
+                message = await receive()
+                if message["type"] != "http.request":
+                    raise Disconnected
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > max_body:
+                    raise Rejected(413, f"body exceeds the {max_body}-byte limit", close=True)
+                if size > held:
+                    budget.take(size - held)
+                    held = size
+                chunks.append(chunk)
+                complete = not message.get("more_body")
+        if not complete:
+            raise Rejected(408, f"the body was not complete within {timeout:g} s", close=True)
+        body = b"".join(chunks)
+        if verifier is not None and signed is not None:
+            try:
+                verifier.check_body(signed, body)
+            except VerificationError as exc:
+                raise Rejected(401, str(exc)) from None
+        return body
+    finally:
+        budget.left += held

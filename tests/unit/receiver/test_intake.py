@@ -121,6 +121,25 @@ async def test_a_body_without_a_length_is_counted_against_the_budget_as_it_arriv
     assert (refused.status, refused.reads, refused.closes) == (503, 2, True)  # 3000 + 500 + 1000 > 4000
 
 
+async def test_a_verified_delivery_gives_its_share_back_before_its_handlers_run(secret):
+    # The budget bounds what unverified clients can make the receiver hold; a slow handler must not starve it.
+    release = anyio.Event()
+
+    async def slow(type):
+        if type == "record.created":
+            await release.wait()
+
+    app = create_app(handlers=[slow], secrets=[secret], max_body=4000, body_budget=4000)
+    first, second = (event_body(t, data={"id": t, "padding": "x" * 3000}) for t in ("record.created", "record.updated"))
+    handled, quick = Request(signed_headers(secret, first), first), Request(signed_headers(secret, second), second)
+    async with anyio.create_task_group() as group:
+        group.start_soon(handled.to, app)
+        await anyio.sleep(0.01)
+        await quick.to(app)  # 3 KB more would not fit beside the first if it still held its share
+        release.set()
+    assert (handled.status, quick.status) == (204, 204)
+
+
 @pytest.mark.parametrize("refusal", ["413", "401 on the head", "401 on the body", "400", "408", "disconnect", "204"])
 async def test_every_request_gives_its_share_of_the_budget_back(secret, refusal):
     app = create_app(handlers=[], secrets=[secret], max_body=5000, body_budget=5000)
