@@ -288,13 +288,10 @@ class ReceiverApp:
             elif self.on_report is None:
                 logger.warning("forward to %s failed: %s", url, result.error)
 
-        if len(pending) == 1:
-            await forward(*pending[0])
-        else:
-            async with anyio.create_task_group() as group:
-                for step, url in pending:
-                    group.start_soon(forward, step, url)
-            results.sort(key=lambda r: self.forward_to.index(r.url))
+        async with anyio.create_task_group() as group:
+            for step, url in pending:
+                group.start_soon(forward, step, url)
+        results.sort(key=lambda r: self.forward_to.index(r.url))
         return all(r.ok for r in results)
 
     def _report(
