@@ -123,10 +123,11 @@ async def test_a_body_without_a_length_is_counted_against_the_budget_as_it_arriv
 
 async def test_a_verified_delivery_gives_its_share_back_before_its_handlers_run(secret):
     # The budget bounds what unverified clients can make the receiver hold; a slow handler must not starve it.
-    release = anyio.Event()
+    started, release = anyio.Event(), anyio.Event()
 
     async def slow(type):
         if type == "record.created":
+            started.set()
             await release.wait()
 
     app = create_app(handlers=[slow], secrets=[secret], max_body=4000, body_budget=4000)
@@ -134,7 +135,7 @@ async def test_a_verified_delivery_gives_its_share_back_before_its_handlers_run(
     handled, quick = Request(signed_headers(secret, first), first), Request(signed_headers(secret, second), second)
     async with anyio.create_task_group() as group:
         group.start_soon(handled.to, app)
-        await anyio.sleep(0.01)
+        await started.wait()
         await quick.to(app)  # 3 KB more would not fit beside the first if it still held its share
         release.set()
     assert (handled.status, quick.status) == (204, 204)
