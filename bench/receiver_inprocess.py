@@ -98,7 +98,7 @@ async def drive(app: Callable[..., Any], batch: list[tuple[dict, bytes]], concur
                 if message["type"] == "http.response.start":
                     statuses.append(message["status"])
 
-            await app(scope, receive, send)
+            await asyncio.create_task(app(scope, receive, send))  # a task per request, as uvicorn runs them
 
     started = time.process_time()
     await asyncio.gather(*(client() for _ in range(concurrency)))
