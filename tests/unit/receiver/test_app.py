@@ -11,7 +11,7 @@ from datetime import datetime
 import anyio
 import httpx
 import pytest
-from receiver_samples import event_body, new_secret, signed_headers
+from receiver_samples import event_body, malformed, new_secret, signed_headers
 
 from argilla_hooks import create_app, on
 from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response
@@ -138,27 +138,6 @@ async def test_a_delivery_signed_with_any_rotated_secret_is_accepted(deliver):
     assert (await deliver(app, event_body(), key=old)).status_code == 204
     assert (await deliver(app, event_body(), key=new)).status_code == 204
     assert (await deliver(app, event_body(), key=new_secret())).status_code == 401
-
-
-def malformed(secret: str, body: bytes, change: str) -> dict[str, str]:
-    headers = signed_headers(secret, body)
-    if change.startswith("without "):
-        del headers[change.removeprefix("without ")]
-    elif change == "v1 without comma":
-        headers["webhook-signature"] = "v1"
-    elif change == "bad base64":
-        headers["webhook-signature"] = "v1,%%%not-base64%%%"
-    elif change == "only v2":
-        headers["webhook-signature"] = "v2," + headers["webhook-signature"][3:]
-    elif change == "non-integer timestamp":
-        headers["webhook-timestamp"] = "soon"
-    elif change == "stale":
-        headers = signed_headers(secret, body, timestamp=int(time.time()) - 600)
-    elif change == "future":
-        headers = signed_headers(secret, body, timestamp=int(time.time()) + 600)
-    elif change == "wrong secret":
-        headers = signed_headers(new_secret(), body)
-    return headers
 
 
 @pytest.mark.parametrize(

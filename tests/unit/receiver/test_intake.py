@@ -8,10 +8,9 @@ from typing import Any, Optional
 
 import anyio
 import pytest
-from receiver_samples import event_body, signed_headers
+from receiver_samples import event_body, malformed, signed_headers
 
 from argilla_hooks import create_app
-from test_app import malformed
 
 pytestmark = pytest.mark.anyio
 
