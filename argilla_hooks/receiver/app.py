@@ -64,7 +64,7 @@ def create_app(
     forward_transport: Optional[httpx.AsyncBaseTransport] = None,
     dedup_capacity: int = DEFAULT_CAPACITY,
     max_events: Optional[int] = None,
-    body_budget: int = DEFAULT_BODY_BUDGET,
+    body_budget: Optional[int] = None,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
     named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
@@ -72,18 +72,21 @@ def create_app(
     `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
     there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
 
-    Memory: `max_body` bounds one body (413), `body_budget` the bodies being read and verified together, however many
-    clients send at once: a request whose declared or arriving body would take them past it is answered 503 (Argilla
-    retries) and its connection closed. Headers that condemn a delivery (missing, malformed, out of the tolerance) are
-    refused before its body is read. Beyond the budget, the server buffers a little of each unread body (uvicorn: at
-    most about 64 KiB a connection), and verified deliveries hold their body and parsed event until they are answered.
+    Memory: `max_body` bounds one body (413), `body_budget` (64 MiB, or `max_body` if larger) the bodies being read and
+    verified together, however many clients send at once: a request whose declared or arriving body would take them
+    past it is answered 503 (Argilla retries) and its connection closed. Headers that condemn a delivery (missing,
+    malformed, out of the tolerance) are refused before its body is read. Beyond the budget, the server buffers a little
+    of each unread body (uvicorn: at most about 64 KiB a connection), and verified deliveries hold their body and parsed
+    event until they are answered.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
     handlers, secrets, forward_to = (_listed(handlers), _listed(secrets), _listed(forward_to))
     if max_body < 1:
         raise ValueError("max_body must be a positive number of bytes")
-    if body_budget < max_body:
+    if body_budget is None:
+        body_budget = max(DEFAULT_BODY_BUDGET, max_body)
+    elif body_budget < max_body:
         raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
     if max_events is not None and max_events < 1:
         raise ValueError("max_events must be a positive number")

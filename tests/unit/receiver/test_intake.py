@@ -162,9 +162,11 @@ async def test_every_request_gives_its_share_of_the_budget_back(secret, refusal)
     assert full.status == 401  # the whole budget is there to read it (then the signature fails)
 
 
-def test_a_budget_smaller_than_one_body_is_refused(secret):
+def test_a_budget_smaller_than_one_body_is_refused_and_the_default_grows_to_fit_one(secret):
     with pytest.raises(ValueError, match="body_budget must be at least max_body"):
         create_app(secrets=[secret], max_body=2000, body_budget=1000)
+    assert create_app(secrets=[secret])._budget.limit == 64 * 1024 * 1024
+    assert create_app(secrets=[secret], max_body=100 * 1024 * 1024)._budget.limit == 100 * 1024 * 1024  # --max-body 100MiB
 
 
 async def test_a_body_whose_first_piece_never_comes_is_answered_408_in_time(secret):
