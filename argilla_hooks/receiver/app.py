@@ -3,8 +3,9 @@
 No web framework: any ASGI server (uvicorn, hypercorn, several workers or replicas) can serve `create_app(...)`.
 Answers: 204 (no body) once every handler and forward succeeded, 200 for an event already handled, 401 signature, 400
 not an event, 413 too large, 408 a body not complete in time, 404/405 wrong path/method, 500 a handler raised, 502 a
-forward failed, 503 past `max_events`, 508 a delivery this receiver forwarded that came back to it; `GET`/`HEAD
-/healthz` -> 200.
+forward failed, 503 past `max_events` or the body budget, 508 a delivery this receiver forwarded that came back to it;
+`GET`/`HEAD /healthz` -> 200. A request refused before its body was read in full is answered `connection: close`, so
+that the server drops the connection instead of reading the rest.
 """
 
 from __future__ import annotations
@@ -21,24 +22,25 @@ from typing import Any, Callable, Optional, Union
 import anyio
 import httpx
 
-from argilla_hooks.urls import check_url_shape
 from argilla_hooks.events import ALL_EVENTS
-from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, IN_FLIGHT, DeliveryLog
+from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
+from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
 from argilla_hooks.receiver.loader import load_handler
 from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
-from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, VerificationError, Verifier
+from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
+from argilla_hooks.urls import check_url_shape
 
 Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 HandlerSpec = Union[str, Callable[..., Any], Handler]
 Reporter = Callable[[DeliveryReport], None]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
-# A body that comes in several pieces must be complete within this (Argilla sends its bodies at once): a client that
-# trickles or stalls is answered 408 instead of holding its delivery open, and a shutdown waiting for it, for ever.
+DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
+# From its first read, a body must be complete within this (Argilla sends its bodies at once): a client that trickles
+# or stalls is answered 408 instead of holding its delivery open, and a shutdown waiting for it, for ever.
 BODY_TIMEOUT = 10.0
 HEALTH_PATH = "/healthz"
 
@@ -62,18 +64,30 @@ def create_app(
     forward_transport: Optional[httpx.AsyncBaseTransport] = None,
     dedup_capacity: int = DEFAULT_CAPACITY,
     max_events: Optional[int] = None,
+    body_budget: Optional[int] = None,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
     named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
 
     `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
     there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
+
+    Memory: `max_body` bounds one body (413), `body_budget` (64 MiB, or `max_body` if larger) the bodies being read and
+    verified together, however many clients send at once: a request whose declared or arriving body would take them
+    past it is answered 503 (Argilla retries) and its connection closed. Headers that condemn a delivery (missing,
+    malformed, out of the tolerance) are refused before its body is read. Beyond the budget, the server buffers a little
+    of each unread body (uvicorn: at most about 64 KiB a connection), and verified deliveries hold their body and parsed
+    event until they are answered.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
     handlers, secrets, forward_to = (_listed(handlers), _listed(secrets), _listed(forward_to))
     if max_body < 1:
         raise ValueError("max_body must be a positive number of bytes")
+    if body_budget is None:
+        body_budget = max(DEFAULT_BODY_BUDGET, max_body)
+    elif body_budget < max_body:
+        raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
     if max_events is not None and max_events < 1:
         raise ValueError("max_events must be a positive number")
     if tolerance < 1:
@@ -86,25 +100,13 @@ def create_app(
         Verifier(list(secrets), tolerance) if verify else None,
         path=path,
         max_body=max_body,
+        body_budget=body_budget,
         forward_to=[_check_forward_url(url) for url in dict.fromkeys(forward_to)],
         on_report=on_report,
         forwarder=Forwarder(forward_transport),
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,
     )
-
-
-class _Rejected(Exception):
-    """A request answered with an error status (4xx, or 503/508) before any handler ran."""
-
-    def __init__(self, status: int, reason: str, allow: Optional[bytes] = None) -> None:
-        self.status = status
-        self.reason = reason
-        self.allow = allow  # the methods a 405's path takes
-
-
-class _Disconnected(Exception):
-    """The client went away before sending the whole body; there is no one to answer."""
 
 
 class ReceiverApp:
@@ -122,12 +124,14 @@ class ReceiverApp:
         forwarder: Forwarder,
         log: DeliveryLog,
         max_events: Optional[int] = None,
+        body_budget: int = DEFAULT_BODY_BUDGET,
     ) -> None:
         self.handlers = handlers
         self.verifier = verifier
         self.forward_to = forward_to
         self.on_report = on_report
         self.max_body = max_body
+        self._budget = BodyBudget(body_budget)
         self.body_timeout = BODY_TIMEOUT
         self.log = log
         self._forwarder = forwarder
@@ -135,7 +139,7 @@ class ReceiverApp:
         root = "/" + path.strip("/")
         # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
         self._paths = frozenset({root, root.rstrip("/") + "/"})
-        self._by_type: dict[str, tuple[list[tuple[int, Handler]], bool]] = {}
+        self._by_type: dict[str, list[tuple[int, Handler]]] = {}
         # Events that may still start (inf: no limit). Taken when one starts, given back when it fails, so that
         # exactly `max_events` succeed however many arrive at once.
         self._slots: float = math.inf if max_events is None else max_events
@@ -165,46 +169,57 @@ class ReceiverApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        msg_id = None
         try:
-            path = scope["path"]
-            if scope.get("root_path"):
-                path = _within(path, scope["root_path"])
-            if path not in self._paths or scope["method"] != "POST":
-                if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):  # load balancers probe both
-                    await _respond(send, 200, _HEALTHY)  # (the server drops the body of a HEAD answer)
-                    return
-                raise self._refused_route(path, scope["method"], scope.get("root_path", ""))
-            msg_id, body = await self._read_verified(receive, raw_headers)
+            if self._is_health_check(scope):
+                await _respond(send, 200, _HEALTHY)  # (the server drops the body of a HEAD answer)
+                return
+            headers = dict(raw_headers)  # a repeated header counts once, with its last value
+            body = await read_verified(receive, headers, self.verifier, self.max_body, self.body_timeout, self._budget)
+            if self.forward_to and HOPS_HEADER in headers and self._hop in headers[HOPS_HEADER].split():
+                raise Rejected(508, "this delivery came back through a --forward-to loop; it was not handled again")
             try:
-                delivery = Delivery(body, raw_headers, signed=self.verifier is not None)
-                wanted, needs_body = self._handlers_for(delivery.type)
-                if needs_body:
-                    delivery.parse()
+                delivery = Delivery(body, raw_headers)
             except NotAnEvent as exc:
-                raise _Rejected(400, str(exc)) from None
-        except _Rejected as rejected:
-            await self._refuse(send, raw_headers, rejected)
-            return
-        except _Disconnected:
-            return
+                raise Rejected(400, str(exc)) from None
+            await self._deliver(send, headers.get(b"webhook-id"), body, delivery)
+        except Rejected as rejected:
+            await _respond(send, rejected.status, _error_body(rejected.reason), rejected.allow, rejected.close)
+            if self.on_report is not None:
+                decoded = decode_headers(raw_headers)
+                self.on_report(DeliveryReport("rejected", rejected.status, decoded.get("webhook-id"), headers=decoded, reason=rejected.reason))
+        except Disconnected:
+            pass
 
+    def _is_health_check(self, scope: Scope) -> bool:
+        """True for a health check, False for a delivery (a POST to the path); Rejected (404, 405) for anything else."""
+        path, method, root_path = scope["path"], scope["method"], scope.get("root_path", "")
+        if root_path:
+            path = _within(path, root_path)
+        if path in self._paths:
+            if method == "POST":
+                return False
+            raise Rejected(405, f"{method} is not allowed: deliveries are POSTed", allow=b"POST")
+        if path == HEALTH_PATH:
+            if method in ("GET", "HEAD"):  # load balancers probe both
+                return True
+            raise Rejected(405, f"{method} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
+        raise Rejected(404, f"nothing here: deliveries go to {root_path.rstrip('/')}{min(self._paths)}")  # as sent to
+
+    async def _deliver(self, send: Send, msg_id: Optional[bytes], body: bytes, delivery: Delivery) -> None:
+        """Run the handlers and forwards not yet successful for this event (once, however many copies arrive at once),
+        then answer and report."""
+        wanted = self._handlers_for(delivery.type)
         key = delivery.key
-        done = self.log.try_begin(key)
-        if done is IN_FLIGHT:
-            done = await self.log.begin(key)
+        done = await self.log.begin(key)
         if done is None:
             await _respond(send, 200, _DUPLICATE)
-            if self.on_report is not None:
-                self.on_report(self._event_report(200, msg_id, delivery, reason="already handled", duplicate=True))
+            self._report(200, msg_id, delivery, [], [], reason="already handled", duplicate=True)
             return
-
         counted = bool(wanted or self.forward_to or not self.handlers)  # else it runs nothing: not an event handled
         if counted:
             if self._slots <= 0:
                 self.log.end(key, done, False)
-                await self._refuse(send, raw_headers, _Rejected(503, "this receiver has handled all the events it was asked to"))
-                return
+                raise Rejected(503, "this receiver has handled all the events it was asked to")
             self._slots -= 1
         succeeded = set(done)
         handler_results: list[HandlerResult] = []
@@ -212,12 +227,11 @@ class ReceiverApp:
         handlers_ok = forwards_ok = False
         try:
             handlers_ok = not wanted or await self._run_handlers(wanted, delivery, succeeded, handler_results)
-            forwards_ok = not self.forward_to or await self._run_forwards(body, raw_headers, succeeded, forward_results)
+            forwards_ok = not self.forward_to or await self._run_forwards(body, delivery.raw_headers, succeeded, forward_results)
         finally:
             self.log.end(key, frozenset(succeeded), handlers_ok and forwards_ok)
             if counted and not (handlers_ok and forwards_ok):
                 self._slots += 1
-
         if not handlers_ok:
             status, answer = 500, _error_body("a handler failed")
         elif not forwards_ok:
@@ -225,77 +239,16 @@ class ReceiverApp:
         else:
             status, answer = 204, b""
         await _respond(send, status, answer)
-        if self.on_report is not None:
-            self.on_report(self._event_report(status, msg_id, delivery, handler_results, forward_results))
+        self._report(status, msg_id, delivery, handler_results, forward_results)
 
-    async def _refuse(self, send: Send, raw_headers: list[tuple[bytes, bytes]], rejected: _Rejected) -> None:
-        await _respond(send, rejected.status, _error_body(rejected.reason), rejected.allow)
-        if self.on_report is not None:
-            headers = decode_headers(raw_headers)
-            self.on_report(DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=rejected.reason))
-
-    def _refused_route(self, path: str, method: str, root_path: str) -> _Rejected:
-        if path in self._paths:
-            return _Rejected(405, f"{method} is not allowed: deliveries are POSTed", allow=b"POST")
-        if path == HEALTH_PATH:
-            return _Rejected(405, f"{method} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
-        return _Rejected(404, f"nothing here: deliveries go to {root_path.rstrip('/')}{min(self._paths)}")  # as the sender sees it
-
-    async def _read_verified(
-        self, receive: Receive, raw_headers: list[tuple[bytes, bytes]]
-    ) -> tuple[Optional[bytes], bytes]:
-        """The webhook-id and body of a delivery that passed the size and signature checks, else _Rejected."""
-        headers = dict(raw_headers)  # a repeated header counts once, with its last value
-        msg_id, length = headers.get(b"webhook-id"), headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            raise _Rejected(413, f"body of {int(length)} bytes exceeds the {self.max_body}-byte limit")
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _Disconnected
-        body = message.get("body", b"")
-        if message.get("more_body"):
-            body = await self._receive_rest(receive, body)
-        elif len(body) > self.max_body:
-            raise _Rejected(413, f"body exceeds the {self.max_body}-byte limit")
-        if self.verifier is not None:
-            try:
-                self.verifier.verify(msg_id, headers.get(b"webhook-timestamp"), headers.get(b"webhook-signature"), body)
-            except VerificationError as exc:
-                raise _Rejected(401, str(exc)) from None
-        if self.forward_to and HOPS_HEADER in headers and self._hop in headers[HOPS_HEADER].split():
-            raise _Rejected(508, "this delivery came back through a --forward-to loop; it was not handled again")
-        return msg_id, body
-
-    async def _receive_rest(self, receive: Receive, first: bytes) -> bytes:
-        """The rest of a body sent in several chunks, counted as it comes (no Content-Length is trusted), within
-        BODY_TIMEOUT. (A whole body in one message, the usual case, costs no timer.)"""
-        with anyio.move_on_after(self.body_timeout):
-            return await self._chunks(receive, first)
-        raise _Rejected(408, f"the body was not complete within {self.body_timeout:g} s")
-
-    async def _chunks(self, receive: Receive, first: bytes) -> bytes:
-        chunks, size = [first], len(first)
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise _Disconnected
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise _Rejected(413, f"body exceeds the {self.max_body}-byte limit")
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
-
-    def _handlers_for(self, event_type: str) -> tuple[list[tuple[int, Handler]], bool]:
-        """The (index, handler) pairs that want this event type, and whether any of them needs the parsed body."""
-        found = self._by_type.get(event_type)
-        if found is None:
+    def _handlers_for(self, event_type: str) -> list[tuple[int, Handler]]:
+        """The (index, handler) pairs that want this event type."""
+        wanted = self._by_type.get(event_type)
+        if wanted is None:
             wanted = [(i, h) for i, h in enumerate(self.handlers) if h.wants(event_type)]
-            found = (wanted, any(h.needs_body for _, h in wanted))
             if event_type in ALL_EVENTS:  # an unknown type is not cached, so a sender cannot grow the cache
-                self._by_type[event_type] = found
-        return found
+                self._by_type[event_type] = wanted
+        return wanted
 
     async def _run_handlers(
         self, wanted: list[tuple[int, Handler]], delivery: Delivery, succeeded: set[int], results: list[HandlerResult]
@@ -338,36 +291,35 @@ class ReceiverApp:
             elif self.on_report is None:
                 logger.warning("forward to %s failed: %s", url, result.error)
 
-        if len(pending) == 1:
-            await forward(*pending[0])
-        else:
-            async with anyio.create_task_group() as group:
-                for step, url in pending:
-                    group.start_soon(forward, step, url)
-            results.sort(key=lambda r: self.forward_to.index(r.url))
+        async with anyio.create_task_group() as group:
+            for step, url in pending:
+                group.start_soon(forward, step, url)
+        results.sort(key=lambda r: self.forward_to.index(r.url))
         return all(r.ok for r in results)
 
-    def _event_report(
+    def _report(
         self,
         status: int,
         msg_id: Optional[bytes],
         delivery: Delivery,
-        handlers: Optional[list[HandlerResult]] = None,
-        forwards: Optional[list[ForwardResult]] = None,
+        handlers: list[HandlerResult],
+        forwards: list[ForwardResult],
         **extra: Any,
-    ) -> DeliveryReport:
-        return DeliveryReport(
+    ) -> None:
+        if self.on_report is None:
+            return
+        self.on_report(DeliveryReport(
             kind="event",
             status=status,
             webhook_id=None if msg_id is None else msg_id.decode("latin-1"),
             type=delivery.type,
             timestamp=delivery.timestamp,
             verified=self.verifier is not None,
-            handlers=handlers or [],
-            forwards=forwards or [],
+            handlers=handlers,
+            forwards=forwards,
             delivery=delivery,
             **extra,
-        )
+        ))
 
 
 def check_path(path: str) -> str:
@@ -417,11 +369,13 @@ def _is_cancellation(exc: BaseException) -> bool:
     return cancelling is None or cancelling() > 0
 
 
-async def _respond(send: Send, status: int, body: bytes, allow: Optional[bytes] = None) -> None:
+async def _respond(send: Send, status: int, body: bytes, allow: Optional[bytes] = None, close: bool = False) -> None:
     # 204 has no body, so uvicorn writes the answer with one system call instead of two (head, then body).
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))] if body else []
     if allow is not None:
         headers.append((b"allow", allow))
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -6,9 +6,8 @@ Argilla retries with a new `webhook-id`, so an event is keyed on its body: (`typ
 
 from __future__ import annotations
 
-import enum
 from collections import OrderedDict
-from typing import Any, Final, Literal, Optional, Union
+from typing import Any, Optional
 
 import anyio
 
@@ -18,18 +17,11 @@ _COMPLETE = None  # stored for a key whose every step succeeded
 _NOTHING_DONE: frozenset[int] = frozenset()
 
 
-class _InFlight(enum.Enum):
-    IN_FLIGHT = "IN_FLIGHT"  # an enum member, so that `x is IN_FLIGHT` narrows a type checker's view of x
-
-
-IN_FLIGHT: Final = _InFlight.IN_FLIGHT
-
-
 class DeliveryLog:
     """The most recent `capacity` events and the steps (handlers, forwards) that succeeded for each.
 
     `begin` waits while an identical event is in flight, then returns the steps to skip, or None when the event
-    was already handled completely; `end` must follow every `begin`/`try_begin` that returned steps.
+    was already handled completely; `end` must follow every `begin` that returned steps.
     """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
@@ -38,24 +30,18 @@ class DeliveryLog:
         # key -> None while one delivery runs, or the Event that later identical deliveries wait on.
         self._in_flight: dict[EventKey, Optional[anyio.Event]] = {}
 
-    def try_begin(self, key: EventKey) -> Union[frozenset[int], None, Literal[_InFlight.IN_FLIGHT]]:
-        """`begin` without waiting: IN_FLIGHT when an identical delivery is running (then await `begin`)."""
-        if key in self._in_flight:
-            return IN_FLIGHT
-        done = self._done.get(key, _NOTHING_DONE)
-        if done is _COMPLETE:
-            self._done.move_to_end(key)
-            return None
-        self._in_flight[key] = None
-        return done
-
     async def begin(self, key: EventKey) -> Optional[frozenset[int]]:
         while key in self._in_flight:
             waiter = self._in_flight[key]
             if waiter is None:
                 waiter = self._in_flight[key] = anyio.Event()
             await waiter.wait()
-        return self.try_begin(key)  # type: ignore[return-value]  # nothing in flight any more
+        done = self._done.get(key, _NOTHING_DONE)
+        if done is _COMPLETE:
+            self._done.move_to_end(key)
+            return None
+        self._in_flight[key] = None
+        return done
 
     def end(self, key: EventKey, done: frozenset[int], complete: bool) -> None:
         waiter = self._in_flight.pop(key)

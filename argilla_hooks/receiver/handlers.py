@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import json
@@ -11,12 +10,14 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional, TypeVar
 
+import anyio
 import anyio.to_thread
+import orjson
+from anyio.lowlevel import RunVar
 
 from argilla_hooks.events import expand_events
-from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response, parse_data
 from argilla_hooks.receiver.loader import HandlerLoadError
-from argilla_hooks.receiver.workers import SYNC_WORKERS
+from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response, parse_data
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,65 +55,30 @@ class NotAnEvent(ValueError):
     """A verified body that is not an Argilla event; the message says what is wrong (answered with 400)."""
 
 
-# Argilla writes every body with json.dumps: ASCII, default separators, keys in this order, and `data.id` first for
-# dataset, record and response events. Reading type, timestamp and data.id from that prefix lets a delivery skip
-# json.loads of the whole body (the largest cost of a request) when no handler needs `data`; any other body (ping,
-# another serializer) is parsed in full. Only a signed body takes that shortcut: one that looks right up to the prefix
-# but is not JSON after it goes unnoticed until something parses it, so making one must take the signing secret.
-# Unsigned bodies (verify=False) are always parsed.
-# The timestamp too must be as Argilla writes it (format_event_timestamp's form), since reports copy it as written.
-_ARGILLA_ENVELOPE = re.compile(
-    rb'\{"type": "([a-z]+\.[a-z]+)", "version": 1, "timestamp": "([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z)", '
-    rb'"data": \{"id": "([0-9a-f-]{36})", '
-)
-# Parameters that need the body parsed; `type`, `timestamp` and `headers` do not.
-_NEEDS_BODY = frozenset({"data", "event", "dataset", "record", "response"})
-
-
 class Delivery:
-    """One accepted event as handlers see it; the body and its typed views are parsed on first use, then shared.
+    """One accepted event as handlers see it: the parsed body, and its typed views, made on first use and then shared.
 
     `key` identifies the event across Argilla's retries (which carry new webhook-ids): type, timestamp, data.id.
     """
 
-    __slots__ = ("body", "type", "timestamp", "stamp", "key", "raw_headers", "_data_at", "_raw", "_headers", "_event", "_payload")
+    __slots__ = ("raw", "type", "timestamp", "key", "raw_headers", "_headers", "_event", "_payload")
 
-    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]], signed: bool = False) -> None:
-        """Read the envelope of an accepted body (`signed`: its signature was checked); NotAnEvent if it is not an event."""
-        self.body = body
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        """NotAnEvent unless `body` is UTF-8 JSON with a type, an ISO 8601 timestamp and a data object."""
+        self.raw = raw = _parse_event(body)
         self.raw_headers = raw_headers
-        self._raw: Optional[dict[str, Any]] = None
+        self.type: str = raw["type"]
+        data_id = raw["data"].get("id")
+        # ping has no id; keep the key hashable whatever a sender put there
+        self.key = (self.type, raw["timestamp"], data_id if isinstance(data_id, str) else repr(data_id))
+        self.timestamp = _parse_timestamp(raw["timestamp"])
         self._headers: Optional[dict[str, str]] = None
         self._event: Optional[Event] = None
         self._payload: Any = None
-        self._data_at = -1
-        match = _ARGILLA_ENVELOPE.match(body) if signed else None
-        if match is not None and body.endswith(b"}}") and body.isascii() and b"\n" not in body:
-            event_type, stamp, data_id = match[1].decode(), match[2].decode(), match[3].decode()
-            self._data_at = match.start(3) - len(b'{"id": "')
-        else:
-            raw = self.parse()
-            event_type, stamp, data_id = raw["type"], raw["timestamp"], raw["data"].get("id")
-            if not isinstance(data_id, str):
-                data_id = repr(data_id)  # ping has no id; keep the key hashable whatever a sender put there
-        self.type: str = event_type
-        self.stamp: str = stamp  # the timestamp as the body writes it
-        self.key = (event_type, stamp, data_id)
-        self.timestamp = _parse_timestamp(stamp)
-
-    def parse(self) -> dict[str, Any]:
-        """The whole body as a dict (parsed once); NotAnEvent unless it is UTF-8 JSON with type, timestamp, data."""
-        if self._raw is None:
-            self._raw = _parse_event(self.body)
-        return self._raw
 
     @property
     def data(self) -> dict[str, Any]:
-        return self.parse()["data"]
-
-    def data_text(self) -> Optional[str]:
-        """The JSON text of `data` exactly as Argilla wrote it (one ASCII line), or None for another kind of body."""
-        return self.body[self._data_at : -1].decode("ascii") if self._data_at >= 0 else None
+        return self.raw["data"]
 
     @property
     def headers(self) -> dict[str, str]:
@@ -123,7 +89,7 @@ class Delivery:
     @property
     def event(self) -> Event:
         if self._event is None:
-            self._event = Event.model_validate(self.parse())
+            self._event = Event.model_validate(self.raw)
         return self._event
 
     @property
@@ -172,12 +138,7 @@ else:  # Python 3.10's fromisoformat reads only what isoformat writes: no Z, 3 o
 
 
 def _parse_event(body: bytes) -> dict[str, Any]:
-    try:
-        event = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise NotAnEvent("body is not UTF-8") from None
-    except (ValueError, RecursionError):
-        raise NotAnEvent("body is not JSON") from None
+    event = _load_json(body)
     if not (
         isinstance(event, dict)
         and isinstance(event.get("type"), str)
@@ -187,6 +148,23 @@ def _parse_event(body: bytes) -> dict[str, Any]:
     ):
         raise NotAnEvent("body is not an Argilla event (needs type, timestamp and data)")
     return event
+
+
+def _load_json(body: bytes) -> Any:
+    # orjson parses several times faster than json, and parsing is the largest cost of a delivery. But it refuses some
+    # text that json.loads accepts (a lone surrogate escape such as "\ud800", NaN, a number beyond a double), which
+    # a sender written in Python, as Argilla is, may send: that is parsed as json.loads parses it, and a leading byte
+    # order mark is skipped, as the Argilla SDK's listener (json.loads of the bytes) and the references skip it.
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise NotAnEvent("body is not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise NotAnEvent("body is not JSON") from None
 
 
 def _parse_timestamp(value: str) -> datetime:
@@ -201,7 +179,7 @@ def _parse_timestamp(value: str) -> datetime:
 class Handler:
     """A user function with its event filter and the parameters to inject, checked once when it is loaded."""
 
-    __slots__ = ("fn", "name", "events", "params", "any_keyword", "is_async", "needs_body")
+    __slots__ = ("fn", "name", "events", "params", "any_keyword", "is_async")
 
     def __init__(self, fn: Callable[..., Any], name: Optional[str] = None) -> None:
         """`name` is how reports call it: the `module:function` target it was loaded by, else where `fn` is defined."""
@@ -210,7 +188,6 @@ class Handler:
         _check_callable(fn, self.name)
         self.events: Optional[frozenset[str]] = getattr(fn, _EVENTS_ATTR, None)
         self.params, self.any_keyword = _injected_params(fn, self.name)
-        self.needs_body = self.any_keyword or not _NEEDS_BODY.isdisjoint(self.params)
         self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
     def wants(self, event_type: str) -> bool:
@@ -228,16 +205,25 @@ class Handler:
         if self.is_async:
             await self.fn(**kwargs)
             return
-        # A sync handler runs in a worker thread so that it never blocks other deliveries.
-        call = functools.partial(self.fn, **kwargs)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not asyncio (trio): anyio knows how
-            result = await anyio.to_thread.run_sync(call)
-        else:
-            result = await SYNC_WORKERS.run(loop, call)
+        # A `def` handler runs in a worker thread so that it never blocks other deliveries.
+        result = await anyio.to_thread.run_sync(functools.partial(self.fn, **kwargs), limiter=_handler_threads())
         if inspect.isawaitable(result):
             await result
+
+
+# The threads `def` handlers run in, at most HANDLER_THREADS at a time per event loop: anyio's pool, with a limiter of
+# our own so that other code's use of anyio's default one (40 threads, shared) neither starves nor is starved by them.
+HANDLER_THREADS = 40
+_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("argilla_hooks_handler_threads")
+
+
+def _handler_threads() -> anyio.CapacityLimiter:
+    try:
+        return _LIMITER.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(HANDLER_THREADS)
+        _LIMITER.set(limiter)
+        return limiter
 
 
 def decode_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Optional
 
-from argilla_hooks.urls import hide_userinfo
+import orjson
+
+from argilla_hooks.receiver.handlers import Delivery
 from argilla_hooks.receiver.payloads import format_event_timestamp
-from argilla_hooks.receiver.handlers import Delivery, NotAnEvent
+from argilla_hooks.urls import hide_userinfo
 
 
 @dataclass(slots=True)
@@ -49,7 +51,7 @@ class DeliveryReport:
     """One request's outcome: an accepted `event` (whatever its handlers did) or a `rejected` request.
 
     `duplicate` is True (and `handlers`/`forwards` empty) for an event already handled; `reason` says why a request
-    was rejected or, for an event, why it was not run again. `data` is parsed from the body only when read.
+    was rejected or, for an event, why it was not run again.
     """
 
     kind: Literal["event", "rejected"]
@@ -72,48 +74,16 @@ class DeliveryReport:
 
     @property
     def data(self) -> Optional[dict[str, Any]]:
-        """The event's `data`; None for a rejected request (or a signed body that turns out not to be JSON)."""
-        if self.delivery is None:
-            return None
-        try:
-            return self.delivery.data
-        except NotAnEvent:
-            return None
-
-    def to_json(self) -> dict[str, Any]:
-        if self.kind == "rejected":
-            return {"kind": "rejected", "status": self.status, "reason": self.reason}
-        return {**self._event_json(), "data": self.data}
+        """The event's `data`; None for a rejected request."""
+        return None if self.delivery is None else self.delivery.data
 
     def all_headers(self) -> dict[str, str]:
         """The request's headers; decoding them is left until asked, since only verbose output shows them."""
         return self.delivery.headers if self.delivery is not None else self.headers
 
-    def to_json_line(self) -> str:
-        """`to_json()` as one line of JSON text (no newline).
-
-        For a verified body that Argilla wrote, the line is assembled from the body's own text: its `data` copied as
-        sent (non-ASCII text stays \\u-escaped, as Argilla sent it) and its timestamp as written, which is the form
-        `format_event_timestamp` gives. Parsing and re-encoding them is the largest cost of a JSON-lines listener.
-        """
-        delivery = self.delivery
-        raw = delivery.data_text() if self.kind == "event" and self.verified and delivery is not None else None
-        if raw is None or delivery is None:
-            return _ENCODER.encode(self.to_json())
-        handlers = ", ".join(
-            f'{{"name": {_string(h.name)}, "ok": true, "duration_ms": {h.duration_ms!r}, "error": null}}'
-            if h.ok
-            else _ENCODER.encode(h.to_json())
-            for h in self.handlers
-        )
-        forwards = _ENCODER.encode([f.to_json() for f in self.forwards]) if self.forwards else "[]"
-        return (
-            f'{{"kind": "event", "webhook_id": {_ENCODER.encode(self.webhook_id)}, "type": "{self.type}", '
-            f'"timestamp": "{delivery.stamp}", "verified": true, "status": {self.status}, "handlers": [{handlers}], '
-            f'"forwards": {forwards}, "data": {raw}}}'
-        )
-
-    def _event_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        if self.kind == "rejected":
+            return {"kind": "rejected", "status": self.status, "reason": self.reason}
         return {
             "kind": "event",
             "webhook_id": self.webhook_id,
@@ -121,14 +91,25 @@ class DeliveryReport:
             "timestamp": None if self.timestamp is None else format_event_timestamp(self.timestamp),
             "verified": self.verified,
             "status": self.status,
+            "duplicate": self.duplicate,
             "handlers": [h.to_json() for h in self.handlers],
             "forwards": [f.to_json() for f in self.forwards],
+            "data": self.data,
         }
 
-
-# Made once: json.dumps with options builds a new encoder on every call, a measurable cost per delivery.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
-_string = json.encoder.encode_basestring  # a str as JSON text, like _ENCODER (ensure_ascii=False)
+    def to_json_line(self) -> str:
+        """`to_json()` as one line of JSON text (no newline), whatever text the delivery carried; never raises."""
+        report = self.to_json()
+        try:
+            return orjson.dumps(report).decode()
+        except orjson.JSONEncodeError:
+            pass
+        # orjson refuses what JSON parsers accept and json.dumps writes: a lone surrogate ("\ud800", which no UTF-8
+        # stream can take either, so the line is escaped to ASCII), an integer beyond 64 bits, deep nesting.
+        try:
+            return json.dumps(report, ensure_ascii=True)
+        except (ValueError, RecursionError):
+            return json.dumps({**report, "data": None}, ensure_ascii=True)  # nested deeper than json can write
 
 
 def elapsed_ms(started: float) -> float:

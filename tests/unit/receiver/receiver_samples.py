@@ -114,3 +114,25 @@ def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None, times
         "webhook-signature": sign(secret, msg_id, timestamp, body),
         "content-type": "application/json",
     }
+
+
+def malformed(secret: str, body: bytes, change: str) -> dict[str, str]:
+    """Signed headers for `body` with one thing wrong, as `change` says (see the tests that use it)."""
+    headers = signed_headers(secret, body)
+    if change.startswith("without "):
+        del headers[change.removeprefix("without ")]
+    elif change == "v1 without comma":
+        headers["webhook-signature"] = "v1"
+    elif change == "bad base64":
+        headers["webhook-signature"] = "v1,%%%not-base64%%%"
+    elif change == "only v2":
+        headers["webhook-signature"] = "v2," + headers["webhook-signature"][3:]
+    elif change == "non-integer timestamp":
+        headers["webhook-timestamp"] = "soon"
+    elif change == "stale":
+        headers = signed_headers(secret, body, timestamp=int(time.time()) - 600)
+    elif change == "future":
+        headers = signed_headers(secret, body, timestamp=int(time.time()) + 600)
+    elif change == "wrong secret":
+        headers = signed_headers(new_secret(), body)
+    return headers

@@ -11,7 +11,7 @@ from datetime import datetime
 import anyio
 import httpx
 import pytest
-from receiver_samples import event_body, new_secret, signed_headers
+from receiver_samples import event_body, malformed, new_secret, signed_headers
 
 from argilla_hooks import create_app, on
 from argilla_hooks.receiver.payloads import Dataset, Event, Record, Response
@@ -27,7 +27,7 @@ async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_argum
         calls.append(("async", type, timestamp, data, event, dataset, record, response, headers))
 
     def on_sync(response, record, dataset):
-        calls.append(("sync", threading.current_thread().name, response, record, dataset))
+        calls.append(("sync", threading.current_thread() is threading.main_thread(), response, record, dataset))
 
     app = create_app(handlers=[on_async, on_sync], secrets=[secret])
     body = event_body("response.created")
@@ -42,7 +42,7 @@ async def test_a_valid_delivery_reaches_sync_and_async_handlers_with_typed_argum
     assert isinstance(record, Record) and record is response.record
     assert isinstance(dataset, Dataset) and dataset is response.record.dataset
     assert headers["webhook-id"].startswith("msg_")
-    assert sync[0] == "sync" and sync[1] == "argilla-hooks-handler"  # ran in a worker thread, not on the loop
+    assert sync[0] == "sync" and sync[1] is False  # ran in a worker thread, not on the loop's
     assert isinstance(sync[2], Response) and isinstance(sync[4], Dataset)
 
 
@@ -77,6 +77,36 @@ async def test_a_sync_handler_does_not_block_other_deliveries(secret, deliver):
         release.set()
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_sync_handlers_run_side_by_side_in_at_most_40_threads(secret, deliver):
+    running, peak, lock, release = [0], [0], threading.Lock(), threading.Event()
+
+    def blocking(data):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        release.wait(10)
+        with lock:
+            running[0] -= 1
+
+    app = create_app(handlers=[blocking], secrets=[secret])
+    answers = []
+
+    async def send_one():
+        answers.append((await deliver(app, event_body("record.created"))).status_code)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(45):
+            group.start_soon(send_one)
+        with anyio.fail_after(10):
+            while peak[0] < 40:
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.1)
+        assert peak[0] == 40  # the other 5 wait for a thread
+        release.set()
+    assert answers == [204] * 45
+
+
 async def test_on_filters_events_and_ping_reaches_only_handlers_that_ask(secret, deliver):
     seen = []
 
@@ -108,27 +138,6 @@ async def test_a_delivery_signed_with_any_rotated_secret_is_accepted(deliver):
     assert (await deliver(app, event_body(), key=old)).status_code == 204
     assert (await deliver(app, event_body(), key=new)).status_code == 204
     assert (await deliver(app, event_body(), key=new_secret())).status_code == 401
-
-
-def malformed(secret: str, body: bytes, change: str) -> dict[str, str]:
-    headers = signed_headers(secret, body)
-    if change.startswith("without "):
-        del headers[change.removeprefix("without ")]
-    elif change == "v1 without comma":
-        headers["webhook-signature"] = "v1"
-    elif change == "bad base64":
-        headers["webhook-signature"] = "v1,%%%not-base64%%%"
-    elif change == "only v2":
-        headers["webhook-signature"] = "v2," + headers["webhook-signature"][3:]
-    elif change == "non-integer timestamp":
-        headers["webhook-timestamp"] = "soon"
-    elif change == "stale":
-        headers = signed_headers(secret, body, timestamp=int(time.time()) - 600)
-    elif change == "future":
-        headers = signed_headers(secret, body, timestamp=int(time.time()) + 600)
-    elif change == "wrong secret":
-        headers = signed_headers(new_secret(), body)
-    return headers
 
 
 @pytest.mark.parametrize(
@@ -210,24 +219,23 @@ async def test_a_body_over_max_body_in_one_piece_answers_413(secret, content_len
     async def send(message):
         sent.append(message)
 
-    headers = [(b"webhook-id", b"msg_1")] + ([(b"content-length", content_length)] if content_length else [])
+    headers = [(k.encode(), v.encode()) for k, v in signed_headers(secret, b"x" * 5000).items()]
+    headers += [(b"content-length", content_length)] if content_length else []
     await app({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive, send)
     assert sent[0]["status"] == 413 and calls == []
     assert len(reads) == (0 if content_length else 1)
 
 
-async def test_a_signed_body_that_breaks_after_argillas_prefix_is_400_for_a_handler_that_reads_data(secret, deliver):
-    # The prefix shortcut leaves such a body unparsed when nothing needs `data`; a handler that does must not run on it.
-    calls = []
-
-    def handler(data):
-        calls.append(data)
-
-    app = create_app(handlers=[handler], secrets=[secret])
-    body = (b'{"type": "dataset.created", "version": 1, "timestamp": "2026-11-27T21:30:19.154092", '
+@pytest.mark.parametrize("handlers", [[lambda type: None], []], ids=["handler of type only", "no handler"])
+async def test_a_signed_body_that_is_broken_after_argillas_prefix_answers_400(secret, deliver, handlers):
+    # Such a body was keyed from its prefix and answered 204 when no handler asked for `data`.
+    reports = []
+    app = create_app(handlers=handlers, secrets=[secret], on_report=reports.append)
+    body = (b'{"type": "dataset.created", "version": 1, "timestamp": "2026-11-27T21:30:19.154092Z", '
             b'"data": {"id": "6a2a4e4e-0000-4000-8000-000000000000", not json}}')
     answer = await deliver(app, body)
-    assert answer.status_code == 400 and calls == []
+    assert answer.status_code == 400 and answer.json()["error"] == "body is not JSON"
+    assert [r.kind for r in reports] == ["rejected"]
 
 
 async def test_a_streamed_body_over_max_body_answers_413_without_a_content_length(secret):
@@ -243,8 +251,8 @@ async def test_a_streamed_body_over_max_body_answers_413_without_a_content_lengt
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"webhook-id", b"msg_1")]}
-    await app(scope, receive, send)
+    headers = [(k.encode(), v.encode()) for k, v in signed_headers(secret, b"x" * 4000).items()]
+    await app({"type": "http", "method": "POST", "path": "/", "headers": headers}, receive, send)
     assert sent[0]["status"] == 413
     assert len(body_read) == 3  # stopped reading as soon as the limit was passed
     assert calls == []
@@ -311,6 +319,7 @@ async def test_a_failed_handler_answers_500_and_a_retry_runs_only_what_failed(se
     assert isinstance(failed.exception, ConnectionError)
     assert [h.name.rsplit(".", 1)[-1] for h in reports[1].handlers] == ["flaky"]
     assert reports[2].duplicate and reports[2].handlers == []
+    assert [json.loads(r.to_json_line())["duplicate"] for r in reports] == [False, False, True]
 
 
 async def test_many_sync_handler_calls_at_once_all_complete_with_their_own_results(secret, deliver):
@@ -406,7 +415,8 @@ async def test_the_report_json_has_exactly_the_documented_keys(secret, deliver):
     body = event_body("record.completed")
     await deliver(app, body, msg_id="msg_report")
     report = reports[0].to_json()
-    assert list(report) == ["kind", "webhook_id", "type", "timestamp", "verified", "status", "handlers", "forwards", "data"]
+    assert list(report) == ["kind", "webhook_id", "type", "timestamp", "verified", "status", "duplicate", "handlers", "forwards", "data"]
+    assert report["duplicate"] is False
     assert report["webhook_id"] == "msg_report"
     assert report["timestamp"] == json.loads(body)["timestamp"]
     assert list(report["handlers"][0]) == ["name", "ok", "duration_ms", "error"]
@@ -443,7 +453,7 @@ def test_settings_that_would_refuse_or_miss_every_delivery_are_refused(setting, 
 
 
 @pytest.mark.parametrize("event_type", ["record.created", "response.updated", "ping"])
-async def test_the_report_json_line_equals_its_json_and_reuses_argillas_data_text(secret, deliver, event_type):
+async def test_the_report_json_line_is_its_json_on_one_line(secret, deliver, event_type):
     reports = []
     app = create_app(handlers=[lambda type: None], secrets=[secret], on_report=reports.append)
     body = event_body(event_type)
@@ -451,9 +461,7 @@ async def test_the_report_json_line_equals_its_json_and_reuses_argillas_data_tex
     (report,) = reports
     line = report.to_json_line()
     assert "\n" not in line
-    if event_type != "ping":  # an Argilla body of a resource event: its data is copied, not parsed
-        assert report.delivery._raw is None
-    assert json.loads(line) == json.loads(json.dumps(report.to_json()))
+    assert json.loads(line) == report.to_json()
     assert json.loads(line)["data"] == json.loads(body)["data"]
 
 
@@ -516,4 +524,16 @@ async def test_a_body_that_stalls_part_way_is_answered_408_and_reaches_no_handle
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as client:
         answer = await client.post("/", content=trickle(), headers=signed_headers(secret, body))
     assert answer.status_code == 408 and time.monotonic() - started < 3
+    assert answer.headers["connection"] == "close"  # the rest of the body is not waited for
     assert calls == []
+
+
+async def test_a_body_with_a_utf8_byte_order_mark_is_parsed_as_the_sdk_parses_it(secret, deliver):
+    # The Argilla SDK's listener and the Standard Webhooks references json.loads the body bytes, which skips a BOM.
+    seen = []
+    app = create_app(handlers=[lambda data: seen.append(data)], secrets=[secret])
+    body = event_body("record.created")
+    answer = await deliver(app, b"\xef\xbb\xbf" + body)  # signed with the BOM, as sent
+    assert answer.status_code == 204
+    assert seen == [json.loads(body)["data"]]
+    assert (await deliver(app, b"\xef\xbb\xbf\xef\xbb\xbf" + body)).status_code == 400  # one mark, not two

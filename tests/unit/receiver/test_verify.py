@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import os
 import time
 from datetime import datetime, timezone
 
 import pytest
 from receiver_samples import new_secret
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from argilla_hooks.receiver.verify import VerificationError, Verifier, decode_secret, sign
 
@@ -122,3 +123,46 @@ def test_secrets_that_are_not_base64_or_missing_are_refused_up_front():
 def test_keys_shorter_equal_and_longer_than_the_hash_block_verify_like_the_hmac_module(key_length):
     secret = base64.b64encode(os.urandom(key_length)).decode()
     Verifier([secret]).verify(*headers(secret), BODY)  # sign() uses the hmac module itself
+
+
+def reference(secret: str, msg_id: str, ts: int, body: bytes = BODY) -> str:
+    """The signature the Standard Webhooks reference library (and so Argilla) makes."""
+    return Webhook(secret).sign(msg_id, datetime.fromtimestamp(ts, timezone.utc), body)
+
+
+def reference_accepts(secret: str, msg_id: str, timestamp: str, signature: str) -> bool:
+    try:
+        Webhook(secret).verify(BODY, {"webhook-id": msg_id, "webhook-timestamp": timestamp, "webhook-signature": signature})
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("zeros", ["0", "0" * 20])
+def test_a_timestamp_with_leading_zeros_is_signed_as_its_integer_as_the_references_do(zeros):
+    secret = new_secret()
+    ts = int(time.time())
+    padded = f"{zeros}{ts}"
+    over_integer = reference(secret, "msg_abc", ts)
+    key = decode_secret(secret)
+    over_text = "v1," + base64.b64encode(hmac.digest(key, f"msg_abc.{padded}.".encode() + BODY, "sha256")).decode()
+    Verifier([secret]).verify(b"msg_abc", padded.encode(), over_integer.encode(), BODY)
+    with pytest.raises(VerificationError, match="matches"):
+        Verifier([secret]).verify(b"msg_abc", padded.encode(), over_text.encode(), BODY)
+    assert reference_accepts(secret, "msg_abc", padded, over_integer)
+    assert not reference_accepts(secret, "msg_abc", padded, over_text)
+
+
+def test_a_non_ascii_webhook_id_is_signed_as_the_references_read_it():
+    # A server hands the reference its header as latin-1 text; the reference signs that text as UTF-8.
+    secret = new_secret()
+    ts = int(time.time())
+    raw_id = "msg_é".encode("latin-1")  # the header's bytes as sent, as ASGI gives them
+    as_text = raw_id.decode("latin-1")
+    signature = reference(secret, as_text, ts)
+    Verifier([secret]).verify(raw_id, str(ts).encode(), signature.encode(), BODY)
+    key = decode_secret(secret)
+    over_raw_bytes = b"v1," + base64.b64encode(hmac.digest(key, raw_id + f".{ts}.".encode() + BODY, "sha256"))
+    with pytest.raises(VerificationError, match="matches"):
+        Verifier([secret]).verify(raw_id, str(ts).encode(), over_raw_bytes, BODY)
+    assert reference_accepts(secret, as_text, str(ts), signature)
