@@ -24,9 +24,8 @@ sees an event twice (a run where it answers "already handled" is invalid); wrk (
 through them, so a/b/c, which do not de-duplicate, may verify a delivery again. Every answer must be 2xx and no
 socket error may occur, or the run is invalid. Servers alternate over the rounds (order rotated each round); the
 table shows medians, and each server's CPU time per request, a figure the machine's noise moves less than req/s.
-Targets: d/a >= 0.5 and d/b >= 3. (c) and (e) say how much of d/a is left to gain: neither runs a handler or
-prints a line, so when they are below 0.5 as well, no receiver that verifies and de-duplicates reaches that target
-on this machine (see the README's performance section).
+Targets (issue 14): d/c >= 0.9 and d/b >= 3, for (d) and (d') alike. (e) says what is left to gain: it runs no handler
+and prints no line (docs/performance.md has the figures).
 
 Memory: a fresh `hooks listen noop:handler --json` gets M (100,000) distinct deliveries in batches signed just before
 each; its VmRSS growth from after a 5,000-delivery warm-up to the end must stay < 20 MiB.
@@ -69,7 +68,7 @@ HOOKS = Path(sys.executable).parent / "hooks"
 UVICORN_FLAGS = ["--http", "httptools", "--loop", "uvloop", "--workers", "1", "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
 SERVER_STACK = ("uvicorn", "uvloop", "httptools")
 TEMPLATES_PER_TYPE = 4
-TARGET_VS_BARE, TARGET_VS_SDK, TARGET_RSS_MIB = 0.5, 3.0, 20.0
+TARGET_VS_RAW, TARGET_VS_SDK, TARGET_RSS_MIB = 0.9, 3.0, 20.0
 WARMUP_DELIVERIES, MEMORY_BATCH = 5_000, 19_000
 F_SETPIPE_SZ = 1031  # Linux fcntl
 
@@ -501,13 +500,11 @@ def print_throughput(servers: list[Server], args: argparse.Namespace) -> bool:
 
     passed = True
     for d in ("d", "d'"):
-        vs_bare, vs_sdk = median[d] / median["a"], median[d] / median["b"]
-        print(f"{d + '/a':>4} = {vs_bare:.2f} (target >= {TARGET_VS_BARE:g}) -> {'PASS' if vs_bare >= TARGET_VS_BARE else 'FAIL'}; "
-              f"{d}/b = {vs_sdk:.2f} (target >= {TARGET_VS_SDK:g}) -> {'PASS' if vs_sdk >= TARGET_VS_SDK else 'FAIL'}   "
-              f"[median of per-round ratios: {per_round(d, 'a'):.2f}, {per_round(d, 'b'):.2f}]"
-              + ("" if d == "d" else "  (async handler: for reference)"))
-        if d == "d":
-            passed = vs_bare >= TARGET_VS_BARE and vs_sdk >= TARGET_VS_SDK
+        vs_raw, vs_sdk = median[d] / median["c"], median[d] / median["b"]
+        ok = vs_raw >= TARGET_VS_RAW and vs_sdk >= TARGET_VS_SDK
+        print(f"{d + '/c':>4} = {vs_raw:.2f} (target >= {TARGET_VS_RAW:g}), {d}/b = {vs_sdk:.2f} (target >= {TARGET_VS_SDK:g}) "
+              f"-> {'PASS' if ok else 'FAIL'}   [median of per-round ratios: {per_round(d, 'c'):.2f}, {per_round(d, 'b'):.2f}]")
+        passed = passed and ok
     print(f" c/a = {median['c'] / median['a']:.2f}, c/b = {median['c'] / median['b']:.2f}  (reference: the least a verifying receiver does)")
     print(f" e/a = {median['e'] / median['a']:.2f}, e/b = {median['e'] / median['b']:.2f}  (reference: our receiver with no handler and no output)")
     noisy = sum(x.noisy for s in servers for x in s.loads)
@@ -516,7 +513,7 @@ def print_throughput(servers: list[Server], args: argparse.Namespace) -> bool:
               f"{args.retries} retries: these ratios are unreliable; run again when the machine is quieter")
     cpu = {s.key: statistics.median(x.cpu_us for x in s.loads) for s in servers}
     print("by server CPU time per request (steadier on a shared machine; not the targets): "
-          + "; ".join(f"{k}/a = {cpu['a'] / cpu[k]:.2f}, {k}/b = {cpu['b'] / cpu[k]:.2f}" for k in ("d", "d'", "c", "e")))
+          + "; ".join(f"{k}/c = {cpu['c'] / cpu[k]:.2f}, {k}/b = {cpu['b'] / cpu[k]:.2f}" for k in ("d", "d'", "e")))
     return passed
 
 

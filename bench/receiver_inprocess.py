@@ -11,7 +11,8 @@ time per request (handler threads included):
   (a)  bench/bare_asgi.py: reads the body and answers 204;
   (c)  bench/hmac_asgi.py: HMAC check + json.loads, the raw verify-and-parse app;
   (d)  create_app(handlers=[def noop], on_report=<to_json_line()>), what `hooks listen noop:handler --json` runs;
-  (d') the same with `async def noop`.
+  (d') the same with `async def noop`;
+  (e)  create_app() with no handler and no report: the floor under (d).
 
 "c/d" is (c)'s CPU per request over (d)'s: the throughput (d) would have relative to (c) if the app were all there
 is. A server adds the same cost to both (uvicorn's share is some 25-30 us a request), so end to end the ratio is
@@ -39,7 +40,8 @@ sys.path.insert(0, str(BENCH.parent))
 
 from argilla_hooks import create_app  # noqa: E402
 from argilla_hooks.events import SUBSCRIBABLE  # noqa: E402
-from argilla_hooks.trigger.samples import build_event, sign  # noqa: E402
+from argilla_hooks.trigger.delivery import sign  # noqa: E402
+from argilla_hooks.trigger.samples import build_event  # noqa: E402
 
 SECRET = base64.b64encode(os.urandom(64)).decode()
 os.environ["BENCH_SECRET"] = SECRET  # read by hmac_asgi at import
@@ -123,8 +125,10 @@ def main() -> None:
     apps: dict[str, Callable[[], Callable[..., Any]]] = {
         "(a) bare": lambda: bench_app("bare_asgi"),
         "(c) hmac+json.loads": lambda: bench_app("hmac_asgi"),
-        "(d) def handler + JSON line": lambda: create_app(handlers=[noop], secrets=[SECRET], on_report=json_lines),
-        "(d') async handler + JSON line": lambda: create_app(handlers=[async_noop], secrets=[SECRET], on_report=json_lines),
+        # body_timeout=None as `hooks listen` runs it: its HTTP protocol bounds the time a request takes to arrive.
+        "(d) def handler + JSON line": lambda: create_app(handlers=[noop], secrets=[SECRET], on_report=json_lines, body_timeout=None),
+        "(d') async handler + JSON line": lambda: create_app(handlers=[async_noop], secrets=[SECRET], on_report=json_lines, body_timeout=None),
+        "(e) no handler, no output": lambda: create_app(secrets=[SECRET], body_timeout=None),
     }
     try:
         import uvloop

@@ -65,12 +65,15 @@ def create_app(
     dedup_capacity: int = DEFAULT_CAPACITY,
     max_events: Optional[int] = None,
     body_budget: Optional[int] = None,
+    body_timeout: Optional[float] = BODY_TIMEOUT,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
     named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
 
     `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
     there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
+    `body_timeout`: seconds a body may take to arrive once it began, else 408; None when the server bounds the time a
+    request takes (`hooks listen` does: a timer per request costs a tenth of a delivery's time).
 
     Memory: `max_body` bounds one body (413), `body_budget` (64 MiB, or `max_body` if larger) the bodies being read and
     verified together, however many clients send at once: a request whose declared or arriving body would take them
@@ -106,6 +109,7 @@ def create_app(
         forwarder=Forwarder(forward_transport),
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,
+        body_timeout=body_timeout,
     )
 
 
@@ -125,6 +129,7 @@ class ReceiverApp:
         log: DeliveryLog,
         max_events: Optional[int] = None,
         body_budget: int = DEFAULT_BODY_BUDGET,
+        body_timeout: Optional[float] = BODY_TIMEOUT,
     ) -> None:
         self.handlers = handlers
         self.verifier = verifier
@@ -132,7 +137,7 @@ class ReceiverApp:
         self.on_report = on_report
         self.max_body = max_body
         self._budget = BodyBudget(body_budget)
-        self.body_timeout = BODY_TIMEOUT
+        self.body_timeout = body_timeout
         self.log = log
         self._forwarder = forwarder
         self._hop = secrets.token_hex(8).encode()  # this receiver's token in forwarded deliveries (see HOPS_HEADER)

@@ -45,7 +45,7 @@ class BodyBudget:
 
 
 async def read_verified(
-    receive: Receive, headers: dict[bytes, bytes], verifier: Optional[Verifier], max_body: int, timeout: float, budget: BodyBudget
+    receive: Receive, headers: dict[bytes, bytes], verifier: Optional[Verifier], max_body: int, timeout: Optional[float], budget: BodyBudget
 ) -> bytes:
     """The body of a request that passed the size, budget, time and signature checks, else Rejected (Disconnected when
     the client went away). Its declared size is taken from `budget` before it is read, or its bytes as they arrive when
@@ -61,23 +61,15 @@ async def read_verified(
         except VerificationError as exc:
             raise Rejected(401, str(exc), close=True) from None
     budget.take(declared)
-    held = declared
+    held = [declared]  # what this request has taken from the budget, given back below whatever happens
     try:
-        chunks, size, complete = [], 0, False
-        with anyio.move_on_after(timeout):
-            while not complete:  # counted as it arrives: no Content-Length is trusted
-                message = await receive()
-                if message["type"] != "http.request":
-                    raise Disconnected
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > max_body:
-                    raise Rejected(413, f"body exceeds the {max_body}-byte limit", close=True)
-                if size > held:
-                    budget.take(size - held)
-                    held = size
-                chunks.append(chunk)
-                complete = not message.get("more_body")
+        chunks: list[bytes] = []
+        if timeout is None:  # the server bounds the time a request takes to arrive (`hooks listen` does)
+            complete = await _read(receive, chunks, max_body, budget, held)
+        else:
+            complete = False
+            with anyio.move_on_after(timeout):
+                complete = await _read(receive, chunks, max_body, budget, held)
         if not complete:
             raise Rejected(408, f"the body was not complete within {timeout:g} s", close=True)
         body = b"".join(chunks)
@@ -88,4 +80,24 @@ async def read_verified(
                 raise Rejected(401, str(exc)) from None
         return body
     finally:
-        budget.left += held
+        budget.left += held[0]
+
+
+async def _read(receive: Receive, chunks: list[bytes], max_body: int, budget: BodyBudget, held: list[int]) -> bool:
+    """The body into `chunks`, counted as it arrives (no Content-Length is trusted): True once it is whole. What it
+    takes from `budget` beyond the declared size is added to `held[0]`."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body:
+            raise Rejected(413, f"body exceeds the {max_body}-byte limit", close=True)
+        if size > held[0]:
+            budget.take(size - held[0])
+            held[0] = size
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return True

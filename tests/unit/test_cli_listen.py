@@ -678,7 +678,7 @@ def served_with_head_limits(app, monkeypatch, timeout: float, refused: Optional[
 
     from argilla_hooks.cli.listen import http_limits
 
-    monkeypatch.setattr(http_limits, "HEAD_TIMEOUT", timeout)
+    monkeypatch.setattr(http_limits, "REQUEST_TIMEOUT", timeout)
     protocol = http_limits.limited_protocol(lambda status, reason: refused.append((status, reason)) if refused is not None else None)
     server = uvicorn.Server(uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical"))
     sock = socket.socket()
@@ -707,35 +707,36 @@ def _answers(sock: socket.socket) -> bytes:
 EVENT = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z", "data": {"id": "x"}}).encode()
 
 
-@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: x\r\n", b"POST / HTTP/1.1\r\nHo", b""],
-                         ids=["headers that never end", "a header cut in two", "nothing at all"])
-def test_a_head_that_stops_arriving_is_answered_408_and_the_listener_serves_on(sent, monkeypatch):
+@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", b"POST / HTTP/1.1\r\nHost: x\r\n",
+                                  b"POST / HTTP/1.1\r\nHo", b""],
+                         ids=["a body that never comes", "headers that never end", "a header cut in two", "nothing at all"])
+def test_a_request_that_stops_arriving_is_answered_408_and_the_listener_serves_on(sent, monkeypatch):
     # uvicorn waits for ever on such a client: its connection stayed open, and a Ctrl-C waited out the grace period.
     from argilla_hooks import create_app
 
     refused = []
-    with served_with_head_limits(create_app(verify=False), monkeypatch, timeout=0.5, refused=refused) as port:
+    with served_with_head_limits(create_app(verify=False, body_timeout=None), monkeypatch, timeout=0.5, refused=refused) as port:
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(sent)
             started = time.monotonic()
             answer = _answers(sock)
         if sent:
-            assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request head not complete within 0.5 s")
-            assert refused == [(408, "request head not complete within 0.5 s")]  # `hooks listen` prints it as rejected
+            assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"request not complete within 0.5 s")
+            assert refused == [(408, "request not complete within 0.5 s")]  # `hooks listen` prints it as rejected
         else:
             assert answer == b"" and refused == []  # closed: there was no request to answer
         assert 0.4 < time.monotonic() - started < 10
         assert httpx.post(f"http://127.0.0.1:{port}/", content=EVENT).status_code == 204
 
 
-def test_a_heads_time_counts_from_its_start_not_from_the_connections(monkeypatch):
+def test_a_requests_time_counts_from_its_start_not_from_the_connections(monkeypatch):
     # A connection that waited before sending got its 408 early: the timer set when it opened ran on.
     from argilla_hooks import create_app
 
-    with served_with_head_limits(create_app(verify=False), monkeypatch, timeout=1.0) as port:
+    with served_with_head_limits(create_app(verify=False, body_timeout=None), monkeypatch, timeout=1.0) as port:
         with socket.create_connection(("127.0.0.1", port)) as sock:
             time.sleep(0.7)
-            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
             began = time.monotonic()
             answer = _answers(sock)
         assert answer.startswith(b"HTTP/1.1 408 ") and time.monotonic() - began > 0.9
@@ -747,7 +748,7 @@ def test_a_read_holding_a_big_request_and_the_next_head_is_not_taken_for_a_huge_
     event = json.dumps({"type": "dataset.created", "timestamp": "2026-11-27T21:30:19Z",
                         "data": {"id": "x", "big": "a" * 100_000}}).encode()
     first = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(event), event)
-    with served_with_head_limits(create_app(verify=False), monkeypatch, timeout=0.5) as port:
+    with served_with_head_limits(create_app(verify=False, body_timeout=None), monkeypatch, timeout=0.5) as port:
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(first + b"POST / HTTP/1.1\r\nHost: x\r\n")
             answer = _answers(sock)

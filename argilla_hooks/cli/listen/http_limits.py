@@ -1,11 +1,13 @@
 """The one module that relies on uvicorn beyond its documented API: limits on request heads for `hooks listen`.
 
-uvicorn's httptools protocol bounds neither the size of a request line and headers nor the time they take to arrive:
-one connection sending an endless header grows the listener by hundreds of MiB, and one that sends half a head, or
-nothing, holds its connection for ever. No public option of uvicorn sets either (h11's `h11_max_incomplete_event_size`
+uvicorn's httptools protocol bounds neither the size of a request line and headers nor the time a request takes to
+arrive: one connection sending an endless header grows the listener by hundreds of MiB, and one that sends half a
+request, or nothing, holds its connection (and a Ctrl-C's wait) for ever. (The receiver can time a body itself, but a
+timer per delivery costs a tenth of its time; here one runs only while a request is incomplete.) No public option of uvicorn sets either (h11's `h11_max_incomplete_event_size`
 bounds the size only, at half the speed). So this subclasses `uvicorn.protocols.http.httptools_impl.HttpToolsProtocol`
 and relies on exactly: that import path; its asyncio `connection_made`/`connection_lost`/`data_received` (which
-feeds the parser); its httptools parser callbacks `on_message_begin`, `on_url`, `on_header`, `on_headers_complete`;
+feeds the parser); its httptools parser callbacks `on_message_begin`, `on_url`, `on_header`, `on_headers_complete`,
+`on_message_complete`;
 its `send_400_response(msg)`, which uvicorn calls when a callback raises; and its `transport` and `loop` attributes.
 pyproject.toml bounds uvicorn to the minor versions the suite ran on, and `check()` refuses to serve (and a unit test
 fails) when any of those is missing, rather than serve without the limits.
@@ -19,9 +21,9 @@ from typing import Any, Callable, Optional
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD = 64 * 1024  # request line and headers; Argilla's take well under 1 KiB
-# A head must be complete this long after it began (or after the connection opened); the receiver bounds the body.
-HEAD_TIMEOUT = 15.0
-RELIED_ON = ("connection_made", "connection_lost", "data_received", "on_message_begin", "on_url", "on_header", "on_headers_complete", "send_400_response")
+# A request must be complete this long after it began (or after its connection opened); Argilla sends each at once.
+REQUEST_TIMEOUT = 15.0
+RELIED_ON = ("connection_made", "connection_lost", "data_received", "on_message_begin", "on_url", "on_header", "on_headers_complete", "on_message_complete", "send_400_response")
 
 
 class HeadRefused(Exception):
@@ -41,7 +43,7 @@ class LimitedHead(HttpToolsProtocol):
     on_refused: Callable[[int, str], None] = staticmethod(lambda status, reason: None)
     _head_bytes = 0  # parsed: the request line and headers that httptools has handed over
     _head_reads = 0  # received: every read that ended inside this head (httptools keeps a header until it ends)
-    _in_head = _began_in_this_read = False
+    _in_head = _began_in_this_read = _began = False
     _refused = False
     _timer: Optional[asyncio.TimerHandle] = None
 
@@ -65,7 +67,7 @@ class LimitedHead(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_bytes = self._head_reads = 0
-        self._in_head = self._began_in_this_read = True
+        self._in_head = self._began_in_this_read = self._began = True
         self._restart_timer()
 
     def on_url(self, url: bytes) -> None:
@@ -77,9 +79,12 @@ class LimitedHead(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._stop_timer()
         self._in_head = False
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._stop_timer()
+        super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         if not self._refused:
@@ -93,7 +98,7 @@ class LimitedHead(HttpToolsProtocol):
 
     def _restart_timer(self) -> None:
         self._stop_timer()
-        self._timer = self.loop.call_later(HEAD_TIMEOUT, self._too_slow)
+        self._timer = self.loop.call_later(REQUEST_TIMEOUT, self._too_slow)
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -101,9 +106,10 @@ class LimitedHead(HttpToolsProtocol):
             self._timer = None
 
     def _too_slow(self) -> None:
+        # The receiver, waiting for the body, then sees the client go away and ends the delivery unanswered.
         self._timer = None
-        if self._in_head:
-            self._refuse(408, f"request head not complete within {HEAD_TIMEOUT:g} s")
+        if self._began:
+            self._refuse(408, f"request not complete within {REQUEST_TIMEOUT:g} s")
         else:
             self.transport.close()  # nothing was sent: there is no request to answer
 

@@ -62,6 +62,7 @@ class Listener:
             forward_to=config.forward_to,
             on_report=self.report,
             max_events=config.exit_after,  # exactly N, however many arrive before the server stops accepting
+            body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
         )
 
     def report(self, report: DeliveryReport) -> None:
