@@ -3,12 +3,14 @@
 uvicorn's httptools protocol bounds neither the size of a request line and headers nor the time a request takes to
 arrive: one connection sending an endless header grows the listener by hundreds of MiB, and one that sends half a
 request, or nothing, holds its connection (and a Ctrl-C's wait) for ever. (The receiver can time a body itself, but a
-timer per delivery costs a tenth of its time; here one runs only while a request is incomplete.) No public option of uvicorn sets either (h11's `h11_max_incomplete_event_size`
-bounds the size only, at half the speed). So this subclasses `uvicorn.protocols.http.httptools_impl.HttpToolsProtocol`
-and relies on exactly: that import path; its asyncio `connection_made`/`connection_lost`/`data_received` (which
-feeds the parser); its httptools parser callbacks `on_message_begin`, `on_url`, `on_header`, `on_headers_complete`,
-`on_message_complete`;
-its `send_400_response(msg)`, which uvicorn calls when a callback raises; and its `transport` and `loop` attributes.
+timer per delivery costs a tenth of its time.) No public option of uvicorn sets either (h11's
+`h11_max_incomplete_event_size` bounds the size only, at half the speed). So this subclasses
+`uvicorn.protocols.http.httptools_impl.HttpToolsProtocol` and relies on exactly: that import path; its asyncio
+`connection_made`/`connection_lost`/`data_received` (which feeds the parser); its httptools parser callbacks
+`on_message_begin`, `on_headers_complete`, `on_message_complete`; its `send_400_response(msg)`, which uvicorn calls
+when the parser fails; and its `transport`, `loop`, `url` and `headers` (the parsed request line and headers)
+attributes. A head is measured as it arrives, read by read, and once whole only when one read could hold more than
+the limit (a Python call per header would cost a tenth of a delivery's time).
 pyproject.toml bounds uvicorn to the minor versions the suite ran on, and `check()` refuses to serve (and a unit test
 fails) when any of those is missing, rather than serve without the limits.
 """
@@ -23,11 +25,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 MAX_HEAD = 64 * 1024  # request line and headers; Argilla's take well under 1 KiB
 # A request must be complete this long after it began (or after its connection opened); Argilla sends each at once.
 REQUEST_TIMEOUT = 15.0
-RELIED_ON = ("connection_made", "connection_lost", "data_received", "on_message_begin", "on_url", "on_header", "on_headers_complete", "on_message_complete", "send_400_response")
-
-
-class HeadRefused(Exception):
-    """Stops the parser after a refusal (uvicorn then calls send_400_response, which stays silent)."""
+RELIED_ON = (
+    "connection_made", "connection_lost", "data_received", "on_message_begin", "on_headers_complete", "on_message_complete",
+    "send_400_response",
+)  # fmt: skip
 
 
 def check() -> None:
@@ -41,8 +42,8 @@ class LimitedHead(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits above; `on_refused(status, reason)` hears of each refusal."""
 
     on_refused: Callable[[int, str], None] = staticmethod(lambda status, reason: None)
-    _head_bytes = 0  # parsed: the request line and headers that httptools has handed over
-    _head_reads = 0  # received: every read that ended inside this head (httptools keeps a header until it ends)
+    _head_reads = 0  # every read that ended inside this head
+    _read_size = 0  # of the read being parsed
     _in_head = _began_in_this_read = _began = False
     _refused = False
     _timer: Optional[asyncio.TimerHandle] = None
@@ -56,7 +57,7 @@ class LimitedHead(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        self._began_in_this_read = False
+        self._began_in_this_read, self._read_size = False, len(data)
         super().data_received(data)
         # A head that began in this read counts from the next: the read may also hold the request before it.
         if self._in_head and not self._began_in_this_read:
@@ -66,35 +67,26 @@ class LimitedHead(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes = self._head_reads = 0
+        self._head_reads = 0
         self._in_head = self._began_in_this_read = self._began = True
         self._restart_timer()
 
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         self._in_head = False
-        super().on_headers_complete()
+        could_be_over = self._read_size > MAX_HEAD or not self._began_in_this_read
+        if could_be_over and len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers) > MAX_HEAD:
+            self._refuse(431, f"request head larger than {MAX_HEAD} bytes")
+        if not self._refused:
+            super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._stop_timer()
-        super().on_message_complete()
+        if not self._refused:
+            super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         if not self._refused:
             super().send_400_response(msg)
-
-    def _count(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > MAX_HEAD:
-            self._refuse(431, f"request head larger than {MAX_HEAD} bytes")
-            raise HeadRefused
 
     def _restart_timer(self) -> None:
         self._stop_timer()
