@@ -76,11 +76,9 @@ def create_app(
     request takes (`hooks listen` does: a timer per request costs a tenth of a delivery's time).
 
     Memory: `max_body` bounds one body (413), `body_budget` (64 MiB, or `max_body` if larger) the bodies being read and
-    verified together, however many clients send at once: a request whose declared or arriving body would take them
-    past it is answered 503 (Argilla retries) and its connection closed. Headers that condemn a delivery (missing,
-    malformed, out of the tolerance) are refused before its body is read. Beyond the budget, the server buffers a little
-    of each unread body (uvicorn: at most about 64 KiB a connection), and verified deliveries hold their body and parsed
-    event until they are answered.
+    verified together, however many clients send at once (503 past it, Argilla retries). Headers that condemn a
+    delivery are refused before its body is read; the server buffers a little of each unread body (uvicorn: about
+    64 KiB a connection), and verified deliveries hold their body and parsed event until they are answered.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
