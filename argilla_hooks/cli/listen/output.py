@@ -36,6 +36,7 @@ class Ready:
     registered: bool = False
     exit_after: Optional[int] = None
     secret_source: str = "--secret"  # where the secrets came from, for what a 401 should be compared with
+    queue: Optional[str] = None  # the Redis URL events are stored in, with --queue
 
     @property
     def url(self) -> str:
@@ -59,6 +60,7 @@ class Ready:
             "forward_to": self.shown_forward_to,
             "webhook_id": self.webhook_id,
             "registered": self.registered,
+            "queue": None if self.queue is None else hide_userinfo(self.queue),
         }
 
 
@@ -120,6 +122,8 @@ class Printer:
             f"  events:   {short_events(info.events) if info.events else 'none'}",
             f"  handlers: {', '.join(info.handlers) if info.handlers else 'built-in printer'}",
         ]
+        if info.queue:
+            lines[-1] = f"  queue:    {hide_userinfo(info.queue)} (handlers run in `hooks work`)"
         if info.forward_to:
             lines.append(f"  forward:  {', '.join(info.shown_forward_to)}")
         if info.webhook_id:

@@ -52,6 +52,11 @@ class Listener:
         self.config, self.handlers, self.printer = config, handlers, printer
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
+        queue = None
+        if config.queue is not None:
+            from argilla_hooks.queue.ingest import RedisQueue  # redis-py, the [queue] extra: imported for --queue only
+
+            queue = RedisQueue(config.queue)
         self.app = create_app(
             handlers=handlers,  # loaded and named as typed by the command
             secrets=secrets,
@@ -63,6 +68,7 @@ class Listener:
             on_report=self.report,
             max_events=config.exit_after,  # exactly N, however many arrive before the server stops accepting
             body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
+            queue=queue,
         )
 
     def report(self, report: DeliveryReport) -> None:
