@@ -74,7 +74,7 @@ class WorkPrinter:
         self._line("  ".join(output.visible(p) for p in parts if p))
 
     def status(self, tally: "Tally") -> None:
-        if tally.redis_error != self._redis_error:
+        if (tally.redis_error is None) != (self._redis_error is None):  # Redis went away, or came back
             self._redis_error = tally.redis_error
             if self.as_json:
                 self._json({"kind": "redis", "ok": tally.redis_error is None, "error": tally.redis_error})
