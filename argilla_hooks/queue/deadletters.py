@@ -8,12 +8,9 @@ from typing import Any, Optional
 import orjson
 
 from argilla_hooks.queue.ingest import DEFAULT_MAXLEN
-from argilla_hooks.queue.record import Fields, QueueKeys, as_text, done_handlers
+from argilla_hooks.queue.record import RECORD_FIELDS, Fields, QueueKeys, as_text, done_handlers
 from argilla_hooks.queue.scripts import REDRIVE
 from argilla_hooks.queue.stats import dead_groups
-
-# The fields of the delivery record a redrive puts back (the dead letter's own fields stay behind).
-_RECORD_FIELDS = (b"v", b"key", b"type", b"received_at", b"verified", b"headers", b"body")
 
 
 class DeadLetterNotFound(LookupError):
@@ -91,7 +88,7 @@ async def redrive(redis: Any, keys: QueueKeys, ids: list[str], group: Optional[s
     done = []
     for name, entry_id, fields in chosen:
         args: list[Any] = [maxlen, entry_id]
-        for field_name in _RECORD_FIELDS:
+        for field_name in RECORD_FIELDS:  # the delivery record; the dead letter's own fields stay behind
             args += (field_name, fields.get(field_name, b""))
         args += (b"group", name.encode(), b"done", fields.get(b"done", b"[]"), b"redriven_from", entry_id.encode())
         new_id = await script(keys=[keys.stream, keys.dead(name)], args=args)

@@ -28,6 +28,7 @@ import orjson
 from argilla_hooks.receiver.handlers import Delivery
 
 VERSION = b"1"
+RECORD_FIELDS = (b"v", b"key", b"type", b"received_at", b"verified", b"headers", b"body")  # in this order
 DEFAULT_PREFIX = "argilla-hooks"
 DEFAULT_GROUP = "workers"
 Fields = dict[bytes, bytes]

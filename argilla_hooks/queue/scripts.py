@@ -3,20 +3,38 @@
 A script runs alone on the server, but it is not a transaction: a command that fails leaves what earlier commands
 wrote. So each script writes first with the command that may be refused (XADD, which Redis refuses when it is out of
 memory, and only as a script's first write), and after it only commands that cannot fail once that one succeeded.
+(A script that stores several deliveries may so stop after some: each stored one has its key, the others none.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# KEYS: seen key, stream. ARGV: seen TTL (s), stream MAXLEN, then the record's field/value pairs.
-# Returns the new entry id, or nil when the event was queued already. The seen key exists only if the XADD happened.
-INGEST = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
-redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
-return id
+from argilla_hooks.queue.record import RECORD_FIELDS, VERSION
+
+
+def ingest_script(dedup_ttl: int, maxlen: int) -> str:
+    """The script that stores deliveries. KEYS: the stream, then each delivery's seen key. ARGV: for each delivery,
+    the values of its record's fields but `v` (RECORD_FIELDS[1:], in order). Returns for each delivery its new entry
+    id, or nil when its event was queued already. A seen key exists only if its XADD happened. Names and numbers are
+    written into the script, so that each delivery sends its values only (see ingest.py)."""
+    version_field, *names = RECORD_FIELDS
+    fields = ", ".join([f"'{version_field.decode()}', '{VERSION.decode()}'"] + [f"'{name.decode()}', ARGV[at + {i}]" for i, name in enumerate(names)])
+    return f"""
+local ids = {{}}
+for i = 2, #KEYS do
+  local at = (i - 2) * {len(names)} + 1
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    ids[i - 1] = false
+  else
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', {int(maxlen)}, '*', {fields})
+    redis.call('SET', KEYS[i], id, 'EX', {int(dedup_ttl)})
+    ids[i - 1] = id
+  end
+end
+return ids
 """
+
 
 # Only the consumer that holds an entry may settle it: one that went silent past the claim idle time may have lost it
 # to another worker. `mine(id)` says whether the entry is still pending for this consumer.
@@ -109,7 +127,6 @@ class Scripts:
     """The scripts registered on one client (redis-py sends each by its SHA, loading it on first use)."""
 
     def __init__(self, redis: Any) -> None:
-        self.ingest = redis.register_script(INGEST)
         self.ack = redis.register_script(ACK)
         self.dead = redis.register_script(DEAD)
         self.touch = redis.register_script(TOUCH)

@@ -41,6 +41,16 @@ async def test_the_same_event_twice_is_stored_once_whichever_receiver_gets_it(re
     await second.aclose()
 
 
+async def test_deliveries_arriving_together_are_stored_together_each_on_its_own(redis_url, client):
+    queue = RedisQueue(redis_url)
+    events = [delivery("record.created") for _ in range(150)]  # more than one script run takes
+    results = await asyncio.gather(*[queue.enqueue(body, event, True) for body, event in events + events[:50]])
+    assert len(set(filter(None, results))) == 150 and results[150:] == [None] * 50
+    stored = {DeliveryRecord.from_fields(fields).body: entry_id.decode() for entry_id, fields in await client.xrange(KEYS.stream)}
+    assert [stored[body] for body, _ in events] == results[:150]  # each caller is told its own entry
+    await queue.aclose()
+
+
 async def test_a_failed_xadd_leaves_no_deduplication_key(redis_url, client):
     """Pitfall: the de-dup key must exist only if the XADD happened, or the event's retries are taken for duplicates
     and it is lost. A Redis out of memory (noeviction) refuses the script's first write, so nothing is written."""
