@@ -140,8 +140,11 @@ def dead(
     if not found:
         output.info("no dead letters")
         return
+    from datetime import datetime
+
     for d in found:
-        output.print_line(output.visible(f"{d.id}  {d.group}  {d.failed_at}  {d.type}  {d.attempts} attempts  {first_line(d.error)}"))
+        failed = output.local_time(datetime.fromisoformat(d.failed_at.replace("Z", "+00:00"))) if d.failed_at else "?"
+        output.print_line(output.visible(f"{d.id}  {d.group}  {failed}  {d.type}  {d.attempts} attempts  {first_line(d.error)}"))
 
 
 def redrive(

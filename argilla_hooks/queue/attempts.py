@@ -19,7 +19,7 @@ import orjson
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
 from argilla_hooks.queue.connection import is_nogroup
-from argilla_hooks.queue.record import DeliveryRecord, Fields, NotARecord, QueueKeys, done_handlers, now_text
+from argilla_hooks.queue.record import DeliveryRecord, Fields, NotARecord, QueueKeys, done_handlers, unix_time_text
 from argilla_hooks.queue.reports import EntryReport, Outcome
 from argilla_hooks.queue.scripts import Scripts
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent
@@ -133,7 +133,7 @@ class EntryRunner:
         fields = dict(entry.fields)
         fields.update({
             b"group": self.group.encode(), b"consumer": self.consumer.encode(), b"entry": entry.id.encode(),
-            b"attempts": str(attempts).encode(), b"failed_at": now_text().encode(), b"error": error.encode(),
+            b"attempts": str(attempts).encode(), b"failed_at": unix_time_text(), b"error": error.encode(),
             b"done": orjson.dumps(sorted(done | done_handlers(entry.fields))),
         })  # fmt: skip
         args: list[Any] = [self.group, self.consumer, entry.id, DEAD_MAXLEN]

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import orjson
 
 from argilla_hooks.queue.ingest import DEFAULT_MAXLEN
-from argilla_hooks.queue.record import RECORD_FIELDS, Fields, QueueKeys, as_text, done_handlers
+from argilla_hooks.queue.record import RECORD_FIELDS, Fields, QueueKeys, as_text, done_handlers, iso_time
 from argilla_hooks.queue.scripts import REDRIVE
 from argilla_hooks.queue.stats import dead_groups
 
@@ -24,7 +24,7 @@ class DeadLetter:
     type: str
     key: Any
     attempts: int
-    failed_at: str
+    failed_at: str  # ISO 8601 UTC
     error: str
     entry: str  # its id in the stream when it failed
     done: list[str]  # handlers that had succeeded on it (a redrive does not run them again)
@@ -40,7 +40,7 @@ class DeadLetter:
             key = None
         attempts = text(b"attempts")
         return cls(entry_id, text(b"group"), text(b"type"), key, int(attempts) if attempts.isdigit() else 0,
-                   text(b"failed_at"), text(b"error"), text(b"entry"), sorted(done_handlers(fields)))  # fmt: skip
+                   iso_time(fields.get(b"failed_at")), text(b"error"), text(b"entry"), sorted(done_handlers(fields)))  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,7 @@ from typing import Any, Optional
 from redis.exceptions import NoScriptError, RedisError
 
 from argilla_hooks.queue.connection import QueueUnavailable, connect, describe_failure
-from argilla_hooks.queue.record import DEFAULT_PREFIX, RECORD_FIELDS, DeliveryRecord, QueueKeys
+from argilla_hooks.queue.record import DEFAULT_PREFIX, QueueKeys, sent_values
 from argilla_hooks.queue.scripts import ingest_script
 from argilla_hooks.receiver.handlers import Delivery
 
@@ -62,9 +62,8 @@ class RedisQueue:
     async def enqueue(self, body: bytes, delivery: Delivery, verified: bool) -> Optional[str]:
         """The stream id of the new entry, or None when this event was queued already (by any receiver).
         QueueUnavailable when Redis cannot take it: then nothing was stored."""
-        record = DeliveryRecord.of(body, delivery, verified)
-        fields = record.fields()
-        command = (self.keys.seen(record.key), [fields[name] for name in RECORD_FIELDS[1:]])
+        key, values = sent_values(body, delivery, verified)
+        command = (self.keys.seen(key), values)
         loop = asyncio.get_running_loop()
         stored = loop.create_future()
         self._waiting.append((command, stored))

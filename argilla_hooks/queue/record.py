@@ -5,21 +5,24 @@ would have: the raw body bytes (never re-serialized: a handler may verify or has
 the receipt time and the event key. Version 1, each field a stream entry field:
 
     v            "1"
+    received_at  when it was stored: Unix time in seconds with microseconds, "1796634284.201337", from the Redis
+                 server's clock (one clock for every receiver)
     key          the event key as JSON text: ["record.created", "2026-11-27T21:30:19.154092Z", "<data.id>"]
     type         the event type (also inside the body; here so that `hooks queue` can list without parsing)
-    received_at  when the receiver took it in: ISO 8601 UTC with microseconds, "2026-11-27T21:30:19.201337Z"
     verified     "1" when its signature was checked, "0" under --no-verify
     headers      JSON array of [name, value] pairs, names lower-case, in the order received (latin-1 text)
     body         the raw body bytes
 
 and, only on an entry put back by `hooks queue redrive`: `group` (only that consumer group runs it), `done` (JSON
 array of the handlers that already succeeded on it) and `redriven_from` (its dead-letter id). A dead letter is the
-record plus `group`, `consumer`, `entry` (its id in the stream), `attempts`, `failed_at`, `error` and `done`.
+record plus `group`, `consumer`, `entry` (its id in the stream), `attempts`, `failed_at` (Unix time, as
+`received_at`), `error` and `done`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import time
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -28,7 +31,8 @@ import orjson
 from argilla_hooks.receiver.handlers import Delivery
 
 VERSION = b"1"
-RECORD_FIELDS = (b"v", b"key", b"type", b"received_at", b"verified", b"headers", b"body")  # in this order
+RECORD_FIELDS = (b"v", b"received_at", b"key", b"type", b"verified", b"headers", b"body")  # in this order
+SENT_FIELDS = RECORD_FIELDS[2:]  # those a receiver sends; the ingest script writes `v` and `received_at` itself
 DEFAULT_PREFIX = "argilla-hooks"
 DEFAULT_GROUP = "workers"
 Fields = dict[bytes, bytes]
@@ -65,35 +69,16 @@ class NotARecord(ValueError):
 
 @dataclass(frozen=True)
 class DeliveryRecord:
+    """A stored delivery, as a worker reads it."""
+
     body: bytes
     headers: list[tuple[bytes, bytes]]
     key: bytes
     type: str
-    received_at: str
+    received_at: float
     verified: bool = True
     group: Optional[str] = None  # set on a redriven entry: only this group runs it
     done: frozenset[str] = frozenset()  # handlers that already succeeded on it (a redriven entry)
-
-    @classmethod
-    def of(cls, body: bytes, delivery: Delivery, verified: bool) -> DeliveryRecord:
-        """The record of a delivery being received now."""
-        return cls(body, delivery.raw_headers, orjson.dumps(list(delivery.key)), delivery.type, now_text(), verified)
-
-    def fields(self) -> Fields:
-        fields = {
-            b"v": VERSION,
-            b"key": self.key,
-            b"type": self.type.encode(),
-            b"received_at": self.received_at.encode(),
-            b"verified": b"1" if self.verified else b"0",
-            b"headers": orjson.dumps([[n.decode("latin-1"), v.decode("latin-1")] for n, v in self.headers]),
-            b"body": self.body,
-        }
-        if self.group is not None:
-            fields[b"group"] = self.group.encode()
-        if self.done:
-            fields[b"done"] = orjson.dumps(sorted(self.done))
-        return fields
 
     @classmethod
     def from_fields(cls, fields: Fields) -> DeliveryRecord:
@@ -108,7 +93,7 @@ class DeliveryRecord:
                 headers=headers,
                 key=fields[b"key"],
                 type=fields[b"type"].decode(),
-                received_at=fields[b"received_at"].decode(),
+                received_at=float(fields[b"received_at"]),
                 verified=fields[b"verified"] == b"1",
                 group=None if group is None else group.decode(),
                 done=done_handlers(fields),
@@ -117,15 +102,31 @@ class DeliveryRecord:
             raise NotARecord(f"malformed delivery record ({type(exc).__name__}: {exc})") from None
 
 
+def sent_values(body: bytes, delivery: Delivery, verified: bool) -> tuple[bytes, list[bytes]]:
+    """A delivery's event key (JSON text), and the values of its record's SENT_FIELDS, in order."""
+    key = orjson.dumps(delivery.key)
+    headers = orjson.dumps([[n.decode("latin-1"), v.decode("latin-1")] for n, v in delivery.raw_headers])
+    return key, [key, delivery.type.encode(), b"1" if verified else b"0", headers, body]
+
+
 def done_handlers(fields: Fields) -> frozenset[str]:
     """The `done` field of a record or dead letter: the handlers that already succeeded on it."""
     raw = fields.get(b"done")
     return frozenset(orjson.loads(raw)) if raw else frozenset()
 
 
-def now_text() -> str:
-    """Now in UTC as ISO 8601 with microseconds and a `Z`, as Argilla writes event timestamps."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+def unix_time_text() -> bytes:
+    """Now as Unix time with microseconds, as `received_at` and `failed_at` are written."""
+    return b"%.6f" % time.time()
+
+
+def iso_time(unix_text: Any) -> str:
+    """A stored Unix time (`received_at`, `failed_at`) as ISO 8601 UTC with a `Z`, for output; "" when unreadable."""
+    try:
+        moment = datetime.fromtimestamp(float(unix_text), timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def id_time(entry_id: str) -> datetime:

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from argilla_hooks.queue.record import RECORD_FIELDS, VERSION
+from argilla_hooks.queue.record import SENT_FIELDS, VERSION
 
 
 def ingest_script(dedup_ttl: int, maxlen: int) -> str:
     """The script that stores deliveries. KEYS: the stream, then each delivery's seen key. ARGV: for each delivery,
-    the values of its record's fields but `v` (RECORD_FIELDS[1:], in order). Returns for each delivery its new entry
-    id, or nil when its event was queued already. A seen key exists only if its XADD happened. Names and numbers are
-    written into the script, so that each delivery sends its values only (see ingest.py)."""
-    version_field, *names = RECORD_FIELDS
-    fields = ", ".join([f"'{version_field.decode()}', '{VERSION.decode()}'"] + [f"'{name.decode()}', ARGV[at + {i}]" for i, name in enumerate(names)])
+    the values of its record's SENT_FIELDS, in order. Returns for each delivery its new entry id, or nil when its
+    event was queued already. A seen key exists only if its XADD happened. The version, names and limits are written
+    into the script, and Redis's clock gives `received_at`, so that each delivery sends its values only (ingest.py)."""
+    sent = ", ".join(f"'{name.decode()}', ARGV[at + {i}]" for i, name in enumerate(SENT_FIELDS))
     return f"""
+local now = redis.call('TIME')
+local received_at = now[1] .. '.' .. string.format('%06d', tonumber(now[2]))
 local ids = {{}}
 for i = 2, #KEYS do
-  local at = (i - 2) * {len(names)} + 1
+  local at = (i - 2) * {len(SENT_FIELDS)} + 1
   if redis.call('EXISTS', KEYS[i]) == 1 then
     ids[i - 1] = false
   else
-    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', {int(maxlen)}, '*', {fields})
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', {int(maxlen)}, '*', 'v', '{VERSION.decode()}', 'received_at', received_at, {sent})
     redis.call('SET', KEYS[i], id, 'EX', {int(dedup_ttl)})
     ids[i - 1] = id
   end
