@@ -89,6 +89,13 @@ end
 return 1
 """
 
+# KEYS: stream. ARGV: group, consumer. At a clean stop: removes the consumer from the group when it holds nothing
+# (one that still holds entries stays, so that they remain pending for a takeover). Returns -1 when it stays.
+FORGET = """
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+"""
+
 # KEYS: stream, dead stream. ARGV: stream MAXLEN, dead letter id, then the new entry's field/value pairs. Puts a dead
 # letter back on the stream once; returns the new id, or nil when that dead letter is gone (redriven already).
 REDRIVE = """
@@ -134,3 +141,4 @@ class Scripts:
         self.give_back = redis.register_script(GIVE_BACK)
         self.redrive = redis.register_script(REDRIVE)
         self.trim = redis.register_script(TRIM)
+        self.forget = redis.register_script(FORGET)

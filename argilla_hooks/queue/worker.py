@@ -12,6 +12,7 @@ finish and are then given back (marked idle, so that another worker takes them a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -93,6 +94,8 @@ class Worker:
             # Told, not cancelled: redis-py may swallow a cancellation that lands inside a command.
             self._finished.set()
             await maintenance
+        with contextlib.suppress(RedisError):  # (`hooks queue stats` would list it, idle, for ever)
+            await self._scripts.forget(keys=[self.keys.stream], args=[self.settings.group, self.settings.consumer])
         return self.tally
 
     async def ensure_group(self) -> None:

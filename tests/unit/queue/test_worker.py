@@ -82,6 +82,7 @@ async def test_a_handler_that_fails_twice_then_succeeds_runs_to_success_once(red
     assert reports[0].error.endswith("RuntimeError: attempt 1 fails") and reports[0].delay == 0.01
     assert len(effects) == 1 and tally.done == 1 and tally.retries == 2
     assert (await client.xpending(KEYS.stream, "workers"))["pending"] == 0
+    assert await client.xinfo_consumers(KEYS.stream, "workers") == []  # a clean stop leaves no consumer behind
 
 
 async def test_one_that_always_fails_ends_in_the_dead_letters_and_redrive_brings_it_back(redis_url, client):
@@ -261,6 +262,8 @@ async def test_a_stop_gives_back_an_entry_waiting_for_its_retry_at_once(redis_ur
     w.stop()
     tally = await task
     assert time.monotonic() - started < 2 and tally.given_back == 1 and tally.cut_short == 0
+    [consumer] = await client.xinfo_consumers(KEYS.stream, "workers")  # it stays while it holds an entry
+    assert consumer["pending"] == 1
     # Given back idle "for a year", with its attempt count: the next worker takes it at once, as attempt 2.
     _, more = await drain(redis_url, lambda type: None, claim_idle=60)
     assert [(r.outcome, r.attempt) for r in more] == [("done", 2)]
