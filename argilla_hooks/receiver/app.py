@@ -28,14 +28,15 @@ from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_hea
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
 from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
 from argilla_hooks.receiver.loader import load_handler
-from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
+from argilla_hooks.receiver.report import (
+    DeliveryReport, ForwardResult, HandlerResult, Reporter, describe_error, elapsed_ms, guarded,
+)
 from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
 from argilla_hooks.urls import check_url_shape
 
 Scope = MutableMapping[str, Any]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 HandlerSpec = Union[str, Callable[..., Any], Handler]
-Reporter = Callable[[DeliveryReport], None]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
@@ -103,7 +104,7 @@ def create_app(
         max_body=max_body,
         body_budget=body_budget,
         forward_to=[_check_forward_url(url) for url in dict.fromkeys(forward_to)],
-        on_report=on_report,
+        on_report=None if on_report is None else guarded(on_report),
         forwarder=Forwarder(forward_transport),
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,

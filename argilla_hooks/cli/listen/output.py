@@ -128,6 +128,7 @@ class Printer:
         if info.exit_after:
             lines.append(f"  exits after {info.exit_after} handled event{'s' if info.exit_after != 1 else ''}")
         lines.append("Press Ctrl-C to stop." if self.terminal else "")
+        lines = [visible(line) for line in lines]  # names and paths as typed: a byte that is not UTF-8 included
         if self._console is not None:
             self._console.print(lines[0], style="bold", markup=False)
             for line in lines[1:]:
@@ -240,7 +241,10 @@ class Printer:
         if self.closed:
             return
         try:
-            self.stream.write(text)
+            try:
+                self.stream.write(text)
+            except UnicodeEncodeError:  # what this stream's encoding lacks, or no encoding has: escaped, still said
+                self.stream.write(text.encode("ascii", "backslashreplace").decode("ascii"))
             self.stream.flush()
         except OSError as exc:
             self._stop_writing(None if isinstance(exc, BrokenPipeError) else exc.strerror or str(exc))

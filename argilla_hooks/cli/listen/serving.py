@@ -66,12 +66,12 @@ class Listener:
         )
 
     def report(self, report: DeliveryReport) -> None:
-        self.printer.delivery(report)
         counted = report.handlers or report.forwards or not self.handlers  # with no handler, the printer takes all
         if report.kind == "event" and report.ok and not report.duplicate and counted:
-            self.tally.handled += 1
+            self.tally.handled += 1  # before printing: it was handled, whatever becomes of its line
             if self.config.exit_after and self.tally.handled >= self.config.exit_after:
                 self.stop()
+        self.printer.delivery(report)
 
     def stop(self) -> None:
         if self.server is not None:
