@@ -33,6 +33,7 @@ def login(
         raise UsageProblem("--profile needs a name, e.g. --profile prod; nothing was saved")
     # Read first: the file is rewritten at the end, so a broken one is reported before anything is asked or sent.
     saved = settings.profiles()
+    settings.check_writable()  # and one that cannot be written, before a key is asked for
     interactive = output.stdin_is_terminal()
     if not api_url:
         existing = saved.get(profile, {}).get("api_url")
