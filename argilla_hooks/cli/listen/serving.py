@@ -90,6 +90,9 @@ class Listener:
             server_header=False,
             proxy_headers=False,  # the receiver never reads the client address or scheme
             timeout_graceful_shutdown=GRACE,
+            # Requests in progress too (a handler runs on after its client left); +1: uvicorn counts the request's own
+            # connection among those open, which http_limits bounds.
+            limit_concurrency=http_limits.MAX_CONNECTIONS + 1,
         )
         if not settings.debug_enabled():
             logging.getLogger("uvicorn.error").addFilter(_no_cancellation_noise)
