@@ -7,6 +7,7 @@ reader of stdout stop the server through its public `should_exit`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import uvicorn
 
 from argilla_hooks import settings
 from argilla_hooks.cli import output
-from argilla_hooks.cli.listen import http_limits
+from argilla_hooks.cli.listen import http_limits, signals
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer
 from argilla_hooks.receiver import Handler, create_app
@@ -41,7 +42,8 @@ class _Server(uvicorn.Server):
         # uvicorn's signal handler: say what the first Ctrl-C waits for (the second stops at once).
         if not self.should_exit and self.tally.in_flight:
             count = self.tally.in_flight
-            output.info(f"stopping: waiting up to {GRACE} s for {count} in-flight deliver{'y' if count == 1 else 'ies'} (Ctrl-C again to stop now)")
+            with contextlib.suppress(OSError):  # a terminal that hung up (SIGHUP) takes no more text
+                output.info(f"stopping: waiting up to {GRACE} s for {count} in-flight deliver{'y' if count == 1 else 'ies'} (Ctrl-C again to stop now)")
         super().handle_exit(sig, frame)
 
 
@@ -98,7 +100,8 @@ class Listener:
             logging.getLogger("uvicorn.error").addFilter(_no_cancellation_noise)
         self.server = _Server(config, self.tally)
         try:
-            self.server.run(sockets=[sock])
+            with signals.handled_by(self.server.handle_exit, *signals.ALSO_STOPPING):  # uvicorn takes SIGINT, SIGTERM
+                self.server.run(sockets=[sock])
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the Ctrl-C or SIGTERM it stopped on, once it has shut down
         self.tally.cut_short += self.tally.in_flight  # abandoned by a second Ctrl-C

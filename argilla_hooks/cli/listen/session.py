@@ -29,7 +29,7 @@ from argilla_hooks.urls import hide_userinfo, http_url, landing
 
 def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_options: str) -> None:
     """Serve until stopped; raise (CommandError, typer.Exit) for an exit status other than 0."""
-    with _stdout_for_json_only(config.as_json) as json_out, signals.sigterm_interrupts():
+    with _stdout_for_json_only(config.as_json) as json_out, signals.stopping_interrupts():
         handlers = load_handlers(config.targets, config.app_dir)
         wanted = {e for e in ALL_EVENTS if any(h.wants(e) for h in handlers)} if handlers else set(SUBSCRIBABLE)
         register_events = list(config.events or [e for e in SUBSCRIBABLE if e in wanted])
