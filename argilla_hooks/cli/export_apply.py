@@ -241,11 +241,12 @@ def _summary(result: "ApplyResult") -> str:
 
 def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
     """Say what was and was not applied, and exit with the code of what stopped it: the failure's, or 130 for Ctrl-C."""
-    [failed] = result.failed
+    [failed] = result.failed or result.unknown
     assert failed.error is not None  # a step failed has what stopped it
     interrupted = isinstance(failed.error, KeyboardInterrupt)
-    # An interrupted step's request may have reached Argilla before Ctrl-C; running apply again is safe either way.
-    what, advice = ("interrupted", "run") if interrupted else ("failed", "fix the cause and run")
+    # An interrupted step's request may have reached Argilla before Ctrl-C, and one whose answer was lost may have too
+    # (when reading back could not tell, "unknown"); running apply again is safe either way.
+    what, advice = ("interrupted", "run") if interrupted else (failed.status, "fix the cause and run")
     message = "Argilla may or may not have made this change" if interrupted else failure(failed.error)[0]
     output.error(f"{what}: {failed.action.line()}: {message}")
     if failed.note:

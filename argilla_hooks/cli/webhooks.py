@@ -14,7 +14,6 @@ from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, Req
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
 
 if TYPE_CHECKING:
-    from argilla_hooks.client import ArgillaClient
     from argilla_hooks.client.models import Webhook
 
 
@@ -56,33 +55,17 @@ def create(
       hooks create http://127.0.0.1:8000/ -e 'record.*' -e response.created -d "QA bot"
       hooks create http://127.0.0.1:8000/ -e '*' --disabled --json | jq -r .secret
     """
-    from argilla_hooks.client.models import WebhookCreate, WebhookUpdate
+    from argilla_hooks.cli import new_webhook
+    from argilla_hooks.client.models import WebhookCreate
 
     body = parse_input(WebhookCreate, url=url, events=event or [], description=description)
     with get_client(api_url, api_key, profile) as client:
-        webhook = client.create(body)
+        webhook = new_webhook.created(client, body)
         if disabled:
-            # Argilla ignores `enabled` on create; disable it now, or undo the create so nothing is half-done.
-            try:
-                webhook = client.update(webhook.id, WebhookUpdate(enabled=False))
-            except BaseException as failure:
-                _undo_create(client, webhook, failure)
-                raise
+            webhook = new_webhook.disabled(client, webhook)
     if not as_json:
         output.success(f"created webhook {webhook.short_id} for {webhook.url}")
     _show_one(webhook, as_json=as_json, with_secret=True)
-
-
-def _undo_create(client: "ArgillaClient", webhook: "Webhook", failure: BaseException) -> None:
-    """Delete a webhook created enabled when disabling it failed; if that fails too, say what is left behind, with
-    the exit code of the first failure."""
-    try:
-        client.delete(webhook.id)
-    except Exception as undo:
-        raise CommandError(
-            f"created webhook {webhook.id} for {webhook.url}, but it is ENABLED: disabling it failed ({failure}) and "
-            f"deleting it failed too ({undo}); run `hooks delete {webhook.id}`"
-        ) from failure
 
 
 def list_(

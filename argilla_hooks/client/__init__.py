@@ -269,7 +269,9 @@ class ArgillaClient:
         if method != "GET" and isinstance(exc, _MAY_HAVE_ARRIVED):
             return AnswerLost(
                 f"the answer to {method} /api/v1{path} was lost ({reason}): Argilla at {self.api_url} may have done "
-                "it, so list the webhooks to see before sending it again"
+                "it, so list the webhooks to see before sending it again",
+                request=f"{method} /api/v1{path}",
+                reason=reason,
             )
         if isinstance(exc, httpx.TimeoutException):
             return ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({reason})")
