@@ -127,8 +127,10 @@ def resolve(api_url: Optional[str] = None, api_key: Optional[str] = None, profil
     # A profile with a key and no URL (written by hand) is for the default URL, where it would be used.
     saved_url, saved_key = chosen.get("api_url") or DEFAULT_API_URL, chosen.get("api_key")
     if api_url and not api_key and saved_key and not _same_server(api_url, saved_url):
+        from argilla_hooks.urls import shown_api_url  # (pydantic, which `hooks --help` does without)
+
         raise ProfileError(
-            f"profile {used!r} holds the API key of {saved_url}, not of {api_url}: give that server's key "
+            f"profile {used!r} holds the API key of {saved_url}, not of {shown_api_url(api_url)}: give that server's key "
             f"(--api-key or {ENV_API_KEY}), or drop the URL to use {saved_url}"
         )
     return Settings(api_url=api_url or saved_url, api_key=api_key or saved_key, profile=used)

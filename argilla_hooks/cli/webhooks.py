@@ -10,7 +10,7 @@ import typer
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def create(
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Create a webhook and print it with its signing secret.
@@ -76,6 +77,7 @@ def list_(
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include signing secrets.")] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """List the server's webhooks.
@@ -120,6 +122,7 @@ def show(
     show_secret: Annotated[bool, typer.Option("--show-secret", help="Include the signing secret.")] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Show one webhook.
@@ -157,6 +160,7 @@ def update(
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Change a webhook; only the fields you name are sent.
@@ -219,6 +223,7 @@ def delete(
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Delete webhooks by id, or all of them with --all.
@@ -291,6 +296,7 @@ def _enabled_command(value: bool, doc: str):
         as_json: Json = False,
         api_url: ApiUrl = None,
         api_key: ApiKey = None,
+        api_key_file: ApiKeyFile = None,
         profile: Profile = None,
     ) -> None:
         _set_enabled(webhook_ids, value, as_json, api_url, api_key, profile)
@@ -324,6 +330,7 @@ def ping(
     webhook_id: WebhookId,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Ask Argilla to send a `ping` event to a webhook now.

@@ -45,12 +45,12 @@ class ListenConfig:
 
     def __post_init__(self) -> None:
         if not self.verify and (self.secrets or self.webhook or self.register):
-            raise UsageProblem("--no-verify cannot be combined with --secret, --webhook or --register")
+            raise UsageProblem("--no-verify cannot be combined with --secret, --secret-file, --webhook or --register")
         if self.webhook and self.register:
             raise UsageProblem("give --webhook (use an existing webhook) or --register (create one), not both")
         if not (self.secrets or self.webhook or self.register or not self.verify):
             raise UsageProblem(
-                f"no secret to verify deliveries with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
+                f"no secret to verify deliveries with: pass --secret or --secret-file, set {settings.ENV_WEBHOOK_SECRET}, "
                 "use --webhook ID or --register, or --no-verify to accept anything"
             )
         if self.events is not None and not self.register:
