@@ -25,7 +25,7 @@ def login(
     \b
     Examples:
       hooks login
-      hooks login --profile prod --api-url https://argilla.example.com --api-key "$KEY"
+      hooks login --profile prod --api-url https://argilla.example.com --api-key-file ~/.argilla-prod-key
     """
     from argilla_hooks.client import check_api_key, check_api_url
     from argilla_hooks.client.errors import ArgillaError, AuthenticationError
