@@ -119,3 +119,12 @@ def test_a_key_pasted_into_the_api_url_is_never_echoed(url, fake_argilla):
     result = hooks("list", "--api-url", url)
     assert result.exit_code in (2, 6) and result.stderr.count("\n") == 1, result.output
     assert "sEcReT" not in result.output
+
+
+@pytest.mark.parametrize("command", [["listen"], ["trigger", "ping"]])
+def test_a_secret_file_that_cannot_be_read_is_one_line_and_exit_2(command, tmp_path):
+    missing = tmp_path / "missing"
+    result = hooks(*command, "--secret-file", str(missing))
+    assert result.exit_code == 2 and result.stderr == f"error: --secret-file {missing}: No such file or directory\n"
+    empty = hooks(*command, "--secret-file", "-", input="\n")
+    assert empty.exit_code == 2 and empty.stderr == "error: --secret-file - is empty\n"
