@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.flood import flood, held_heads, peak_rss_mib  # noqa: E402
+from tests.flood import enough_descriptors, flood, held_heads, peak_rss_mib  # noqa: E402
 from tests.listener_process import Listener  # noqa: E402
 from tests.unit.receiver.receiver_samples import new_secret  # noqa: E402
 
@@ -39,6 +39,7 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
+    enough_descriptors(4096)
     for name, scenario in SCENARIOS.items():
         with Listener(["--secret", new_secret()]) as listener:
             at_rest = peak_rss_mib(listener.proc.pid)

@@ -27,6 +27,16 @@ def peak_rss_mib(pid: int) -> Optional[float]:
     return None
 
 
+def enough_descriptors(count: int) -> None:
+    """Raise this process's soft limit on open files to `count` where the hard limit allows (a listener started
+    afterwards inherits it): a CI machine's 1,024 leaves little room beside a thousand sockets."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (count if hard == resource.RLIM_INFINITY else min(count, hard), hard))
+
+
 def head(size: int, forged: bool) -> bytes:
     """A delivery's head for a `size`-byte body: no webhook-* headers, or well-formed ones with a wrong signature."""
     lines = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % size
