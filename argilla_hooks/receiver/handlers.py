@@ -153,16 +153,17 @@ def _parse_event(body: bytes) -> dict[str, Any]:
 def _load_json(body: bytes) -> Any:
     # orjson parses several times faster than json, and parsing is the largest cost of a delivery. But it refuses some
     # text that json.loads accepts (a lone surrogate escape such as "\ud800", NaN, a number beyond a double), which
-    # a sender written in Python, as Argilla is, may send: that is parsed as json.loads parses it, and a leading byte
-    # order mark is skipped, as the Argilla SDK's listener (json.loads of the bytes) and the references skip it.
+    # a sender written in Python, as Argilla is, may send: that is parsed as the Argilla SDK's listener and the
+    # references parse it, json.loads of the bytes (which also skips a leading byte order mark, and reads UTF-16 and
+    # UTF-32 bodies).
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body.decode("utf-8-sig"))
+        return json.loads(body)
     except UnicodeDecodeError:
-        raise NotAnEvent("body is not UTF-8") from None
+        raise NotAnEvent("body is not UTF-8 (nor UTF-16 or UTF-32) text") from None
     except (ValueError, RecursionError):
         raise NotAnEvent("body is not JSON") from None
 
