@@ -208,13 +208,13 @@ class Handler:
             sdk_style_defaults(kwargs, delivery)
         await self.call(kwargs)
 
-    async def call(self, kwargs: dict[str, Any]) -> None:
-        """The function called with `kwargs`: awaited, or a `def` in a worker thread, so that it never blocks other
-        deliveries."""
+    async def call(self, kwargs: dict[str, Any], args: tuple[Any, ...] = ()) -> None:
+        """The function called with `kwargs` (and `args`): awaited, or a `def` in a worker thread, so that it never
+        blocks other deliveries."""
         if self.is_async:
-            await self.fn(**kwargs)
+            await self.fn(*args, **kwargs)
             return
-        result = await anyio.to_thread.run_sync(functools.partial(self.fn, **kwargs), limiter=handler_threads())
+        result = await anyio.to_thread.run_sync(functools.partial(self.fn, *args, **kwargs), limiter=handler_threads())
         if inspect.isawaitable(result):
             await result
 
