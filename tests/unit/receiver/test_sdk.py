@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import threading
 import uuid
 from datetime import datetime
 from typing import Any, Optional
@@ -126,6 +127,24 @@ async def test_a_raw_event_listener_gets_the_sdks_webhook_event(argilla_api, del
     assert (await deliver(app, event_body("record.deleted"), path="/raw", key=listener.secret)).status_code == 204
     [event] = got
     assert isinstance(event, rg.webhooks.WebhookEvent) and event.type is EventType.record_deleted and event.data["external_id"] == "ext-1"
+
+
+async def test_a_def_listener_which_the_sdks_server_cannot_run_runs_in_a_worker_thread(argilla_api, deliver):
+    _, client = argilla_api
+    server = fastapi.FastAPI()
+    threads: list[bool] = []
+
+    @rg.webhook_listener(events="dataset.deleted", client=client, server=server)
+    def blocking(dataset: rg.Dataset, type: str, timestamp: datetime) -> None:
+        threads.append(threading.current_thread() is not threading.main_thread())
+
+    listener = handler_for(blocking, "mod:blocking", listeners=True)
+    body = event_body("dataset.deleted")
+    with pytest.raises(TypeError, match="can't be used in 'await' expression"):  # the SDK awaits what it returns
+        await sdk_server_answer(server, "/blocking", body, listener.secret)
+    app = create_app(handlers=[listener], secrets=[listener.secret], path=listener.path)
+    assert (await deliver(app, body, path="/blocking", key=listener.secret)).status_code == 204
+    assert threads == [False, True]  # the SDK ran it on its event loop (blocking it), then failed; ours in a thread
 
 
 def test_a_listener_that_cannot_take_what_the_sdk_passes_is_refused_at_load(argilla_api):
