@@ -81,6 +81,7 @@ def test_plain_handlers_beside_sdk_listeners_still_need_a_secret(sdk_client, tmp
     assert result.exit_code == 2 and "no secret to verify deliveries with" in result.stderr, result.output
 
 
+@pytest.mark.filterwarnings("ignore:Found existing webhook:UserWarning")  # the SDK's, as the second decorator reuses it
 def test_two_listeners_at_one_path_are_refused(sdk_client, tmp_path):
     first, second = module(tmp_path, LISTENER), module(tmp_path, LISTENER)
     result = hooks("listen", first, second, "--app-dir", str(tmp_path), "--port", "0")
