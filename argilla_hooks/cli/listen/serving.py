@@ -60,7 +60,7 @@ class Listener:
             max_body=config.max_body,
             forward_to=config.forward_to,
             on_report=self.report,
-            max_events=config.exit_after,  # exactly N, however many arrive before the server stops accepting
+            max_events=config.exit_after,  # exactly N (per path), however many arrive before the server stops
             body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
         )
         # Handlers loaded and named as typed by the command. An SDK listener is served apart, at its own path (where
