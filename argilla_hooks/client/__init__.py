@@ -93,6 +93,11 @@ class ArgillaClient:
         self._timeout, self._transport = timeout, transport
         self._http = self._connect()
 
+    @property
+    def api_key(self) -> str:
+        """The key it authenticates with (for another client of the same server: the Argilla SDK's, say)."""
+        return self._api_key
+
     def _connect(self) -> httpx.Client:
         transport = self._transport
         if transport is None:  # httpx retries only a connect that failed, when nothing was sent: safe for a POST

@@ -169,7 +169,7 @@ def test_export_then_apply_is_a_no_op_for_urls_argilla_stored_that_our_own_check
     path.write_text(tomli_w.dumps(document))
     refused = hooks("apply", "-f", path)
     assert refused.returncode == 2
-    assert refused.stderr.splitlines() == [  # one problem, one line
+    assert refused.stderr.splitlines() == [
         f"error: {path}: entry 3 (url {new[:100]}... ({len(new)} characters)): url: URL is longer than 2083 characters; "
         "nothing was changed",
     ]

@@ -22,6 +22,8 @@ from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer
 from argilla_hooks.receiver import Handler, create_app
 from argilla_hooks.receiver.report import DeliveryReport
+from argilla_hooks.receiver.routes import Routes
+from argilla_hooks.receiver.sdk import SdkListener
 
 GRACE = 30  # seconds in-flight deliveries get at a stop: Argilla waits 20 s for an answer
 
@@ -54,18 +56,21 @@ class Listener:
         self.config, self.handlers, self.printer = config, handlers, printer
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
-        self.app = create_app(
-            handlers=handlers,  # loaded and named as typed by the command
-            secrets=secrets,
+        options: dict[str, Any] = dict(
             verify=config.verify,
-            path=config.path,
             tolerance=config.tolerance,
             max_body=config.max_body,
             forward_to=config.forward_to,
             on_report=self.report,
-            max_events=config.exit_after,  # exactly N, however many arrive before the server stops accepting
+            max_events=config.exit_after,  # exactly N (per path), however many arrive before the server stops
             body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
         )
+        # Handlers loaded and named as typed by the command. An SDK listener is served apart, at its own path (where
+        # the SDK's server has it) with its webhook's secret; the plain handlers, or the printer, at --path.
+        plain = [h for h in handlers if not isinstance(h, SdkListener)]
+        apps = [create_app(handlers=plain, secrets=secrets, path=config.path, **options)] if plain or not handlers else []
+        apps += [create_app(handlers=[h], secrets=[h.secret], path=h.path, **options) for h in handlers if isinstance(h, SdkListener)]
+        self.app: Any = apps[0] if len(apps) == 1 else Routes(apps)
 
     def report(self, report: DeliveryReport) -> None:
         counted = report.handlers or report.forwards or not self.handlers  # with no handler, the printer takes all
