@@ -30,14 +30,16 @@ from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decod
 from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
 from argilla_hooks.receiver.loader import load_handler
 from argilla_hooks.receiver.queueing import DeliveryQueue, QueueStep
-from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
+from argilla_hooks.receiver.report import (
+    DeliveryReport, ForwardResult, HandlerResult, Reporter, describe_error, elapsed_ms, guarded,
+)
+from argilla_hooks.receiver.sdk import handler_for
 from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
 from argilla_hooks.urls import check_url_shape
 
 Scope = MutableMapping[str, Any]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 HandlerSpec = Union[str, Callable[..., Any], Handler]
-Reporter = Callable[[DeliveryReport], None]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
@@ -102,7 +104,7 @@ def create_app(
         max_body=max_body,
         body_budget=body_budget,
         forward_to=[_check_forward_url(url) for url in dict.fromkeys(forward_to)],
-        on_report=on_report,
+        on_report=None if on_report is None else guarded(on_report),
         forwarder=Forwarder(forward_transport),
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,
@@ -145,7 +147,7 @@ class ReceiverApp(QueueStep):
         self._hop = secrets.token_hex(8).encode()  # this receiver's token in forwarded deliveries (see HOPS_HEADER)
         root = "/" + path.strip("/")
         # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
-        self._paths = frozenset({root, root.rstrip("/") + "/"})
+        self.paths = frozenset({root, root.rstrip("/") + "/"})
         self._by_type: dict[str, list[tuple[int, Handler]]] = {}
         # Events that may still start (inf: no limit). Taken when one starts, given back when it fails, so that
         # exactly `max_events` succeed however many arrive at once.
@@ -203,8 +205,8 @@ class ReceiverApp(QueueStep):
         """True for a health check, False for a delivery (a POST to the path); Rejected (404, 405) for anything else."""
         path, method, root_path = scope["path"], scope["method"], scope.get("root_path", "")
         if root_path:
-            path = _within(path, root_path)
-        if path in self._paths:
+            path = path_below(root_path, path)
+        if path in self.paths:
             if method == "POST":
                 return False
             raise Rejected(405, f"{method} is not allowed: deliveries are POSTed", allow=b"POST")
@@ -212,7 +214,7 @@ class ReceiverApp(QueueStep):
             if method in ("GET", "HEAD"):  # load balancers probe both
                 return True
             raise Rejected(405, f"{method} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
-        raise Rejected(404, f"nothing here: deliveries go to {root_path.rstrip('/')}{min(self._paths)}")  # as sent to
+        raise Rejected(404, f"nothing here: deliveries go to {root_path.rstrip('/')}{min(self.paths)}")  # as sent to
 
     async def _deliver(self, send: Send, msg_id: Optional[bytes], body: bytes, delivery: Delivery) -> None:
         """Run the handlers and forwards not yet successful for this event (once, however many copies arrive at once),
@@ -356,12 +358,12 @@ def _listed(value: Union[str, Iterable[Any]]) -> list[Any]:
 def _handler(spec: HandlerSpec, app_dir: Optional[str]) -> Handler:
     if isinstance(spec, Handler):  # already loaded and checked (`hooks listen` does, to name it as typed)
         return spec
-    if isinstance(spec, str):
-        return Handler(load_handler(spec, app_dir), name=spec)
-    return Handler(spec)
+    if isinstance(spec, str):  # (a handler that takes the Argilla SDK's objects gets them: receiver/sdk.py)
+        return handler_for(load_handler(spec, app_dir), spec)
+    return handler_for(spec)
 
 
-def _within(path: str, root_path: str) -> str:
+def path_below(root_path: str, path: str) -> str:
     """The request path below the prefix the app is mounted at (`uvicorn --root-path`, a Starlette Mount), which ASGI
     includes in `path`; a path outside it is left whole."""
     if path == root_path:

@@ -46,14 +46,11 @@ class ListenConfig:
 
     def __post_init__(self) -> None:
         if not self.verify and (self.secrets or self.webhook or self.register):
-            raise UsageProblem("--no-verify cannot be combined with --secret, --webhook or --register")
+            raise UsageProblem("--no-verify cannot be combined with --secret, --secret-file, --webhook or --register")
         if self.webhook and self.register:
             raise UsageProblem("give --webhook (use an existing webhook) or --register (create one), not both")
-        if not (self.secrets or self.webhook or self.register or not self.verify):
-            raise UsageProblem(
-                f"no secret to verify deliveries with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
-                "use --webhook ID or --register, or --no-verify to accept anything"
-            )
+        if not self.targets:  # else once they are loaded: an SDK listener brings its own webhook's secret
+            self.check_verification()
         if self.events is not None and not self.register:
             raise UsageProblem("-e/--event chooses the events of a --register webhook; handlers choose theirs with @on(...)")
         if self.events is not None:
@@ -72,6 +69,14 @@ class ListenConfig:
                 raise UsageProblem("with --queue, handlers run in `hooks work REDIS_URL MODULE:FUNCTION`: give no handler or --forward-to here")
         for secret in self.secrets:  # now, not once the port is bound and a webhook registered
             _checked(decode_secret, secret, self.secret_source)
+
+    def check_verification(self) -> None:
+        """UsageProblem when nothing says how to verify the deliveries to `path`."""
+        if not (self.secrets or self.webhook or self.register or not self.verify):
+            raise UsageProblem(
+                f"no secret to verify deliveries with: pass --secret or --secret-file, set {settings.ENV_WEBHOOK_SECRET}, "
+                "use --webhook ID or --register, or --no-verify to accept anything"
+            )
 
 
 def parse_size(text: str) -> int:

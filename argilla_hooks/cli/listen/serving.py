@@ -7,6 +7,7 @@ reader of stdout stop the server through its public `should_exit`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from dataclasses import dataclass
@@ -16,11 +17,13 @@ import uvicorn
 
 from argilla_hooks import settings
 from argilla_hooks.cli import output
-from argilla_hooks.cli.listen import http_limits
+from argilla_hooks.cli.listen import http_limits, signals
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer
 from argilla_hooks.receiver import Handler, create_app
 from argilla_hooks.receiver.report import DeliveryReport
+from argilla_hooks.receiver.routes import Routes
+from argilla_hooks.receiver.sdk import SdkListener
 
 GRACE = 30  # seconds in-flight deliveries get at a stop: Argilla waits 20 s for an answer
 
@@ -41,7 +44,8 @@ class _Server(uvicorn.Server):
         # uvicorn's signal handler: say what the first Ctrl-C waits for (the second stops at once).
         if not self.should_exit and self.tally.in_flight:
             count = self.tally.in_flight
-            output.info(f"stopping: waiting up to {GRACE} s for {count} in-flight deliver{'y' if count == 1 else 'ies'} (Ctrl-C again to stop now)")
+            with contextlib.suppress(OSError):  # a terminal that hung up (SIGHUP) takes no more text
+                output.info(f"stopping: waiting up to {GRACE} s for {count} in-flight deliver{'y' if count == 1 else 'ies'} (Ctrl-C again to stop now)")
         super().handle_exit(sig, frame)
 
 
@@ -53,31 +57,33 @@ class Listener:
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
         queue = None
-        if config.queue is not None:
+        if config.queue is not None:  # (then there are no handlers: the config refuses them)
             from argilla_hooks.queue.ingest import RedisQueue  # redis-py, the [queue] extra: imported for --queue only
 
             queue = RedisQueue(config.queue)
-        self.app = create_app(
-            handlers=handlers,  # loaded and named as typed by the command
-            secrets=secrets,
+        options: dict[str, Any] = dict(
             verify=config.verify,
-            path=config.path,
             tolerance=config.tolerance,
             max_body=config.max_body,
             forward_to=config.forward_to,
             on_report=self.report,
-            max_events=config.exit_after,  # exactly N, however many arrive before the server stops accepting
+            max_events=config.exit_after,  # exactly N (per path), however many arrive before the server stops
             body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
-            queue=queue,
         )
+        # Handlers loaded and named as typed by the command. An SDK listener is served apart, at its own path (where
+        # the SDK's server has it) with its webhook's secret; the plain handlers, or the printer, at --path.
+        plain = [h for h in handlers if not isinstance(h, SdkListener)]
+        apps = [create_app(handlers=plain, secrets=secrets, path=config.path, queue=queue, **options)] if plain or not handlers else []
+        apps += [create_app(handlers=[h], secrets=[h.secret], path=h.path, **options) for h in handlers if isinstance(h, SdkListener)]
+        self.app: Any = apps[0] if len(apps) == 1 else Routes(apps)
 
     def report(self, report: DeliveryReport) -> None:
-        self.printer.delivery(report)
         counted = report.handlers or report.forwards or not self.handlers  # with no handler, the printer takes all
         if report.kind == "event" and report.ok and not report.duplicate and counted:
-            self.tally.handled += 1
+            self.tally.handled += 1  # before printing: it was handled, whatever becomes of its line
             if self.config.exit_after and self.tally.handled >= self.config.exit_after:
                 self.stop()
+        self.printer.delivery(report)
 
     def stop(self) -> None:
         if self.server is not None:
@@ -96,12 +102,16 @@ class Listener:
             server_header=False,
             proxy_headers=False,  # the receiver never reads the client address or scheme
             timeout_graceful_shutdown=GRACE,
+            # Requests in progress too (a handler runs on after its client left); +1: uvicorn counts the request's own
+            # connection among those open, which http_limits bounds.
+            limit_concurrency=http_limits.MAX_CONNECTIONS + 1,
         )
         if not settings.debug_enabled():
             logging.getLogger("uvicorn.error").addFilter(_no_cancellation_noise)
         self.server = _Server(config, self.tally)
         try:
-            self.server.run(sockets=[sock])
+            with signals.handled_by(self.server.handle_exit, *signals.ALSO_STOPPING):  # uvicorn takes SIGINT, SIGTERM
+                self.server.run(sockets=[sock])
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the Ctrl-C or SIGTERM it stopped on, once it has shut down
         self.tally.cut_short += self.tally.in_flight  # abandoned by a second Ctrl-C
