@@ -270,6 +270,18 @@ async def test_a_stop_gives_back_an_entry_waiting_for_its_retry_at_once(redis_ur
     await w.redis.aclose()
 
 
+async def _stopped_while_running(redis_url, handler, grace):
+    """The tally of a worker stopped while `handler` runs on one entry."""
+    await enqueue(redis_url, "dataset.created")
+    w = worker(redis_url, handler, grace=grace)
+    task = asyncio.ensure_future(w.run())
+    await wait_until(lambda: w.tally.in_flight == 1)
+    w.stop()
+    tally = await task
+    await w.redis.aclose()
+    return tally
+
+
 async def test_a_stop_waits_for_running_handlers_then_gives_back_what_outlasts_the_grace(redis_url):
     finished = []
 
@@ -277,28 +289,16 @@ async def test_a_stop_waits_for_running_handlers_then_gives_back_what_outlasts_t
         await asyncio.sleep(0.2)
         finished.append("quick")
 
-    await enqueue(redis_url, "dataset.created")
-    w = worker(redis_url, quick, grace=5)
-    task = asyncio.ensure_future(w.run())
-    await wait_until(lambda: w.tally.in_flight == 1)
-    w.stop()
-    tally = await task
+    tally = await _stopped_while_running(redis_url, quick, grace=5)
     assert finished == ["quick"] and tally.done == 1 and tally.cut_short == 0
-    await w.redis.aclose()
 
     async def endless(data):
         await asyncio.sleep(60)
 
-    await enqueue(redis_url, "dataset.created")
-    w = worker(redis_url, endless, grace=0.2)
-    task = asyncio.ensure_future(w.run())
-    await wait_until(lambda: w.tally.in_flight == 1)
-    w.stop()
-    tally = await task
+    tally = await _stopped_while_running(redis_url, endless, grace=0.2)
     assert tally.cut_short == 1 and tally.given_back == 1
     _, more = await drain(redis_url, lambda type: None)
     assert [r.outcome for r in more] == ["done"]
-    await w.redis.aclose()
 
 
 async def test_acknowledged_entries_are_trimmed_from_the_stream(redis_url, client):
