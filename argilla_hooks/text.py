@@ -43,3 +43,9 @@ def loads_strict(text: Union[str, bytes, bytearray]) -> Any:
     the last value: `{"name": "x", "name": "y"}` is almost always an edit that left the old line behind. TOML refuses
     it too. Invalid JSON raises `json.JSONDecodeError` as usual."""
     return json.loads(text, object_pairs_hook=_unique_keys)
+
+
+def first_line(text: str) -> str:
+    """The first line of a message, with `…` when more follow (one line per item in a listing)."""
+    lines = text.strip().splitlines() or [""]
+    return lines[0] + (" …" if len(lines) > 1 else "")

@@ -150,6 +150,32 @@ def normalize_url(url: str) -> str:
         return url
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+_REDIS_EXAMPLE = "redis://127.0.0.1:6379/0"
+
+
+def check_redis_url(url: str) -> str:
+    """A Redis URL as redis-py reads it: `redis://` or `rediss://` (TLS) with a host and an optional database number,
+    or `unix:///path/to/redis.sock`; ValueError otherwise."""
+    url = url.strip()
+    shown = _quoted(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise ValueError(f"{shown} is not a Redis URL (e.g. {_REDIS_EXAMPLE})") from None
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ValueError(f"{shown} is not a Redis URL: it must start with redis://, rediss:// or unix:// (e.g. {_REDIS_EXAMPLE})")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ValueError(f"{shown} names no socket (e.g. unix:///run/redis/redis.sock)")
+    elif not parts.hostname:
+        raise ValueError(f"{shown} has no host (e.g. {_REDIS_EXAMPLE})")
+    elif parts.path.strip("/") and not parts.path.strip("/").isdigit():
+        raise ValueError(f"{shown}: the path must be a database number, as in {_REDIS_EXAMPLE}")
+    return url
+
+
 def http_url(host: str, port: int, path: str) -> str:
     """`http://host:port/path`, with an IPv6 host in brackets."""
     return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"

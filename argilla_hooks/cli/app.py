@@ -11,10 +11,11 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from argilla_hooks import __version__, settings
-from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
+from argilla_hooks.cli import auth, export_apply, output, queue, trigger, webhooks
 from argilla_hooks.cli.completion import PROGRAMS
 from argilla_hooks.cli.errors import ExitCode, failure
 from argilla_hooks.cli.listen import command as listen_command
+from argilla_hooks.cli.work import command as work_command
 
 
 
@@ -66,10 +67,15 @@ _PANELS = {
     "Webhooks as code": [("export", export_apply.export), ("apply", export_apply.apply)],
     "Receive and test": [("listen", listen_command.listen), ("trigger", trigger.trigger)],
     "Account": [("login", auth.login), ("logout", auth.logout), ("whoami", auth.whoami)],
+    "Queue (Redis)": [("work", work_command.work)],
 }
 for _panel, _commands in _PANELS.items():
     for _name, _function in _commands:
         app.command(_name, cls=Command, rich_help_panel=_panel)(_function)
+_queue = typer.Typer(name="queue", cls=Group, help="Inspect the Redis queue of `hooks listen --queue`; redrive dead letters.", no_args_is_help=True)
+for _name, _function in queue.COMMANDS:
+    _queue.command(_name, cls=Command)(_function)
+app.add_typer(_queue, rich_help_panel="Queue (Redis)")
 
 
 def _print_version(value: bool) -> None:

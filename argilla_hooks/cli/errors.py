@@ -57,6 +57,12 @@ _TABLE: list[tuple[str, str, ExitCode, str]] = [
     ("argilla_hooks.client.errors", "PermissionDenied", ExitCode.AUTH, ""),
     ("argilla_hooks.client.errors", "UnprocessableEntity", ExitCode.REJECTED, ""),
     ("argilla_hooks.client.errors", "ArgillaError", ExitCode.ERROR, ""),
+    ("argilla_hooks.queue.connection", "QueueUnavailable", ExitCode.UNREACHABLE, ""),
+    ("argilla_hooks.queue.connection", "QueueError", ExitCode.ERROR, ""),
+    ("argilla_hooks.queue.deadletters", "DeadLetterNotFound", ExitCode.NOT_FOUND, ""),
+    ("redis.exceptions", "ConnectionError", ExitCode.UNREACHABLE, " (Redis)"),
+    ("redis.exceptions", "TimeoutError", ExitCode.UNREACHABLE, " (Redis)"),
+    ("redis.exceptions", "RedisError", ExitCode.ERROR, " (Redis)"),
 ]
 # A write that fails for want of room or of a working device: with no file named, that is stdout.
 _FULL_OR_BROKEN = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO)

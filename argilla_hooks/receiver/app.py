@@ -11,7 +11,6 @@ that the server drops the connection instead of reading the rest.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import secrets
@@ -23,11 +22,14 @@ import anyio
 import httpx
 
 from argilla_hooks.events import ALL_EVENTS
+from argilla_hooks.receiver.answers import DUPLICATE as _DUPLICATE, HEALTHY as _HEALTHY
+from argilla_hooks.receiver.answers import error_body as _error_body, respond as _respond
 from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
 from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
 from argilla_hooks.receiver.loader import load_handler
+from argilla_hooks.receiver.queueing import DeliveryQueue, QueueStep
 from argilla_hooks.receiver.report import (
     DeliveryReport, ForwardResult, HandlerResult, Reporter, describe_error, elapsed_ms, guarded,
 )
@@ -48,8 +50,6 @@ HEALTH_PATH = "/healthz"
 
 logger = logging.getLogger("argilla_hooks.receiver")
 
-_DUPLICATE = b'{"ok":true,"duplicate":true}'
-_HEALTHY = b'{"status":"ok"}'
 
 
 def create_app(
@@ -68,6 +68,7 @@ def create_app(
     max_events: Optional[int] = None,
     body_budget: Optional[int] = None,
     body_timeout: Optional[float] = BODY_TIMEOUT,
+    queue: Optional[DeliveryQueue] = None,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
     named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
@@ -81,16 +82,14 @@ def create_app(
     verified together, however many clients send at once (503 past it, Argilla retries). Headers that condemn a
     delivery are refused before its body is read; the server buffers a little of each unread body (uvicorn: about
     64 KiB a connection), and verified deliveries hold their body and parsed event until they are answered.
+    `queue` (argilla_hooks.queue.RedisQueue): store each new event there, answer 202; workers run the handlers.
     Raises HandlerLoadError for a handler that cannot be loaded, ValueError for a bad secret, URL or setting.
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
     handlers, secrets, forward_to = (_listed(handlers), _listed(secrets), _listed(forward_to))
     if max_body < 1:
         raise ValueError("max_body must be a positive number of bytes")
-    if body_budget is None:
-        body_budget = max(DEFAULT_BODY_BUDGET, max_body)
-    elif body_budget < max_body:
-        raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
+    body_budget = _body_budget(body_budget, max_body)
     if max_events is not None and max_events < 1:
         raise ValueError("max_events must be a positive number")
     if tolerance < 1:
@@ -110,10 +109,11 @@ def create_app(
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,
         body_timeout=body_timeout,
+        queue=queue,
     )
 
 
-class ReceiverApp:
+class ReceiverApp(QueueStep):
     """The ASGI callable; see `create_app`. `aclose()` (or ASGI lifespan shutdown) closes the forwarding client."""
 
     def __init__(
@@ -130,8 +130,12 @@ class ReceiverApp:
         max_events: Optional[int] = None,
         body_budget: int = DEFAULT_BODY_BUDGET,
         body_timeout: Optional[float] = BODY_TIMEOUT,
+        queue: Optional[DeliveryQueue] = None,
     ) -> None:
+        if queue is not None and (handlers or forward_to):
+            raise ValueError("with a queue, handlers run in the workers (`hooks work`): give no handlers or forward_to")
         self.handlers = handlers
+        self.queue = queue
         self.verifier = verifier
         self.forward_to = forward_to
         self.on_report = on_report
@@ -161,6 +165,8 @@ class ReceiverApp:
 
     async def aclose(self) -> None:
         await self._forwarder.aclose()
+        if self.queue is not None:
+            await self.queue.aclose()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -213,6 +219,8 @@ class ReceiverApp:
     async def _deliver(self, send: Send, msg_id: Optional[bytes], body: bytes, delivery: Delivery) -> None:
         """Run the handlers and forwards not yet successful for this event (once, however many copies arrive at once),
         then answer and report."""
+        if self.queue is not None:  # workers run the handlers: store it (see queueing.py)
+            return await self._store(send, msg_id, body, delivery)
         wanted = self._handlers_for(delivery.type)
         key = delivery.key
         done = await self.log.begin(key)
@@ -335,6 +343,14 @@ def check_path(path: str) -> str:
     return path
 
 
+def _body_budget(body_budget: Optional[int], max_body: int) -> int:
+    if body_budget is None:
+        return max(DEFAULT_BODY_BUDGET, max_body)
+    if body_budget < max_body:
+        raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
+    return body_budget
+
+
 def _listed(value: Union[str, Iterable[Any]]) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -372,21 +388,6 @@ def _is_cancellation(exc: BaseException) -> bool:
         return True
     cancelling = getattr(asyncio.current_task(), "cancelling", None)
     return cancelling is None or cancelling() > 0
-
-
-async def _respond(send: Send, status: int, body: bytes, allow: Optional[bytes] = None, close: bool = False) -> None:
-    # 204 has no body, so uvicorn writes the answer with one system call instead of two (head, then body).
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))] if body else []
-    if allow is not None:
-        headers.append((b"allow", allow))
-    if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _error_body(reason: str) -> bytes:
-    return json.dumps({"ok": False, "error": reason}).encode()
 
 
 def _check_forward_url(url: str) -> str:

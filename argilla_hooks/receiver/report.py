@@ -71,6 +71,7 @@ class DeliveryReport:
     reason: Optional[str] = None
     duplicate: bool = False
     delivery: Optional[Delivery] = field(default=None, repr=False)
+    queued: Optional[str] = None  # the delivery's id in the queue, when a queue took it (status 202)
 
     @property
     def ok(self) -> bool:
@@ -88,7 +89,7 @@ class DeliveryReport:
     def to_json(self) -> dict[str, Any]:
         if self.kind == "rejected":
             return {"kind": "rejected", "status": self.status, "reason": self.reason}
-        return {
+        event = {
             "kind": "event",
             "webhook_id": self.webhook_id,
             "type": self.type,
@@ -100,6 +101,9 @@ class DeliveryReport:
             "forwards": [f.to_json() for f in self.forwards],
             "data": self.data,
         }
+        if self.queued is not None:
+            event["queued"] = self.queued
+        return event
 
     def to_json_line(self) -> str:
         """`to_json()` as one line of JSON text (no newline), whatever text the delivery carried; never raises."""

@@ -47,6 +47,10 @@ ForwardTo = Annotated[Optional[list[str]], typer.Option("--forward-to", help="Re
 MaxBody = Annotated[str, typer.Option("--max-body", help="Largest body accepted (e.g. 512KiB, 10MiB).")]
 Json = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout (ready, event, rejected, stopped).")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Also print headers, body and handler tracebacks.")]
+Queue = Annotated[
+    Optional[str],
+    typer.Option("--queue", help="Store each event in this Redis (redis://HOST:PORT/DB) for `hooks work`, answering at once.", metavar="REDIS_URL", show_default=False),
+]
 ExitAfter = Annotated[Optional[int], typer.Option("--exit-after", help="Exit 0 after N handled events.", min=1, show_default=False)]
 
 
@@ -70,6 +74,7 @@ def listen(
     as_json: Json = False,
     verbose: Verbose = False,
     exit_after: ExitAfter = None,
+    queue: Queue = None,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
     api_key_file: ApiKeyFile = None,
@@ -84,6 +89,7 @@ def listen(
       hooks listen handlers:on_response --register -e 'response.*'
       hooks listen app.hooks:notify --webhook 3f2a --port 9000 --path /argilla
       hooks listen --forward-to http://127.0.0.1:3000/hooks --json | jq 'select(.kind == "event").type'
+      hooks listen --webhook 3f2a --queue redis://127.0.0.1:6379/0      # handlers run in `hooks work`
     """
     # Imported here: `hooks --help` and the other commands need none of the receiver, uvicorn or asyncio.
     from argilla_hooks.cli.listen.config import ListenConfig, parse_size
@@ -99,7 +105,7 @@ def listen(
         secrets=(*(secret or ()), *from_files), secret_source=" and ".join(sources) or "--secret",
         webhook=webhook, register=register, events=None if event is None else tuple(event), public_url=public_url,
         verify=not no_verify, tolerance=tolerance, max_body=parse_size(max_body), forward_to=tuple(forward_to or ()),
-        exit_after=exit_after, as_json=as_json, verbose=verbose,
+        exit_after=exit_after, as_json=as_json, verbose=verbose, queue=queue,
     )  # fmt: skip
     server, key = same_server(ctx)
     run(config, connect=lambda: get_client(api_url, api_key, profile), rerun_options=server + key)

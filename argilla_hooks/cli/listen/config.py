@@ -10,7 +10,7 @@ from argilla_hooks.cli.errors import UsageProblem
 from argilla_hooks.events import expand_required
 from argilla_hooks.receiver.app import check_path
 from argilla_hooks.receiver.verify import decode_secret
-from argilla_hooks.urls import check_url
+from argilla_hooks.urls import check_redis_url, check_url
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2}
 
@@ -42,6 +42,7 @@ class ListenConfig:
     exit_after: Optional[int] = None
     as_json: bool = False
     verbose: bool = False
+    queue: Optional[str] = None  # a Redis URL: events are stored there for `hooks work` instead of handled here
 
     def __post_init__(self) -> None:
         if not self.verify and (self.secrets or self.webhook or self.register):
@@ -62,6 +63,10 @@ class ListenConfig:
             _checked(check_url, self.public_url, "--public-url")
         for url in self.forward_to:
             _checked(check_url, url, "--forward-to")
+        if self.queue is not None:
+            object.__setattr__(self, "queue", _checked(check_redis_url, self.queue, "--queue"))
+            if self.targets or self.forward_to:
+                raise UsageProblem("with --queue, handlers run in `hooks work REDIS_URL MODULE:FUNCTION`: give no handler or --forward-to here")
         for secret in self.secrets:  # now, not once the port is bound and a webhook registered
             _checked(decode_secret, secret, self.secret_source)
 

@@ -38,6 +38,7 @@ class Ready:
     secret_source: str = "--secret"  # where the secrets came from, for what a 401 should be compared with
     # Each `@rg.webhook_listener` served: handler, path, url, webhook_id (of the webhook its decorator registered), events
     sdk_listeners: list[dict[str, Any]] = field(default_factory=list)
+    queue: Optional[str] = None  # the Redis URL events are stored in, with --queue
 
     @property
     def url(self) -> str:
@@ -62,6 +63,7 @@ class Ready:
             "webhook_id": self.webhook_id,
             "registered": self.registered,
             "sdk_listeners": self.sdk_listeners,
+            "queue": None if self.queue is None else hide_userinfo(self.queue),
         }
 
 
@@ -123,6 +125,8 @@ class Printer:
             f"  events:   {short_events(info.events) if info.events else 'none'}",
             f"  handlers: {', '.join(info.handlers) if info.handlers else 'built-in printer'}",
         ]
+        if info.queue:
+            lines[-1] = f"  queue:    {hide_userinfo(info.queue)} (handlers run in `hooks work`)"
         if info.forward_to:
             lines.append(f"  forward:  {', '.join(info.shown_forward_to)}")
         if info.webhook_id:

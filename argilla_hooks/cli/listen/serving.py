@@ -56,6 +56,11 @@ class Listener:
         self.config, self.handlers, self.printer = config, handlers, printer
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
+        queue = None
+        if config.queue is not None:  # (then there are no handlers: the config refuses them)
+            from argilla_hooks.queue.ingest import RedisQueue  # redis-py, the [queue] extra: imported for --queue only
+
+            queue = RedisQueue(config.queue)
         options: dict[str, Any] = dict(
             verify=config.verify,
             tolerance=config.tolerance,
@@ -68,7 +73,7 @@ class Listener:
         # Handlers loaded and named as typed by the command. An SDK listener is served apart, at its own path (where
         # the SDK's server has it) with its webhook's secret; the plain handlers, or the printer, at --path.
         plain = [h for h in handlers if not isinstance(h, SdkListener)]
-        apps = [create_app(handlers=plain, secrets=secrets, path=config.path, **options)] if plain or not handlers else []
+        apps = [create_app(handlers=plain, secrets=secrets, path=config.path, queue=queue, **options)] if plain or not handlers else []
         apps += [create_app(handlers=[h], secrets=[h.secret], path=h.path, **options) for h in handlers if isinstance(h, SdkListener)]
         self.app: Any = apps[0] if len(apps) == 1 else Routes(apps)
 

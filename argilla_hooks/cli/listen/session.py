@@ -21,6 +21,7 @@ from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer, Ready
 from argilla_hooks.cli.listen.registration import verification
 from argilla_hooks.cli.listen.serving import Listener, Tally
+from argilla_hooks.cli.queue import preflight
 from argilla_hooks.client import ArgillaClient
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
 from argilla_hooks.receiver import Handler, HandlerLoadError
@@ -30,7 +31,7 @@ from argilla_hooks.urls import hide_userinfo, http_url, landing
 
 def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_options: str) -> None:
     """Serve until stopped; raise (CommandError, typer.Exit) for an exit status other than 0."""
-    with _stdout_for_json_only(config.as_json) as json_out, signals.stopping_interrupts():
+    with stdout_for_json_only(config.as_json) as json_out, signals.stopping_interrupts():
         if config.targets:
             sdk.share_connection(connect)
         handlers = load_handlers(config.targets, config.app_dir)
@@ -41,7 +42,9 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
         register_events = list(config.events or [e for e in SUBSCRIBABLE if e in _events(plain)])
         if config.register and not register_events:
             raise UsageProblem("--register: the handlers take no event a webhook can subscribe to (only ping, or none); name the events with -e")
-        printer = Printer(json_out, as_json=config.as_json, verbose=config.verbose, show_data=not handlers)
+        if config.queue is not None:
+            preflight(config.queue, "hooks listen --queue")  # a Redis that cannot take events stops us now
+        printer = Printer(json_out, as_json=config.as_json, verbose=config.verbose, show_data=not (handlers or config.queue))
         with contextlib.closing(bind(config.host, config.port)) as sock:
             port = sock.getsockname()[1]
             # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
@@ -59,7 +62,7 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
                     events=verifying.events or [e for e in ALL_EVENTS if e in wanted], handlers=[h.name for h in handlers],
                     forward_to=list(config.forward_to), webhook_id=verifying.webhook_id, registered=verifying.registered,
                     exit_after=config.exit_after, secret_source=_secret_source(config, verifying.webhook_id),
-                    sdk_listeners=sdk.ready_entries(listeners, sdk_urls),
+                    sdk_listeners=sdk.ready_entries(listeners, sdk_urls), queue=config.queue,
                 )  # fmt: skip
                 listener = Listener(config, handlers, verifying.secrets, printer)
                 printer.on_closed = listener.stop
@@ -126,7 +129,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 @contextlib.contextmanager
-def _stdout_for_json_only(as_json: bool) -> Iterator[IO[str]]:
+def stdout_for_json_only(as_json: bool) -> Iterator[IO[str]]:
     """The stream for listen's output. With --json, everything else written to stdout goes to stderr meanwhile, so
     that only JSON lines reach stdout: `print` in a handler module (sys.stdout), and, when stdout is the process's
     file descriptor 1, child processes and C code too (the JSON lines then go out through a copy of it)."""
