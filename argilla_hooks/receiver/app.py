@@ -10,19 +10,20 @@ that the server drops the connection instead of reading the rest.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Iterable, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any, Callable, Optional, Union
 
 import anyio
 import httpx
 
 from argilla_hooks.events import ALL_EVENTS
+from argilla_hooks.receiver.asgi import Send
+from argilla_hooks.receiver.asgi import error_body as _error_body, is_cancellation as _is_cancellation, respond as _respond
+from argilla_hooks.receiver.asgi import within as _within
 from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
@@ -33,7 +34,6 @@ from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
 from argilla_hooks.urls import check_url_shape
 
 Scope = MutableMapping[str, Any]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 HandlerSpec = Union[str, Callable[..., Any], Handler]
 Reporter = Callable[[DeliveryReport], None]
 
@@ -343,48 +343,6 @@ def _handler(spec: HandlerSpec, app_dir: Optional[str]) -> Handler:
     if isinstance(spec, str):
         return Handler(load_handler(spec, app_dir), name=spec)
     return Handler(spec)
-
-
-def _within(path: str, root_path: str) -> str:
-    """The request path below the prefix the app is mounted at (`uvicorn --root-path`, a Starlette Mount), which ASGI
-    includes in `path`; a path outside it is left whole."""
-    if path == root_path:
-        return "/"
-    if path.startswith(root_path) and path[len(root_path)] == "/":
-        return path[len(root_path) :]
-    return path
-
-
-def _is_cancellation(exc: BaseException) -> bool:
-    """Whether `exc`, caught around a handler, is the delivery's task being cancelled, which must propagate.
-
-    On asyncio a handler can raise CancelledError itself (or let one through from a future someone else cancelled):
-    from Python 3.11 the task's `cancelling()` count tells that apart from a cancellation of the task itself (server
-    shutdown, an anyio cancel scope). On Python 3.10, which has no such count, and on trio, whose Cancelled only the
-    scheduler raises, an exception of the backend's cancellation class counts as a real one.
-    """
-    cancelled = anyio.get_cancelled_exc_class()
-    if not isinstance(exc, cancelled):
-        return False
-    if cancelled is not asyncio.CancelledError:  # trio
-        return True
-    cancelling = getattr(asyncio.current_task(), "cancelling", None)
-    return cancelling is None or cancelling() > 0
-
-
-async def _respond(send: Send, status: int, body: bytes, allow: Optional[bytes] = None, close: bool = False) -> None:
-    # 204 has no body, so uvicorn writes the answer with one system call instead of two (head, then body).
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))] if body else []
-    if allow is not None:
-        headers.append((b"allow", allow))
-    if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _error_body(reason: str) -> bytes:
-    return json.dumps({"ok": False, "error": reason}).encode()
 
 
 def _check_forward_url(url: str) -> str:
