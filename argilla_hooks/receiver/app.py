@@ -24,10 +24,12 @@ from argilla_hooks.events import ALL_EVENTS
 from argilla_hooks.receiver.asgi import Send
 from argilla_hooks.receiver.asgi import error_body as _error_body, is_cancellation as _is_cancellation, respond as _respond
 from argilla_hooks.receiver.asgi import within as _within
-from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
+from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, REPLAY_PREFIX, DeliveryLog
+from argilla_hooks.receiver.explain import Explainer, OtherSecrets
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
 from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
+from argilla_hooks.receiver.journal import Journal, PathLike
 from argilla_hooks.receiver.loader import load_handler
 from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
 from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
@@ -66,14 +68,18 @@ def create_app(
     max_events: Optional[int] = None,
     body_budget: Optional[int] = None,
     body_timeout: Optional[float] = BODY_TIMEOUT,
+    journal: Union[None, PathLike, Journal] = None,
+    other_secrets: Optional[OtherSecrets] = None,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
     named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
 
-    `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
-    there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
+    `max_events`: handle at most this many events (those but pings that reach a handler or forward target, or every
+    event but pings when there are none); once they are handled or running, later new events are answered 503.
     `body_timeout`: seconds a body may take to arrive once it began, else 408; None when the server bounds the time a
     request takes (`hooks listen` does: a timer per request costs a tenth of a delivery's time).
+    `journal`: a SQLite file (or a Journal) recording each request before it is answered (journal.py);
+    `other_secrets()`: {label: secret} of other webhooks, to name the one that signed a 401 (explain.py).
 
     Memory: `max_body` bounds one body (413), `body_budget` (64 MiB, or `max_body` if larger) the bodies being read and
     verified together, however many clients send at once (503 past it, Argilla retries). Headers that condemn a
@@ -96,9 +102,10 @@ def create_app(
     if dedup_capacity < 1:
         raise ValueError("dedup_capacity must be a positive number of events")
     check_path(path)
+    verifier = Verifier(list(secrets), tolerance) if verify else None
     return ReceiverApp(
         [_handler(h, app_dir) for h in handlers],
-        Verifier(list(secrets), tolerance) if verify else None,
+        verifier,
         path=path,
         max_body=max_body,
         body_budget=body_budget,
@@ -108,6 +115,8 @@ def create_app(
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,
         body_timeout=body_timeout,
+        journal=journal if journal is None or isinstance(journal, Journal) else Journal(journal),
+        explainer=None if verifier is None else Explainer(verifier, other_secrets),
     )
 
 
@@ -128,8 +137,11 @@ class ReceiverApp:
         max_events: Optional[int] = None,
         body_budget: int = DEFAULT_BODY_BUDGET,
         body_timeout: Optional[float] = BODY_TIMEOUT,
+        journal: Optional[Journal] = None,
+        explainer: Optional[Explainer] = None,
     ) -> None:
         self.handlers = handlers
+        self.journal, self.explainer = journal, explainer
         self.verifier = verifier
         self.forward_to = forward_to
         self.on_report = on_report
@@ -159,6 +171,12 @@ class ReceiverApp:
 
     async def aclose(self) -> None:
         await self._forwarder.aclose()
+        if self.journal is not None:
+            await self.journal.aclose()
+
+    def replace_handlers(self, handlers: list[Handler]) -> None:
+        """Run these from the next delivery on (`hooks listen --reload`); deliveries in flight finish with the old."""
+        self.handlers, self._by_type = handlers, {}
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -187,11 +205,22 @@ class ReceiverApp:
             await self._deliver(send, headers.get(b"webhook-id"), body, delivery)
         except Rejected as rejected:
             await _respond(send, rejected.status, _error_body(rejected.reason), rejected.allow, rejected.close)
-            if self.on_report is not None:
-                decoded = decode_headers(raw_headers)
-                self.on_report(DeliveryReport("rejected", rejected.status, decoded.get("webhook-id"), headers=decoded, reason=rejected.reason))
+            if self.on_report is not None or self.journal is not None:
+                await self._refused(rejected, decode_headers(raw_headers))
         except Disconnected:
             pass
+
+    async def _refused(self, rejected: Rejected, headers: dict[str, str]) -> None:
+        """Journal and report a refused request; a 401 with its cause explained (which runs no code of the user's)."""
+        reason, cause = rejected.reason, rejected.cause
+        if rejected.status == 401 and self.explainer is not None:
+            explained = await self.explainer.explain(reason, cause, headers, rejected.body)
+            reason, cause = explained.reason, explained.cause
+        report = DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=reason, cause=cause)
+        if self.journal is not None:
+            await self.journal.record(report, rejected.body)
+        if self.on_report is not None:
+            self.on_report(report)
 
     def _is_health_check(self, scope: Scope) -> bool:
         """True for a health check, False for a delivery (a POST to the path); Rejected (404, 405) for anything else."""
@@ -213,12 +242,14 @@ class ReceiverApp:
         then answer and report."""
         wanted = self._handlers_for(delivery.type)
         key = delivery.key
-        done = await self.log.begin(key)
+        replay = msg_id is not None and msg_id.startswith(REPLAY_PREFIX)
+        done = await self.log.begin(key, again=replay)
         if done is None:
-            await _respond(send, 200, _DUPLICATE)
-            self._report(200, msg_id, delivery, [], [], reason="already handled", duplicate=True)
+            report = self._report(200, msg_id, delivery, [], [], reason="already handled", duplicate=True)
+            await self._answer(send, 200, _DUPLICATE, report, body)
             return
-        counted = bool(wanted or self.forward_to or not self.handlers)  # else it runs nothing: not an event handled
+        # An event that runs nothing is not one handled, nor is a ping (a test, e.g. `hooks listen`'s own at start).
+        counted = delivery.type != "ping" and bool(wanted or self.forward_to or not self.handlers)
         if counted:
             if self._slots <= 0:
                 self.log.end(key, done, False)
@@ -241,8 +272,15 @@ class ReceiverApp:
             status, answer = 502, _error_body("a forward target failed")
         else:
             status, answer = 204, b""
+        await self._answer(send, status, answer, self._report(status, msg_id, delivery, handler_results, forward_results, replay=replay), body)
+
+    async def _answer(self, send: Send, status: int, answer: bytes, report: Optional[DeliveryReport], body: bytes) -> None:
+        """Journal the delivery (committed before the answer goes), answer it, then report it."""
+        if report is not None and self.journal is not None:
+            await self.journal.record(report, body)
         await _respond(send, status, answer)
-        self._report(status, msg_id, delivery, handler_results, forward_results)
+        if report is not None and self.on_report is not None:
+            self.on_report(report)
 
     def _handlers_for(self, event_type: str) -> list[tuple[int, Handler]]:
         """The (index, handler) pairs that want this event type."""
@@ -308,10 +346,10 @@ class ReceiverApp:
         handlers: list[HandlerResult],
         forwards: list[ForwardResult],
         **extra: Any,
-    ) -> None:
-        if self.on_report is None:
-            return
-        self.on_report(DeliveryReport(
+    ) -> Optional[DeliveryReport]:
+        if self.on_report is None and self.journal is None:
+            return None  # (a receiver that neither reports nor journals does not build one)
+        return DeliveryReport(
             kind="event",
             status=status,
             webhook_id=None if msg_id is None else msg_id.decode("latin-1"),
@@ -322,7 +360,7 @@ class ReceiverApp:
             forwards=forwards,
             delivery=delivery,
             **extra,
-        ))
+        )
 
 
 def check_path(path: str) -> str:
