@@ -86,6 +86,13 @@ def _create_user(owner: httpx.Client, role: str) -> dict:
     return owner.post("/api/v1/users", json=body).raise_for_status().json()  # the response carries api_key
 
 
+@pytest.fixture(autouse=True)
+def _own_journal(monkeypatch, tmp_path):
+    # `hooks listen` journals under $XDG_STATE_HOME by default: each test its own, never the developer's.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("ARGILLA_HOOKS_JOURNAL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def _owner(argilla):
     with argilla.http() as client:

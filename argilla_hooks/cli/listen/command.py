@@ -9,9 +9,10 @@ import typer
 from argilla_hooks import settings
 from argilla_hooks.cli import completion
 from argilla_hooks.cli.connect import get_client, given_by, same_server
+from argilla_hooks.cli.errors import UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
 
-_VERIFY, _REGISTER = "Verification", "Registration"
+_VERIFY, _REGISTER, _JOURNAL = "Verification", "Registration", "Journal and reload"
 Targets = Annotated[
     Optional[list[str]],
     typer.Argument(help="Handlers as module:function (several allowed); none: print each event.", metavar="MODULE:FUNCTION", show_default=False),
@@ -44,6 +45,14 @@ MaxBody = Annotated[str, typer.Option("--max-body", help="Largest body accepted 
 Json = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout (ready, event, rejected, stopped).")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Also print headers, body and handler tracebacks.")]
 ExitAfter = Annotated[Optional[int], typer.Option("--exit-after", help="Exit 0 after N handled events.", min=1, show_default=False)]
+RequireReachable = Annotated[bool, typer.Option("--require-reachable", help="Exit 1 when Argilla's ping of the webhook does not arrive at start.", rich_help_panel=_REGISTER)]
+JournalPath = Annotated[
+    Optional[str],
+    typer.Option("--journal", envvar=settings.ENV_JOURNAL, help="SQLite file recording every delivery \\[default: $XDG_STATE_HOME/argilla-hooks/journal.sqlite3].", show_default=False, rich_help_panel=_JOURNAL),
+]
+NoJournal = Annotated[bool, typer.Option("--no-journal", help="Record nothing.", rich_help_panel=_JOURNAL)]
+JournalKeep = Annotated[int, typer.Option("--journal-keep", help="Deliveries the journal keeps (the newest).", min=1, rich_help_panel=_JOURNAL)]
+Reload = Annotated[bool, typer.Option("--reload", help="Import the handlers again when their files change.", rich_help_panel=_JOURNAL)]
 
 
 def listen(
@@ -65,6 +74,11 @@ def listen(
     as_json: Json = False,
     verbose: Verbose = False,
     exit_after: ExitAfter = None,
+    require_reachable: RequireReachable = False,
+    journal: JournalPath = None,
+    no_journal: NoJournal = False,
+    journal_keep: JournalKeep = settings.DEFAULT_JOURNAL_KEEP,
+    reload: Reload = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
     profile: Profile = None,
@@ -78,6 +92,7 @@ def listen(
       hooks listen handlers:on_response --register -e 'response.*'
       hooks listen app.hooks:notify --webhook 3f2a --port 9000 --path /argilla
       hooks listen --forward-to http://127.0.0.1:3000/hooks --json | jq 'select(.kind == "event").type'
+      hooks listen handlers:notify --register --reload      # then: hooks deliveries replay --last
     """
     # Imported here: `hooks --help` and the other commands need none of the receiver, uvicorn or asyncio.
     from argilla_hooks.cli.listen.config import ListenConfig, parse_size
@@ -86,12 +101,15 @@ def listen(
     from_environment = bool(secret) and given_by(ctx, "secret", "ENVIRONMENT")
     if from_environment and (no_verify or webhook or register):
         secret = None  # a flag choosing how to verify outranks a secret left in the environment
+    if no_journal and journal and not given_by(ctx, "journal", "ENVIRONMENT"):
+        raise UsageProblem("give --journal PATH or --no-journal, not both")
     config = ListenConfig(
         targets=tuple(targets or ()), host=host, port=port, path=path, app_dir=app_dir,
         secrets=tuple(secret or ()), secret_source=settings.ENV_WEBHOOK_SECRET if from_environment else "--secret",
         webhook=webhook, register=register, events=None if event is None else tuple(event), public_url=public_url,
         verify=not no_verify, tolerance=tolerance, max_body=parse_size(max_body), forward_to=tuple(forward_to or ()),
-        exit_after=exit_after, as_json=as_json, verbose=verbose,
+        exit_after=exit_after, as_json=as_json, verbose=verbose, require_reachable=require_reachable, reload=reload,
+        journal=None if no_journal else journal or str(settings.default_journal_path()), journal_keep=journal_keep,
     )  # fmt: skip
     server, key = same_server(ctx)
     run(config, connect=lambda: get_client(api_url, api_key, profile), rerun_options=server + key)

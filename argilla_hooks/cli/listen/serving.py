@@ -1,7 +1,8 @@
 """Serving the receiver for `hooks listen` on uvicorn's own Config and Server, on a socket the command has bound.
 
-The app is wrapped to tell when it is ready and how many deliveries a stop cut short; `--exit-after` and a vanished
-reader of stdout stop the server through its public `should_exit`.
+The app is wrapped to tell when it is ready and how many deliveries a stop cut short, and to run the session's
+background tasks (--reload, the reachability check) from then until shutdown; `--exit-after`, a vanished reader of
+stdout and `--require-reachable` stop the server through its public `should_exit`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+import anyio
 import uvicorn
 
 from argilla_hooks import settings
@@ -20,9 +23,12 @@ from argilla_hooks.cli.listen import http_limits
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer
 from argilla_hooks.receiver import Handler, create_app
+from argilla_hooks.receiver.explain import OtherSecrets
+from argilla_hooks.receiver.journal import Journal
 from argilla_hooks.receiver.report import DeliveryReport
 
 GRACE = 30  # seconds in-flight deliveries get at a stop: Argilla waits 20 s for an answer
+Background = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -48,10 +54,14 @@ class _Server(uvicorn.Server):
 class Listener:
     """The receiver for one `hooks listen` session, served on a socket the command has bound."""
 
-    def __init__(self, config: ListenConfig, handlers: list[Handler], secrets: list[str], printer: Printer) -> None:
+    def __init__(
+        self, config: ListenConfig, handlers: list[Handler], secrets: list[str], printer: Printer,
+        journal: Optional[Journal] = None, other_secrets: Optional[OtherSecrets] = None,
+    ) -> None:  # fmt: skip
         self.config, self.handlers, self.printer = config, handlers, printer
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
+        self.on_delivery: Optional[Callable[[DeliveryReport], None]] = None  # sees every report (the reachability check)
         self.app = create_app(
             handlers=handlers,  # loaded and named as typed by the command
             secrets=secrets,
@@ -63,12 +73,16 @@ class Listener:
             on_report=self.report,
             max_events=config.exit_after,  # exactly N, however many arrive before the server stops accepting
             body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
+            journal=journal,
+            other_secrets=other_secrets,
         )
 
     def report(self, report: DeliveryReport) -> None:
         self.printer.delivery(report)
+        if self.on_delivery is not None:
+            self.on_delivery(report)
         counted = report.handlers or report.forwards or not self.handlers  # with no handler, the printer takes all
-        if report.kind == "event" and report.ok and not report.duplicate and counted:
+        if report.kind == "event" and report.ok and not report.duplicate and counted and report.type != "ping":
             self.tally.handled += 1
             if self.config.exit_after and self.tally.handled >= self.config.exit_after:
                 self.stop()
@@ -77,12 +91,13 @@ class Listener:
         if self.server is not None:
             self.server.should_exit = True
 
-    def run(self, sock: socket.socket, on_ready: Callable[[], None]) -> Tally:
-        """Serve until Ctrl-C, SIGTERM or `stop()`; the tally says what was handled and what the stop cut short."""
+    def run(self, sock: socket.socket, on_ready: Callable[[], None], background: Sequence[Background] = ()) -> Tally:
+        """Serve until Ctrl-C, SIGTERM or `stop()`, running `background` tasks once ready; the tally says what was
+        handled and what the stop cut short."""
         http_limits.check()
         refused = lambda status, reason: self.report(DeliveryReport("rejected", status, reason=reason))  # noqa: E731
         config = uvicorn.Config(
-            _tracked(self.app, self.tally, on_ready),
+            _tracked(self.app, self.tally, on_ready, background),
             http=http_limits.limited_protocol(refused),
             lifespan="on",
             log_level="warning",
@@ -102,19 +117,24 @@ class Listener:
         return self.tally
 
 
-def _tracked(app: Any, tally: Tally, on_ready: Callable[[], None]) -> Any:
-    """`app`, counting deliveries in flight and cut short, and calling `on_ready` once its start-up is complete (the
-    socket is listening already, so a client can send from then on)."""
+def _tracked(app: Any, tally: Tally, on_ready: Callable[[], None], background: Sequence[Background]) -> Any:
+    """`app`, counting deliveries in flight and cut short, and calling `on_ready` then starting `background` once its
+    start-up is complete (the socket is listening already, so a client can send from then on); they are cancelled at
+    shutdown."""
 
     async def tracked(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
+            async with anyio.create_task_group() as group:
 
-            async def send_and_tell(message: Any) -> None:
-                await send(message)
-                if message["type"] == "lifespan.startup.complete":
-                    on_ready()
+                async def send_and_tell(message: Any) -> None:
+                    await send(message)
+                    if message["type"] == "lifespan.startup.complete":
+                        on_ready()
+                        for task in background:
+                            group.start_soon(task)
 
-            await app(scope, receive, send_and_tell)
+                await app(scope, receive, send_and_tell)
+                group.cancel_scope.cancel()
             return
         tally.in_flight += 1
         try:

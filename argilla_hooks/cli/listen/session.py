@@ -19,11 +19,15 @@ from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.listen import signals
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer, Ready
-from argilla_hooks.cli.listen.registration import verification
-from argilla_hooks.cli.listen.serving import Listener, Tally
+from argilla_hooks.cli.listen.reachability import Reachability
+from argilla_hooks.cli.listen.registration import Verifying, verification
+from argilla_hooks.cli.listen.reloading import Reloader
+from argilla_hooks.cli.listen.serving import Background, Listener, Tally
 from argilla_hooks.client import ArgillaClient
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
 from argilla_hooks.receiver import Handler, HandlerLoadError, load_handler
+from argilla_hooks.receiver.journal import Journal, ListenerInfo
+from argilla_hooks.receiver.verify import fingerprint
 from argilla_hooks.urls import hide_userinfo, http_url, landing
 
 
@@ -36,7 +40,7 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
         if config.register and not register_events:
             raise UsageProblem("--register: the handlers take no event a webhook can subscribe to (only ping, or none); name the events with -e")
         printer = Printer(json_out, as_json=config.as_json, verbose=config.verbose, show_data=not handlers)
-        with contextlib.closing(bind(config.host, config.port)) as sock:
+        with _journal(config) as journal, contextlib.closing(bind(config.host, config.port)) as sock:
             port = sock.getsockname()[1]
             # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
             listen_url = http_url("127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host, port, config.path)
@@ -52,11 +56,55 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
                     forward_to=list(config.forward_to), webhook_id=verifying.webhook_id, registered=verifying.registered,
                     exit_after=config.exit_after, secret_source=_secret_source(config, verifying.webhook_id),
                 )  # fmt: skip
-                listener = Listener(config, handlers, verifying.secrets, printer)
+                if journal is not None:
+                    journal.listener = ListenerInfo(listen_url, verifying.webhook_id, tuple(fingerprint(s) for s in verifying.secrets))
+                listener = Listener(config, handlers, verifying.secrets, printer, journal, _other_secrets(connect, verifying))
                 printer.on_closed = listener.stop
-                tally = listener.run(sock, on_ready=lambda: printer.ready(ready))
+                probe = _reachability(config, connect, verifying, listen_url, listener)
+                tally = listener.run(sock, on_ready=lambda: printer.ready(ready), background=_background(config, listener, probe))
                 printer.stopped(tally.handled)
     _exit_status(tally, printer)
+    if probe is not None and probe.failure is not None and config.require_reachable:
+        raise CommandError("stopped: Argilla cannot reach this listener (--require-reachable; see the warning above)", ExitCode.ERROR)
+
+
+@contextlib.contextmanager
+def _journal(config: ListenConfig) -> Iterator[Optional[Journal]]:
+    """The journal, opened before anything binds (a path that cannot be used is one line), closed at the end."""
+    if config.journal is None:
+        yield None
+        return
+    journal = Journal(config.journal, config.journal_keep)
+    journal.open()
+    with contextlib.closing(journal):
+        yield journal
+
+
+def _other_secrets(connect: Callable[[], ArgillaClient], verifying: Verifying) -> Callable[[], dict[str, str]]:
+    """For a 401: the secrets of the server's other webhooks, to name the one that signed (when a client is set up)."""
+
+    def lookup() -> dict[str, str]:
+        with connect() as client:
+            return {f"webhook {w.short_id}": w.secret for w in client.list() if str(w.id) != verifying.webhook_id}
+
+    return lookup
+
+
+def _reachability(
+    config: ListenConfig, connect: Callable[[], ArgillaClient], verifying: Verifying, listen_url: str, listener: Listener
+) -> Optional[Reachability]:
+    if verifying.webhook_id is None or verifying.url is None:
+        return None
+    probe = Reachability(connect, verifying.webhook_id, verifying.url, listen_url, listener.stop if config.require_reachable else None)
+    listener.on_delivery = probe.saw
+    return probe
+
+
+def _background(config: ListenConfig, listener: Listener, probe: Optional[Reachability]) -> list[Background]:
+    tasks: list[Background] = [] if probe is None else [probe.check]
+    if config.reload:
+        tasks.append(Reloader(config.targets, config.app_dir, lambda: load_handlers(config.targets, config.app_dir), listener.app).run)
+    return tasks
 
 
 def _secret_source(config: ListenConfig, webhook_id: Optional[str]) -> str:
