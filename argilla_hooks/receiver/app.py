@@ -89,18 +89,7 @@ def create_app(
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
     handlers, secrets, forward_to = (_listed(handlers), _listed(secrets), _listed(forward_to))
-    if max_body < 1:
-        raise ValueError("max_body must be a positive number of bytes")
-    if body_budget is None:
-        body_budget = max(DEFAULT_BODY_BUDGET, max_body)
-    elif body_budget < max_body:
-        raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
-    if max_events is not None and max_events < 1:
-        raise ValueError("max_events must be a positive number")
-    if tolerance < 1:
-        raise ValueError("tolerance must be a positive number of seconds (with 0, every delivery would be refused)")
-    if dedup_capacity < 1:
-        raise ValueError("dedup_capacity must be a positive number of events")
+    body_budget = _checked_limits(max_body, body_budget, max_events, tolerance, dedup_capacity)
     check_path(path)
     verifier = Verifier(list(secrets), tolerance) if verify else None
     return ReceiverApp(
@@ -369,6 +358,23 @@ def check_path(path: str) -> str:
     if any(ch in path for ch in "?#") or any(ch.isspace() for ch in path):
         raise ValueError(f"{path!r} must be a plain URL path, e.g. /hooks (no query, fragment or space)")
     return path
+
+
+def _checked_limits(max_body: int, body_budget: Optional[int], max_events: Optional[int], tolerance: int, dedup_capacity: int) -> int:
+    """The body budget to use; ValueError for a limit that cannot work."""
+    if max_body < 1:
+        raise ValueError("max_body must be a positive number of bytes")
+    if body_budget is None:
+        body_budget = max(DEFAULT_BODY_BUDGET, max_body)
+    elif body_budget < max_body:
+        raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
+    if max_events is not None and max_events < 1:
+        raise ValueError("max_events must be a positive number")
+    if tolerance < 1:
+        raise ValueError("tolerance must be a positive number of seconds (with 0, every delivery would be refused)")
+    if dedup_capacity < 1:
+        raise ValueError("dedup_capacity must be a positive number of events")
+    return body_budget
 
 
 def _listed(value: Union[str, Iterable[Any]]) -> list[Any]:

@@ -89,6 +89,10 @@ class JournalError(Exception):
     """A journal that cannot be opened or read (a path that is not a writable file, a file that is not a journal)."""
 
 
+class NoJournal(JournalError):
+    """No journal at the path read (nothing was journaled there yet)."""
+
+
 @dataclass(frozen=True)
 class ListenerInfo:
     """Who writes the rows, for `replay` to find its way back: the URL it listens on, the webhook it verifies with
@@ -107,7 +111,7 @@ def connect(path: PathLike, *, create: bool) -> sqlite3.Connection:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # private from the start: it holds bodies
         elif not path.is_file():
-            raise JournalError(f"no journal at {path}: `hooks listen` writes one (unless --no-journal)")
+            raise NoJournal(f"no journal at {path}: `hooks listen` writes one (unless --no-journal)")
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
     except OSError as exc:
         raise JournalError(f"cannot open the journal {path}: {exc.strerror or exc}") from None
@@ -141,7 +145,8 @@ class _Batch:
 class Journal:
     """Writes a receiver's deliveries to the SQLite file at `path`, keeping the newest `keep` (of all its writers).
 
-    `open()` (optional: the first `record()` opens it) raises JournalError when the file cannot be used.
+    `open()` (optional: the first `record()` opens it) raises JournalError when the file cannot be used; `listener`
+    may be set until the first row is written.
     """
 
     def __init__(self, path: PathLike, keep: int = DEFAULT_KEEP, listener: ListenerInfo = ListenerInfo()) -> None:
@@ -158,19 +163,8 @@ class Journal:
         self._warned = False
 
     def open(self) -> None:
-        if self._db is not None:
-            return
-        db = connect(self.path, create=True)
-        info = self.listener
-        try:
-            cursor = db.execute(
-                "INSERT INTO listeners (started_at, pid, hostname, url, webhook_id, fingerprints) VALUES (?, ?, ?, ?, ?, ?)",
-                (time.time(), os.getpid(), socket.gethostname(), info.url, info.webhook_id, ",".join(info.fingerprints)),
-            )
-        except sqlite3.Error as exc:
-            db.close()
-            raise JournalError(f"cannot write the journal {self.path}: {exc}") from None
-        self._db, self._listener_id = db, cursor.lastrowid
+        if self._db is None:
+            self._db = connect(self.path, create=True)
 
     async def record(self, report: "DeliveryReport", body: Optional[bytes]) -> None:
         """Store one answered request; returns once it is committed. A journal that cannot be written is reported
@@ -204,9 +198,15 @@ class Journal:
         self.open()
         db = self._db
         assert db is not None
-        listener = self._listener_id
         db.execute("BEGIN IMMEDIATE")  # one transaction for the batch and its share of the pruning
         try:
+            if self._listener_id is None:  # (on the first write: `listener` may be set until then)
+                info = self.listener
+                self._listener_id = db.execute(
+                    "INSERT INTO listeners (started_at, pid, hostname, url, webhook_id, fingerprints) VALUES (?, ?, ?, ?, ?, ?)",
+                    (time.time(), os.getpid(), socket.gethostname(), info.url, info.webhook_id, ",".join(info.fingerprints)),
+                ).lastrowid
+            listener = self._listener_id
             db.executemany(_INSERT, [(row[0], listener, *row[1:]) for row in rows])
             newest = db.execute("SELECT max(seq) FROM deliveries").fetchone()[0]
             db.execute("DELETE FROM deliveries WHERE seq <= ?", (newest - self.keep,))

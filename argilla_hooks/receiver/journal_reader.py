@@ -87,7 +87,8 @@ class JournalReader:
     def newest(self, limit: int, *, type_glob: Optional[str] = None, status: Optional[tuple[int, int]] = None,
                rejected: bool = False) -> list[JournalEntry]:  # fmt: skip
         """The newest `limit` entries, newest first; `type_glob` as `dataset.*`, `status` an inclusive range."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if type_glob is not None:
             where.append("d.type GLOB ?")
             params.append(type_glob)
@@ -114,8 +115,8 @@ class JournalReader:
         return _entry(rows[0], full=True)
 
     def last_event(self) -> JournalEntry:
-        """The newest entry that holds an event (a body with a type), to replay."""
-        rows = self._query(f"SELECT d.id {_FROM} WHERE d.type IS NOT NULL AND d.body IS NOT NULL ORDER BY d.seq DESC LIMIT 1", ())
+        """The newest event the receiver accepted (handled, failed or a duplicate), to replay."""
+        rows = self._query(f"SELECT d.id {_FROM} WHERE d.verdict != 'rejected' AND d.body IS NOT NULL ORDER BY d.seq DESC LIMIT 1", ())
         if not rows:
             raise DeliveryNotFound(f"no event in {self.path} yet")
         return self.get(rows[0][0])
