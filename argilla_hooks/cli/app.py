@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from argilla_hooks import __version__, settings
-from argilla_hooks.cli import auth, export_apply, output, trigger, webhooks
+from argilla_hooks.cli import auth, doctor, export_apply, output, trigger, webhooks
 from argilla_hooks.cli.completion import PROGRAMS
 from argilla_hooks.cli.errors import ExitCode, failure
 from argilla_hooks.cli.listen import command as listen_command
@@ -70,6 +70,7 @@ _PANELS = {
 for _panel, _commands in _PANELS.items():
     for _name, _function in _commands:
         app.command(_name, cls=Command, rich_help_panel=_panel)(_function)
+app.command("doctor", cls=Command, rich_help_panel="Receive and test")(doctor.doctor)
 
 
 def _print_version(value: bool) -> None:
