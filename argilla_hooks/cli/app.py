@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from argilla_hooks import __version__, settings
-from argilla_hooks.cli import auth, doctor, export_apply, output, trigger, webhooks
+from argilla_hooks.cli import auth, deliveries, doctor, export_apply, output, trigger, webhooks
 from argilla_hooks.cli.completion import PROGRAMS
 from argilla_hooks.cli.errors import ExitCode, failure
 from argilla_hooks.cli.listen import command as listen_command
@@ -71,6 +71,19 @@ for _panel, _commands in _PANELS.items():
     for _name, _function in _commands:
         app.command(_name, cls=Command, rich_help_panel=_panel)(_function)
 app.command("doctor", cls=Command, rich_help_panel="Receive and test")(doctor.doctor)
+
+deliveries_app = typer.Typer(cls=Group, invoke_without_command=True, help="What `hooks listen` received (its journal): list, show, replay, export.")
+for _name, _function in (("list", deliveries.list_), ("show", deliveries.show), ("replay", deliveries.replay), ("export", deliveries.export)):
+    deliveries_app.command(_name, cls=Command)(_function)
+app.add_typer(deliveries_app, name="deliveries", rich_help_panel="Receive and test")
+
+
+@deliveries_app.callback()
+def _deliveries(ctx: typer.Context) -> None:
+    """What `hooks listen` received (its journal): list, show, replay, export."""
+    if ctx.invoked_subcommand is None:
+        output.print_line(ctx.get_help())
+        raise typer.Exit(ExitCode.USAGE)
 
 
 def _print_version(value: bool) -> None:
