@@ -164,7 +164,7 @@ def check_duplicates(ctx: Context) -> Result:
 
 
 def check_journal(ctx: Context) -> Result:
-    from argilla_hooks.receiver.journal import JournalError, NoJournal
+    from argilla_hooks.journal_file import JournalError, NoJournal
     from argilla_hooks.receiver.journal_reader import JournalReader
 
     try:

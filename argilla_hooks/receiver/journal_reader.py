@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import orjson
 
-from argilla_hooks.receiver.journal import JournalError, ListenerInfo, PathLike, connect
+from argilla_hooks.journal_file import JournalError, ListenerInfo, PathLike, connect
 
 
 class DeliveryNotFound(JournalError):

@@ -11,7 +11,8 @@ import pytest
 from receiver_samples import event_body, new_secret, signed_headers
 
 from argilla_hooks import create_app
-from argilla_hooks.receiver.journal import Journal, JournalError, ListenerInfo
+from argilla_hooks.journal_file import JournalError, ListenerInfo
+from argilla_hooks.receiver.journal import Journal
 from argilla_hooks.receiver.journal_reader import AmbiguousDeliveryId, DeliveryNotFound, JournalReader
 
 pytestmark = pytest.mark.anyio
@@ -164,11 +165,13 @@ async def test_a_journal_that_cannot_be_written_is_said_once_and_deliveries_go_o
     journal = Journal(tmp_path / "journal.sqlite3")
     app = create_app(secrets=[secret], journal=journal)
     await deliver(app, event_body())
-    journal._db.execute("PRAGMA query_only=1")  # every later write fails, as on a full disk
+    journal._writer.kill()  # its writer is gone: every later write fails
+    journal._writer.wait()
     with caplog.at_level(logging.WARNING, "argilla_hooks.receiver"):
         assert (await deliver(app, event_body())).status_code == 204
         assert (await deliver(app, event_body())).status_code == 204
     assert [r.getMessage().count("cannot be written") for r in caplog.records] == [1]
+    assert "its writer process stopped" in caplog.records[0].getMessage()
     await app.aclose()
 
 
@@ -211,3 +214,14 @@ def _common_prefix(ids):
     for i in ids:
         counts[i[0]] = counts.get(i[0], 0) + 1
     return max(counts, key=counts.get)
+
+
+async def test_text_no_utf8_can_carry_is_journaled_all_the_same(secret, deliver, tmp_path):
+    # A lone surrogate ("\ud800"), which JSON parsers accept and orjson refuses to write, in the resource id.
+    path = tmp_path / "journal.sqlite3"
+    app = create_app(secrets=[secret], journal=path)
+    body = event_body("record.created", data={"id": "\\ud800"}).replace(b"\\\\ud800", b"\\ud800")
+    assert b'"id": "\\ud800"' in body
+    assert (await deliver(app, body)).status_code == 204
+    await app.aclose()
+    assert [e.resource_id for e in entries(path)] == ["?"]
