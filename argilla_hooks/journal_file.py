@@ -6,11 +6,11 @@ in the receiver's process every one of those handoffs came at the event loop's e
 transaction a batch cost `hooks listen` a tenth of its deliveries per second). Here they cost nothing to anyone.
 
 The protocol, on the process's stdin and stdout: `listener LENGTH\\n` and that many bytes of JSON (the listener's
-url, webhook_id and fingerprints), once, before its first rows; then batches, `batch COUNT\\n` and COUNT rows of
-`META-LENGTH BODY-LENGTH\\n`, the JSON array of the row's columns but the body (ROW_COLUMNS), then the body (a length
-of -1: none). Each batch is one transaction, which also deletes the rows older than the newest KEEP; once it is
-committed the process answers `ok\\n`, or `error MESSAGE\\n`. It stops at the end of its input, an incomplete batch
-(the receiver died while sending) included.
+url, webhook_id and fingerprints), once, before its first rows; then batches: `batch ROWS-LENGTH BODIES-LENGTH\\n`,
+the rows as one JSON array of arrays (each the columns of ROW_COLUMNS, then the length of its body, -1 for none), then
+the bodies one after the other. Each batch is one transaction, which also deletes the rows older than the newest KEEP;
+once it is committed the process answers `ok\\n`, or `error MESSAGE\\n`. It stops at the end of its input, an
+incomplete batch (the receiver died while sending) included.
 
 Only the standard library: the process starts in a few tens of milliseconds.
 """
@@ -168,12 +168,11 @@ def write(path: PathLike, keep: int, requests: IO[bytes], answers: IO[bytes]) ->
             if kind == b"listener":
                 listener = _add_listener(db, json.loads(requests.read(int(count))))
                 continue
-            rows = [_read_row(requests) for _ in range(int(count))]
-            complete = [row for row in rows if row is not None]
-            if len(complete) < len(rows):
+            rows = _read_batch(requests, header)
+            if rows is None:
                 return  # the receiver died while sending: nothing of this batch was answered
             try:
-                _store(db, listener, complete, keep)
+                _store(db, listener, rows, keep)
                 answers.write(b"ok\n")
             except sqlite3.Error as exc:
                 answers.write(b"error " + " ".join(str(exc).split()).encode() + b"\n")
@@ -183,15 +182,18 @@ def write(path: PathLike, keep: int, requests: IO[bytes], answers: IO[bytes]) ->
         db.close()
 
 
-def _read_row(requests: IO[bytes]) -> Optional[list[Any]]:
-    lengths = requests.readline().split()
-    if len(lengths) != 2:
+def _read_batch(requests: IO[bytes], header: bytes) -> Optional[list[list[Any]]]:
+    """The rows of a batch, each its columns then its body; None when the input ends before the batch does."""
+    rows_length, bodies_length = (int(n) for n in header.split()[1:])
+    encoded, bodies = requests.read(rows_length), requests.read(bodies_length)
+    if len(encoded) != rows_length or len(bodies) != bodies_length:
         return None
-    meta, body_length = requests.read(int(lengths[0])), int(lengths[1])
-    body = requests.read(body_length) if body_length >= 0 else None
-    if len(meta) != int(lengths[0]) or (body is not None and len(body) != body_length):
-        return None
-    return [*json.loads(meta), body]
+    rows, start = json.loads(encoded), 0
+    for row in rows:
+        length = row[-1]
+        row[-1] = None if length < 0 else bodies[start : start + length]
+        start += max(length, 0)
+    return rows
 
 
 def _add_listener(db: sqlite3.Connection, info: dict[str, Any]) -> Optional[int]:

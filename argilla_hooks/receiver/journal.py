@@ -53,7 +53,7 @@ _ids = random.Random()  # ids tell rows apart, no more: no need for os.urandom's
 
 @dataclass
 class _Batch:
-    rows: list[bytes] = field(default_factory=list)
+    rows: list[tuple[list[Any], Optional[bytes]]] = field(default_factory=list)
     done: bool = False
     failed: Optional[BaseException] = None
 
@@ -122,7 +122,7 @@ class Journal:
         try:
             if self._writer is None:
                 await anyio.to_thread.run_sync(self.open)  # (starting a process takes milliseconds)
-            await self._exchange(b"batch %d\n%s" % (len(batch.rows), b"".join(batch.rows)))
+            await self._exchange(_encoded(batch.rows))
         except Exception as exc:  # noqa: BLE001 - JournalError, OSError: see record()
             batch.failed = exc
         finally:
@@ -175,8 +175,15 @@ class Journal:
         await anyio.to_thread.run_sync(self.close)
 
 
-def _row(report: "DeliveryReport", body: Optional[bytes]) -> bytes:
-    """One delivery as the writer reads it (journal_file.py): its columns as JSON, then its body."""
+def _encoded(rows: list[tuple[list[Any], Optional[bytes]]]) -> bytes:
+    """A batch as the writer reads it (journal_file.py): its rows as one JSON array, then their bodies."""
+    encoded = _dumps([[*columns, -1 if body is None else len(body)] for columns, body in rows])
+    bodies = b"".join(body for _, body in rows if body is not None)
+    return b"batch %d %d\n%s%s" % (len(encoded), len(bodies), encoded, bodies)
+
+
+def _row(report: "DeliveryReport", body: Optional[bytes]) -> tuple[list[Any], Optional[bytes]]:
+    """One delivery's columns (journal_file.ROW_COLUMNS), and its body."""
     headers = [[name, "***" if name in MASKED_HEADERS else value] for name, value in report.all_headers().items()]
     truncated = False
     if report.kind == "event":
@@ -192,17 +199,17 @@ def _row(report: "DeliveryReport", body: Optional[bytes]) -> bytes:
         elif body is not None:
             kind, stamp, data_id = _peek(body)
     failures = [h.error for h in report.handlers if not h.ok] + [f.error for f in report.forwards if not f.ok]
-    meta = _dumps([
+    columns = [
         f"{_ids.getrandbits(64):016x}", time.time(), report.status, verdict, report.reason, report.cause, kind, stamp,
         None if data_id is None else str(data_id), report.webhook_id, int(report.replay), int(report.verified),
         failures[0] if failures else None, _dumps([h.to_json() for h in report.handlers]).decode(),
         _dumps([f.to_json() for f in report.forwards]).decode(), _dumps(headers).decode(), int(truncated),
-    ])  # fmt: skip
-    return b"%d %d\n%s%s" % (len(meta), -1 if body is None else len(body), meta, body or b"")
+    ]  # fmt: skip
+    return columns, body
 
 
-def _dumps(columns: list[Any]) -> bytes:
-    """The columns as JSON, whatever text a sender put in them: orjson refuses a lone surrogate ("\\ud800", which a
+def _dumps(columns: Any) -> bytes:
+    """`columns` as JSON, whatever text a sender put in them: orjson refuses a lone surrogate ("\\ud800", which a
     JSON parser accepts and no UTF-8 can carry) and integers beyond 64 bits; json writes them, the surrogate as "?"."""
     try:
         return orjson.dumps(columns)

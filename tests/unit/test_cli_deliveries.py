@@ -215,6 +215,24 @@ def test_a_delivery_answered_2xx_is_in_the_journal_even_when_the_listener_is_kil
         with sqlite3.connect(app_dir / "journal.sqlite3") as db:
             bodies = [row[0] for row in db.execute("SELECT body FROM deliveries")]
         assert body in bodies and len(bodies) == attempt + 1
+    # and the journal's writer process ended with its listener
+    deadline = time.monotonic() + 10
+    while writers(app_dir / "journal.sqlite3"):
+        assert time.monotonic() < deadline, "a journal writer outlived its listener"
+        time.sleep(0.1)
+
+
+def writers(journal) -> list[str]:
+    """The pids of the journal writer processes of `journal`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if b"argilla_hooks.journal_file" in command and str(journal).encode() in command:
+            found.append(pid)
+    return found
 
 
 def test_no_journal_records_nothing_and_a_bad_path_is_one_line(app_dir, tmp_path):
