@@ -7,8 +7,8 @@ transaction a batch cost `hooks listen` a tenth of its deliveries per second). H
 
 The protocol, on the process's stdin and stdout: `listener LENGTH\\n` and that many bytes of JSON (the listener's
 url, webhook_id and fingerprints), once, before its first rows; then batches: `batch ROWS-LENGTH BODIES-LENGTH\\n`,
-the rows as one JSON array of arrays (each the columns of ROW_COLUMNS, then the length of its body, -1 for none), then
-the bodies one after the other. Each batch is one transaction, which also deletes the rows older than the newest KEEP;
+the rows as one JSON array of arrays (each the columns of ROW_COLUMNS, `handlers`, `forwards` and `headers` as JSON
+values, then the length of its body, -1 for none), then the bodies one after the other. Each batch is one transaction, which also deletes the rows older than the newest KEEP;
 once it is committed the process answers `ok\\n`, or `error MESSAGE\\n`. It stops at the end of its input, an
 incomplete batch (the receiver died while sending) included.
 
@@ -72,6 +72,7 @@ ROW_COLUMNS = (
     "id", "received_at", "status", "verdict", "reason", "cause", "type", "event_timestamp", "resource_id",
     "webhook_id", "replay", "verified", "error", "handlers", "forwards", "headers", "body_truncated",
 )  # fmt: skip
+_JSON_COLUMNS = tuple(ROW_COLUMNS.index(name) for name in ("handlers", "forwards", "headers"))
 _PLACEHOLDERS = f"(?, {', '.join('?' * len(ROW_COLUMNS))}, ?)"
 _INSERT = f"INSERT INTO deliveries (listener, {', '.join(ROW_COLUMNS)}, body) VALUES "
 MAX_ROWS_PER_INSERT = 500  # (SQLite takes up to 32,766 parameters a statement)
@@ -190,6 +191,8 @@ def _read_batch(requests: IO[bytes], header: bytes) -> Optional[list[list[Any]]]
         return None
     rows, start = json.loads(encoded), 0
     for row in rows:
+        for index in _JSON_COLUMNS:  # stored as JSON text (encoded here: the receiver has better to do)
+            row[index] = json.dumps(row[index], ensure_ascii=False)
         length = row[-1]
         row[-1] = None if length < 0 else bodies[start : start + length]
         start += max(length, 0)
