@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
@@ -14,6 +14,7 @@ from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
 
 if TYPE_CHECKING:
+    from argilla_hooks.client import ArgillaClient
     from argilla_hooks.receiver.journal_reader import JournalEntry, JournalReader
 
 JournalPath = Annotated[
@@ -154,18 +155,24 @@ def replay(
       hooks deliveries replay 3f2a --to http://127.0.0.1:9000/ --secret "$SECRET"
       hooks deliveries replay --last --run handlers:notify          # in this process, no listener needed
     """
-    from argilla_hooks.cli import replay as replaying
-
     entry = _chosen(journal, delivery_id, last)
     if run:
         _run_here(entry, run, app_dir)
         return
+    _send(*_signed_request(ctx, entry, to, secret, webhook, lambda: get_client(api_url, api_key, profile)), entry)
+
+
+def _signed_request(
+    ctx: typer.Context, entry: "JournalEntry", to: Optional[str], secret: Optional[str], webhook: Optional[str], connect: Callable[[], "ArgillaClient"]
+) -> tuple[str, dict[str, str]]:
+    """Where to send `entry` again, and its headers signed now (see cli/replay.py for which secret)."""
+    from argilla_hooks.cli import replay as replaying
+
     origin = settings.ENV_WEBHOOK_SECRET if secret and given_by(ctx, "secret", "ENVIRONMENT") else "--secret"
     if webhook and secret and origin == "--secret":
         raise UsageProblem("give --secret or --webhook, not both")
     url = replaying.target_url(entry, to)
-    signing = replaying.signing_secret(entry, secret, origin, webhook, lambda: get_client(api_url, api_key, profile))
-    _send(url, entry, replaying.signed_headers(entry, signing))
+    return url, replaying.signed_headers(entry, replaying.signing_secret(entry, secret, origin, webhook, connect))
 
 
 def _chosen(journal: Optional[str], delivery_id: Optional[str], last: bool) -> "JournalEntry":
@@ -175,7 +182,7 @@ def _chosen(journal: Optional[str], delivery_id: Optional[str], last: bool) -> "
         return reader.last_event() if last else reader.get(delivery_id or "")
 
 
-def _send(url: str, entry: "JournalEntry", headers: dict[str, str]) -> None:
+def _send(url: str, headers: dict[str, str], entry: "JournalEntry") -> None:
     from argilla_hooks.trigger.delivery import DeliveryError, send
     from argilla_hooks.urls import hide_userinfo
 
@@ -249,9 +256,6 @@ def export(
             raise UsageProblem(f"no handler ran on {entry.short_id}: name the ones to test with --handler module:function")
         output.print_line(replaying.as_pytest(entry, targets).rstrip("\n"))
         return
-    origin = settings.ENV_WEBHOOK_SECRET if secret and given_by(ctx, "secret", "ENVIRONMENT") else "--secret"
-    url = replaying.target_url(entry, to)
-    signing = replaying.signing_secret(entry, secret, origin, webhook, lambda: get_client(api_url, api_key, profile))
-    headers = replaying.signed_headers(entry, signing)
+    url, headers = _signed_request(ctx, entry, to, secret, webhook, lambda: get_client(api_url, api_key, profile))
     write = replaying.as_curl if as_ == "curl" else replaying.as_http
     output.print_line(write(url, headers, replaying.replayable_body(entry)).rstrip("\n"))
