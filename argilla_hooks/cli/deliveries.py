@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Callable, Optional
 import typer
 
 from argilla_hooks import settings
-from argilla_hooks.cli import output
+from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client, given_by
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
@@ -22,8 +22,11 @@ JournalPath = Annotated[
     typer.Option("--journal", envvar=settings.ENV_JOURNAL, show_default=False,
                  help="The journal `hooks listen` writes \\[default: $XDG_STATE_HOME/argilla-hooks/journal.sqlite3]."),
 ]  # fmt: skip
-DeliveryId = Annotated[str, typer.Argument(help="Delivery id: the full id or any unique prefix (see `hooks deliveries list`).", metavar="ID")]
-OptionalId = Annotated[Optional[str], typer.Argument(help="Delivery id or unique prefix.", metavar="ID", show_default=False)]
+DeliveryId = Annotated[
+    str,
+    typer.Argument(help="Delivery id: the full id or any unique prefix (see `hooks deliveries list`).", metavar="ID", autocompletion=completion.delivery_ids),
+]
+OptionalId = Annotated[Optional[str], typer.Argument(help="Delivery id or unique prefix.", metavar="ID", show_default=False, autocompletion=completion.delivery_ids)]
 To = Annotated[Optional[str], typer.Option("--to", help="Where to send it \\[default: the listener that received it].", show_default=False)]
 Secret = Annotated[
     Optional[str],

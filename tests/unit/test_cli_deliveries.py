@@ -269,3 +269,17 @@ def test_hooks_show_prints_the_fingerprint_a_401_names(fake_argilla):
     result = hooks("show", webhook["id"][:8])
     assert f"fingerprint: {fingerprint(webhook['secret'])}" in result.stdout and webhook["secret"] not in result.stdout
     time.sleep(0)
+
+
+def test_delivery_ids_complete_from_the_journal(app_dir):
+    from argilla_hooks.cli.completion import delivery_ids
+
+    with Listener(["--secret", SECRET], cwd=app_dir) as listener:
+        assert trigger(listener.url, "record.created").returncode == 0
+        listener.stop()
+    [entry] = listed()
+    ctx = type("Context", (), {"params": {"journal": os.environ["ARGILLA_HOOKS_JOURNAL"]}})()  # (click puts an envvar there)
+    assert delivery_ids(ctx, entry["id"][:2]) == [(entry["id"][:8], "204 record.created")]
+    assert delivery_ids(ctx, "zz") == []
+    ctx.params["journal"] = str(app_dir / "none.sqlite3")
+    assert delivery_ids(ctx, "") == []
