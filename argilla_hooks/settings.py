@@ -61,6 +61,8 @@ def debug_enabled() -> bool:
 
 
 MAX_CONFIG_SIZE = 1024 * 1024
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOT_A_FILE = f"not a regular file (set {ENV_CONFIG} to a file you can write)"
 
 
 def load_config(path: Optional[Path] = None) -> dict[str, Any]:
@@ -71,9 +73,14 @@ def load_config(path: Optional[Path] = None) -> dict[str, Any]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        with open(path, "rb") as file:
+        # Non-blocking: opening a named pipe, or reading one (`/dev/stdout` on a pipe is this process's own output),
+        # or a terminal, would wait for ever.
+        with open(os.open(path, os.O_RDONLY | _NONBLOCK), "rb") as file:
+            mode = os.fstat(file.fileno()).st_mode
+            if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+                raise ProfileError(f"cannot read {path}: {_NOT_A_FILE}")
             # Bounded: the path may name a device that never ends (/dev/zero), and a profile takes a few hundred bytes.
-            data = file.read(MAX_CONFIG_SIZE + 1)
+            data = file.read(MAX_CONFIG_SIZE + 1) or b""
     except (FileNotFoundError, NotADirectoryError):
         return {}
     except OSError as exc:
@@ -128,8 +135,10 @@ def resolve(api_url: Optional[str] = None, api_key: Optional[str] = None, profil
     # A profile with a key and no URL (written by hand) is for the default URL, where it would be used.
     saved_url, saved_key = chosen.get("api_url") or DEFAULT_API_URL, chosen.get("api_key")
     if api_url and not api_key and saved_key and not _same_server(api_url, saved_url):
+        from argilla_hooks.urls import shown_api_url  # (pydantic, which `hooks --help` does without)
+
         raise ProfileError(
-            f"profile {used!r} holds the API key of {saved_url}, not of {api_url}: give that server's key "
+            f"profile {used!r} holds the API key of {saved_url}, not of {shown_api_url(api_url)}: give that server's key "
             f"(--api-key or {ENV_API_KEY}), or drop the URL to use {saved_url}"
         )
     return Settings(api_url=api_url or saved_url, api_key=api_key or saved_key, profile=used)
@@ -139,7 +148,20 @@ def _same_server(url: str, other: str) -> bool:
     return url.strip().rstrip("/").lower() == other.strip().rstrip("/").lower()
 
 
+def check_writable(path: Optional[Path] = None) -> None:
+    """ProfileError when the config file exists and is not a regular file (or a link to one): written to, /dev/null
+    would lose the profile while we said it was saved, and a named pipe would wait for a reader for ever."""
+    path = path or config_path()
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # missing (made when written), or a parent in the way (said then)
+        return
+    if not stat.S_ISREG(mode):
+        raise ProfileError(f"cannot write {path}: {_NOT_A_FILE}")
+
+
 def save_profile(name: str, api_url: str, api_key: str) -> Path:
+    check_writable()
     with _one_writer():
         config = load_config()
         config.setdefault("profiles", {})[name] = {"api_url": api_url, "api_key": api_key}
@@ -153,6 +175,7 @@ def remove_profile(name: str) -> bool:
         config = load_config()
         if name not in config.get("profiles", {}):
             return False
+        check_writable()
         del config["profiles"][name]
         _write(config)
         return True
@@ -170,7 +193,7 @@ def _one_writer() -> Iterator[None]:
         for directory in reversed([path.parent, *path.parent.parents]):
             if not directory.is_dir():
                 directory.mkdir(mode=0o700, exist_ok=True)
-        lock = os.fdopen(os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a")
+        lock = os.fdopen(os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NONBLOCK, 0o600), "a")
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     with lock:

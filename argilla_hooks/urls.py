@@ -44,6 +44,23 @@ def shorten_url(url: str) -> str:
     return url if len(url) <= URL_SHOWN else f"{url[:URL_SHOWN]}... ({len(url)} characters)"
 
 
+def shown_api_url(url: str) -> str:
+    """An API URL fit for a message, where a key pasted into it would show: its user info, query and fragment as
+    ***, and its path too (`/***`) unless it is empty or `/api/v1` (which messages advise about). Argilla's base URL
+    has none of those, so a working URL is shown whole."""
+    url = hide_userinfo(url.strip())  # first: a password holding `/` or `#` would end the host early
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or not parts.scheme or not parts.netloc:
+        return "(not shown: not a URL, perhaps a key)"
+    host = parts.netloc.rpartition("@")[2]
+    shown = f"{parts.scheme}://{'***@' if '@' in parts.netloc else ''}{host}"
+    shown += parts.path if parts.path.rstrip("/") in ("", "/api/v1") else "/***"
+    return shown + ("?***" if "?" in url else "") + ("#***" if "#" in url else "")
+
+
 def check_api_url(api_url: str, example: str) -> str:
     """Argilla's base URL without a trailing slash; ValueError when it is not http(s) with a host and a valid port.
 
@@ -52,18 +69,18 @@ def check_api_url(api_url: str, example: str) -> str:
     message suggests.
     """
     api_url = api_url.strip()  # a newline from `$(cat url.txt)`, a space pasted along
-    shown = hide_userinfo(api_url)
+    shown = shown_api_url(api_url)
     try:
         parts = urlsplit(api_url)
         port = parts.port  # ValueError past 65535
     except ValueError:
         parts, port = None, None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in api_url) or port == 0:
-        raise ValueError(f"malformed API URL {shown!r}: expected e.g. {example}")
+        raise ValueError(f"malformed API URL {shown}: expected e.g. {example}")
     if "@" in parts.netloc:
-        raise ValueError(f"the API URL {shown!r} holds a user name or password: remove them (the API key is sent apart)")
+        raise ValueError(f"the API URL {shown} holds a user name or password: remove them (the API key is sent apart)")
     if "?" in api_url or "#" in api_url:
-        raise ValueError(f"the API URL {shown!r} has a query or fragment: give the server's base URL, e.g. {example}")
+        raise ValueError(f"the API URL {shown} has a query or fragment: give the server's base URL, e.g. {example}")
     return api_url.rstrip("/")
 
 

@@ -3,8 +3,9 @@
     .venv/bin/python bench/list_vs_sdk.py [--rounds 15] [--webhooks 8]
 
 Starts a throwaway Argilla server (as the e2e tests do) unless ARGILLA_API_URL and ARGILLA_API_KEY
-name one, installs the SDK (argilla==2.8.0) into its own venv on first use, creates the webhooks,
-then alternates the two commands so machine noise hits both alike. Target: hooks <= 0.5x the SDK.
+name one, installs the SDK (argilla==2.8.0) into its own venv on first use, and this checkout into a venv of its own
+as a user would install it (no test extras: they add trio, which httpcore then imports), creates the webhooks, then
+alternates the two commands so machine noise hits both alike. Target (issue 14): hooks <= 0.2x the SDK.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.local_server import E2E_HOME, LocalArgillaServer  # noqa: E402
 
 SDK_VENV = E2E_HOME / "sdk-venv"
+USER_VENV = E2E_HOME / "user-venv"
+TARGET = 0.2
 # The SDK imports `requests` without declaring it (argilla 2.8.0), so it is installed alongside.
 SDK_SPEC = ["argilla==2.8.0", "requests"]
 SDK_SCRIPT = """
@@ -42,6 +45,15 @@ def sdk_python() -> Path:
         subprocess.run([sys.executable, "-m", "venv", SDK_VENV], check=True)
         subprocess.run([python, "-m", "pip", "install", "-q", *SDK_SPEC], check=True)
     return python
+
+
+def user_hooks() -> Path:
+    """`hooks` installed from this checkout as `pip install .` installs it, afresh each run."""
+    if not (USER_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", USER_VENV], check=True)
+    subprocess.run([USER_VENV / "bin" / "python", "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(ROOT)], check=True)
+    subprocess.run([USER_VENV / "bin" / "python", "-m", "pip", "install", "-q", str(ROOT)], check=True)
+    return USER_VENV / "bin" / "hooks"
 
 
 def timed(cmd: list, env: dict) -> float:
@@ -73,7 +85,7 @@ def main() -> None:
             for i in range(args.webhooks):
                 http.post("/api/v1/webhooks", json={"url": f"http://127.0.0.1:{9000 + i}/", "events": ["dataset.created"]})
         env = {**os.environ, "ARGILLA_API_URL": api_url, "ARGILLA_API_KEY": api_key, "NO_COLOR": "1"}
-        hooks_cmd = [str(Path(sys.executable).parent / "hooks"), "list", "--json"]
+        hooks_cmd = [str(user_hooks()), "list", "--json"]
         sdk_cmd = [str(sdk_python()), "-c", SDK_SCRIPT]
         timed(hooks_cmd, env), timed(sdk_cmd, env)  # warm the page cache and .pyc files
         hooks_t, sdk_t = [], []
@@ -84,7 +96,7 @@ def main() -> None:
         print(f"webhooks on server: {args.webhooks}, rounds: {args.rounds}")
         print(f"hooks list --json : median {h * 1000:7.1f} ms  (min {min(hooks_t) * 1000:.1f})")
         print(f"Argilla SDK       : median {s * 1000:7.1f} ms  (min {min(sdk_t) * 1000:.1f})")
-        print(f"ratio hooks/SDK   : {h / s:.2f}x  (target <= 0.50x) -> {'PASS' if h / s <= 0.5 else 'FAIL'}")
+        print(f"ratio hooks/SDK   : {h / s:.2f}x  (target <= {TARGET:.2f}x) -> {'PASS' if h / s <= TARGET else 'FAIL'}")
     finally:
         if server:
             server.stop()

@@ -79,6 +79,15 @@ class Listener:
             if line["kind"] == "event" and (type is None or line["type"] == type):
                 return line
 
+    def remaining(self, timeout: float = 30) -> list[dict]:
+        """Once the listener has exited: every JSON line not read yet."""
+        self.proc.wait(timeout)
+        self._stdout_reader.join(10)
+        lines = []
+        while not self.lines.empty():
+            lines.append(self.lines.get_nowait())
+        return lines
+
     def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)

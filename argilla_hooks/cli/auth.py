@@ -8,7 +8,7 @@ from argilla_hooks import settings
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile, profile_option
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Json, Profile, profile_option
 from argilla_hooks.text import a_or_an
 
 
@@ -16,6 +16,7 @@ def login(
     profile: Annotated[str, profile_option("Name to save the credentials under.")] = settings.DEFAULT_PROFILE,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
 ) -> None:
     """Check an API key against Argilla and save it as a profile.
 
@@ -24,7 +25,7 @@ def login(
     \b
     Examples:
       hooks login
-      hooks login --profile prod --api-url https://argilla.example.com --api-key "$KEY"
+      hooks login --profile prod --api-url https://argilla.example.com --api-key-file ~/.argilla-prod-key
     """
     from argilla_hooks.client import check_api_key, check_api_url
     from argilla_hooks.client.errors import ArgillaError, AuthenticationError
@@ -33,6 +34,7 @@ def login(
         raise UsageProblem("--profile needs a name, e.g. --profile prod; nothing was saved")
     # Read first: the file is rewritten at the end, so a broken one is reported before anything is asked or sent.
     saved = settings.profiles()
+    settings.check_writable()  # and one that cannot be written, before a key is asked for
     interactive = output.stdin_is_terminal()
     if not api_url:
         existing = saved.get(profile, {}).get("api_url")
@@ -75,6 +77,7 @@ def whoami(
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Show who the API key belongs to, and the server's URL and version.

@@ -12,7 +12,7 @@ import typer
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client, given_by, same_server
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem, failure
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Profile
 
 if TYPE_CHECKING:
     from argilla_hooks.declarative.plan import ApplyResult, Plan
@@ -44,6 +44,7 @@ def export(
     ] = None,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Write the server's webhooks as a file that `hooks apply` reads (no ids, secrets or timestamps).
@@ -118,6 +119,7 @@ def apply(
     yes: Yes = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Make the server's webhooks match a file: print the plan, then apply it.
@@ -135,6 +137,8 @@ def apply(
     from argilla_hooks.declarative.file import SpecError
 
     source = "<stdin>" if str(file) == "-" else str(file)
+    if source == "<stdin>" and api_key_file == "-":
+        raise UsageProblem("-f - and --api-key-file - both read stdin: give the key in a file or in ARGILLA_API_KEY")
     desired = _load(file, source)
     with get_client(api_url, api_key, profile) as client:
         try:
@@ -241,11 +245,12 @@ def _summary(result: "ApplyResult") -> str:
 
 def _fail(result: "ApplyResult", *, rerun: str) -> NoReturn:
     """Say what was and was not applied, and exit with the code of what stopped it: the failure's, or 130 for Ctrl-C."""
-    [failed] = result.failed
+    [failed] = result.failed or result.unknown
     assert failed.error is not None  # a step failed has what stopped it
     interrupted = isinstance(failed.error, KeyboardInterrupt)
-    # An interrupted step's request may have reached Argilla before Ctrl-C; running apply again is safe either way.
-    what, advice = ("interrupted", "run") if interrupted else ("failed", "fix the cause and run")
+    # An interrupted step's request may have reached Argilla before Ctrl-C, and one whose answer was lost may have too
+    # (when reading back could not tell, "unknown"); running apply again is safe either way.
+    what, advice = ("interrupted", "run") if interrupted else (failed.status, "fix the cause and run")
     message = "Argilla may or may not have made this change" if interrupted else failure(failed.error)[0]
     output.error(f"{what}: {failed.action.line()}: {message}")
     if failed.note:

@@ -47,21 +47,28 @@ def stdin_is_terminal() -> bool:
 
 
 # Control characters: C0, DEL and C1 (Unicode category Cc). On a terminal they move the cursor, retitle the window,
-# clear the screen... so text someone else wrote must never reach it raw.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# clear the screen... so text someone else wrote must never reach it raw. Lone surrogates (`"\\ud800"` in JSON) no
+# stream can encode: written raw, they raise.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
 def visible(text: str, *, multiline: bool = False) -> str:
-    """`text` from a server or a receiver made safe to show a person: every control character becomes an escape
-    (`\\x1b`, `\\n`...), so what is printed is exactly what was sent, and it cannot act on the terminal.
+    """`text` from a server or a receiver made safe to show a person: every control character and lone surrogate
+    becomes an escape (`\\x1b`, `\\n`, `\\ud800`...), so what is printed is exactly what was sent, it cannot act on the
+    terminal, and any stream can write it.
 
     `multiline` keeps line breaks as line breaks (a body a person reads); any other control character is still
     escaped. For text output only: JSON escapes control characters itself, and exported files must stay exact.
     """
     if multiline:
         return "\n".join(visible(line) for line in text.splitlines())
-    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+    return _CONTROL.sub(lambda m: _escaped(m.group()), text)
 
 
 # --- text in and out whatever the locale -------------------------------------------------------------

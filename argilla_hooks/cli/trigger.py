@@ -10,7 +10,7 @@ from argilla_hooks import settings
 from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client, given_by
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Profile, read_secret_file
 
 
 EventArgument = Annotated[
@@ -22,6 +22,11 @@ Secret = Annotated[
     Optional[str],
     typer.Option("--secret", envvar=settings.ENV_WEBHOOK_SECRET, show_envvar=True, show_default=False,
                  help="Sign with this webhook secret (base64, as Argilla makes them; a whsec_ prefix is fine)."),
+]
+SecretFile = Annotated[
+    Optional[str],
+    typer.Option("--secret-file", metavar="FILE", show_default=False,
+                 help="Sign with the secret in this file (`-`: stdin), kept off the command line."),
 ]
 WebhookOption = Annotated[
     Optional[str],
@@ -47,11 +52,13 @@ def trigger(
     event: EventArgument,
     to: To = None,
     secret: Secret = None,
+    secret_file: SecretFile = None,
     webhook: WebhookOption = None,
     data: Data = None,
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Send one signed sample delivery, shaped like Argilla 2.8's, to a receiver.
@@ -69,8 +76,12 @@ def trigger(
     from argilla_hooks.trigger.samples import SampleError, build_event, parse_overrides
 
     from_environment = secret is not None and given_by(ctx, "secret", "ENVIRONMENT")
-    if webhook and secret is not None and not from_environment:
-        raise UsageProblem("give --secret or --webhook, not both")
+    given = [name for name, value in (("--secret", secret is not None and not from_environment), ("--secret-file", secret_file),
+                                      ("--webhook", webhook)) if value]
+    if len(given) > 1:
+        raise UsageProblem(f"give {given[0]} or {given[1]}, not both")
+    if secret_file is not None:  # a flag beats the environment
+        secret, from_environment = read_secret_file(secret_file, "--secret-file"), False
     try:
         body = build_event(event, parse_overrides(data) if data is not None else None)
     except SampleError as exc:
@@ -82,7 +93,7 @@ def trigger(
             f"no secret to sign with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
             "or pass --webhook ID to use an Argilla webhook's secret"
         )
-    origin = settings.ENV_WEBHOOK_SECRET if from_environment else "--secret"
+    origin = settings.ENV_WEBHOOK_SECRET if from_environment else "--secret-file" if secret_file else "--secret"
     if webhook:  # a flag beats the environment, as everywhere else; its URL is where it would be delivered
         with get_client(api_url, api_key, profile) as client:
             found = client.get(webhook)

@@ -10,11 +10,10 @@ import typer
 from argilla_hooks.cli import output
 from argilla_hooks.cli.connect import get_client
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Events, Json, Profile, RequiredWebhookIds, WebhookId, WebhookIds, event_option
 from argilla_hooks.events import EVENT_DESCRIPTIONS, expand_events, expand_required
 
 if TYPE_CHECKING:
-    from argilla_hooks.client import ArgillaClient
     from argilla_hooks.client.models import Webhook
 
 
@@ -46,6 +45,7 @@ def create(
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Create a webhook and print it with its signing secret.
@@ -56,33 +56,17 @@ def create(
       hooks create http://127.0.0.1:8000/ -e 'record.*' -e response.created -d "QA bot"
       hooks create http://127.0.0.1:8000/ -e '*' --disabled --json | jq -r .secret
     """
-    from argilla_hooks.client.models import WebhookCreate, WebhookUpdate
+    from argilla_hooks.cli import new_webhook
+    from argilla_hooks.client.models import WebhookCreate
 
     body = parse_input(WebhookCreate, url=url, events=event or [], description=description)
     with get_client(api_url, api_key, profile) as client:
-        webhook = client.create(body)
+        webhook = new_webhook.created(client, body)
         if disabled:
-            # Argilla ignores `enabled` on create; disable it now, or undo the create so nothing is half-done.
-            try:
-                webhook = client.update(webhook.id, WebhookUpdate(enabled=False))
-            except BaseException as failure:
-                _undo_create(client, webhook, failure)
-                raise
+            webhook = new_webhook.disabled(client, webhook)
     if not as_json:
         output.success(f"created webhook {webhook.short_id} for {webhook.url}")
     _show_one(webhook, as_json=as_json, with_secret=True)
-
-
-def _undo_create(client: "ArgillaClient", webhook: "Webhook", failure: BaseException) -> None:
-    """Delete a webhook created enabled when disabling it failed; if that fails too, say what is left behind, with
-    the exit code of the first failure."""
-    try:
-        client.delete(webhook.id)
-    except Exception as undo:
-        raise CommandError(
-            f"created webhook {webhook.id} for {webhook.url}, but it is ENABLED: disabling it failed ({failure}) and "
-            f"deleting it failed too ({undo}); run `hooks delete {webhook.id}`"
-        ) from failure
 
 
 def list_(
@@ -93,6 +77,7 @@ def list_(
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include signing secrets.")] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """List the server's webhooks.
@@ -137,6 +122,7 @@ def show(
     show_secret: Annotated[bool, typer.Option("--show-secret", help="Include the signing secret.")] = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Show one webhook.
@@ -174,6 +160,7 @@ def update(
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Change a webhook; only the fields you name are sent.
@@ -236,6 +223,7 @@ def delete(
     as_json: Json = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Delete webhooks by id, or all of them with --all.
@@ -308,6 +296,7 @@ def _enabled_command(value: bool, doc: str):
         as_json: Json = False,
         api_url: ApiUrl = None,
         api_key: ApiKey = None,
+        api_key_file: ApiKeyFile = None,
         profile: Profile = None,
     ) -> None:
         _set_enabled(webhook_ids, value, as_json, api_url, api_key, profile)
@@ -341,6 +330,7 @@ def ping(
     webhook_id: WebhookId,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Ask Argilla to send a `ping` event to a webhook now.

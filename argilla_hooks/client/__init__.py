@@ -89,10 +89,16 @@ class ArgillaClient:
         transport: Optional[httpx.BaseTransport] = None,
     ) -> None:
         self.api_url = check_api_url(api_url)
+        self._shown_url = urls.shown_api_url(self.api_url)  # in messages: a key pasted into its path is not shown
         self._api_key = check_api_key(api_key)
         self.connect_retries = connect_retries
         self._timeout, self._transport = timeout, transport
         self._http = self._connect()
+
+    @property
+    def api_key(self) -> str:
+        """The key it authenticates with (for another client of the same server: the Argilla SDK's, say)."""
+        return self._api_key
 
     def _connect(self) -> httpx.Client:
         transport = self._transport
@@ -193,7 +199,7 @@ class ArgillaClient:
             if found:
                 ids = [str(w.id) for w in found]
                 raise AmbiguousWebhookId(f"id prefix {wanted!r} is ambiguous; it matches {', '.join(ids)}", ids)
-        raise WebhookNotFound(f"no webhook with id {wanted!r} on {self.api_url}")
+        raise WebhookNotFound(f"no webhook with id {wanted!r} on {self._shown_url}")
 
     def _request(self, method: str, path: str, *, webhook_id: UUID | None = None, **kwargs: Any) -> httpx.Response:
         response = self._send(method, path, **kwargs)
@@ -207,11 +213,11 @@ class ArgillaClient:
             raise self._redirected(method, path, response)
         if response.status_code == 404:
             if webhook_id is not None:
-                raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self.api_url}")
+                raise WebhookNotFound(f"no webhook with id {str(webhook_id)!r} on {self._shown_url}")
             # /webhooks, /me and /version always exist on Argilla: the URL points somewhere else.
             raise self._not_argilla(f"{method} /api/v1{path} answered 404")
         detail = self._error_detail(response)
-        raise error_for_status(response.status_code, detail, api_url=self.api_url, secret=self._api_key)
+        raise error_for_status(response.status_code, detail, api_url=self._shown_url, secret=self._api_key)
 
     def _request_model(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
         """The answer as `model`; a body that does not fit (not JSON, fields missing) means the URL is not Argilla's."""
@@ -252,7 +258,7 @@ class ArgillaClient:
             advice = f"use {self.api_url.removesuffix('/api/v1')}, the server's base URL without /api/v1"
         elif advice is None:
             advice = f"give the server's base URL, e.g. {settings.DEFAULT_API_URL}, without /api/v1"
-        return NotArgilla(f"no Argilla API at {self.api_url} ({what}): {advice}")
+        return NotArgilla(f"no Argilla API at {self._shown_url} ({what}): {advice}")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if self._http.is_closed:  # httpx would raise a bare RuntimeError
@@ -273,17 +279,19 @@ class ArgillaClient:
     def _failed(self, method: str, path: str, exc: httpx.TransportError) -> ConnectionFailed:
         reason = self._reason(exc)
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-            return ConnectionFailed(f"cannot reach Argilla at {self.api_url}: {reason}")
+            return ConnectionFailed(f"cannot reach Argilla at {self._shown_url}: {reason}")
         if isinstance(exc, httpx.TimeoutException):
             reason = type(exc).__name__  # its text is only "timed out"
         if method != "GET" and isinstance(exc, _MAY_HAVE_ARRIVED):
             return AnswerLost(
-                f"the answer to {method} /api/v1{path} was lost ({reason}): Argilla at {self.api_url} may have done "
-                "it, so list the webhooks to see before sending it again"
+                f"the answer to {method} /api/v1{path} was lost ({reason}): Argilla at {self._shown_url} may have done "
+                "it, so list the webhooks to see before sending it again",
+                request=f"{method} /api/v1{path}",
+                reason=reason,
             )
         if isinstance(exc, httpx.TimeoutException):
-            return ConnectionFailed(f"Argilla at {self.api_url} did not answer in time ({reason})")
-        return ConnectionFailed(f"cannot talk to Argilla at {self.api_url}: {reason}")
+            return ConnectionFailed(f"Argilla at {self._shown_url} did not answer in time ({reason})")
+        return ConnectionFailed(f"cannot talk to Argilla at {self._shown_url}: {reason}")
 
     def _reason(self, exc: Exception) -> str:
         text = str(exc) or type(exc).__name__

@@ -6,8 +6,10 @@
     │   ├── NotArgilla                something answered, but not Argilla's API (a wrong URL or path, a 404
     │   │                             where Argilla has an endpoint, a redirect, a body of another shape)
     │   └── AnswerLost                a POST, PATCH or DELETE was sent but its answer was lost (connection reset,
-    │                                 timeout): Argilla may have done it, so read its state (`list()`) before
-    │                                 sending it again
+    │       │                         timeout): Argilla may have done it, so read its state (`list()`, or
+    │       │                         `client.recovery`) before sending it again
+    │       ├── NotApplied            ... and read back, the server does not hold the change (`client.recovery`)
+    │       └── OutcomeUnknown        ... and reading back could not tell whether it does
     ├── WebhookNotFound               no webhook has that id (Argilla's 404), or no id starts with that prefix
     ├── AmbiguousWebhookId            a prefix matches several webhooks (`.candidates`)
     └── APIStatusError                Argilla answered with an error status (`.status_code`, `.detail`)
@@ -47,6 +49,19 @@ class NotArgilla(ConnectionFailed):
 
 
 class AnswerLost(ConnectionFailed):
+    """`.request` is what was sent (`POST /api/v1/webhooks`), `.reason` how its answer was lost (`ReadTimeout`)."""
+
+    def __init__(self, message: str, *, request: str = "", reason: str = ""):
+        super().__init__(message)
+        self.request = request
+        self.reason = reason
+
+
+class NotApplied(AnswerLost):
+    pass
+
+
+class OutcomeUnknown(AnswerLost):
     pass
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, Protocol
 from uuid import UUID
 
-from argilla_hooks.client.errors import WebhookNotFound
+from argilla_hooks.client import recovery
+from argilla_hooks.client.errors import AnswerLost, OutcomeUnknown, WebhookNotFound
 from argilla_hooks.client.models import MAX_WEBHOOKS, Webhook, WebhookCreate, WebhookUpdate
 from argilla_hooks.declarative.file import DesiredWebhook, SpecError
 from argilla_hooks.urls import normalize_url, url_problem
@@ -245,7 +246,8 @@ def _diffs(wanted: DesiredWebhook, webhook: Webhook) -> tuple[FieldDiff, ...]:
 
 # --- applying ----------------------------------------------------------------------------------
 
-Status = Literal["done", "failed", "not_attempted"]
+# "unknown": its answer was lost and reading the webhooks back could not tell whether it was done.
+Status = Literal["done", "failed", "unknown", "not_attempted"]
 
 
 @dataclass
@@ -292,12 +294,16 @@ class ApplyResult:
         return self._with("failed")
 
     @property
+    def unknown(self) -> list[Outcome]:
+        return self._with("unknown")
+
+    @property
     def not_attempted(self) -> list[Outcome]:
         return self._with("not_attempted")
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not (self.failed or self.unknown)
 
     def to_json(self, *, with_secrets: bool = False) -> dict[str, Any]:
         """`with_secrets` adds the secrets of created webhooks."""
@@ -305,49 +311,80 @@ class ApplyResult:
             "ok": self.ok,
             "done": [o.to_json(with_secret=with_secrets) for o in self.done],
             "failed": [o.to_json(with_secret=with_secrets) for o in self.failed],
+            "unknown": [o.to_json(with_secret=with_secrets) for o in self.unknown],
             "not_attempted": [o.to_json() for o in self.not_attempted],
         }
 
 
 def execute(plan: Plan, client: WebhookClient) -> ApplyResult:
-    """Apply the plan's actions in order, stopping at the first failure; never raises a client error.
+    """Apply the plan's actions in order, stopping at the first that is not done; never raises a client error.
 
-    Ctrl-C during a step stops it too: that step is reported failed with the KeyboardInterrupt as its error, so the
-    caller can still say what was and was not applied.
+    A step whose answer was lost is read back from the server: done, failed, or "unknown" when reading back cannot
+    tell. Ctrl-C during a step stops it too: that step is reported failed with the KeyboardInterrupt as its error, so
+    the caller can still say what was and was not applied.
     """
     outcomes: list[Outcome] = []
     actions = plan.actions
+    # The ids there before: a webhook that fits a lost create but is one of these is not the one it made.
+    known = {a.webhook.id for a in [*plan.updates, *plan.unchanged, *plan.deletes]} | {w.id for w in plan.unmanaged}
     for index, action in enumerate(actions):
-        outcome = _run(action, client)
+        outcome = _run(action, client, known)
         outcomes.append(outcome)
-        if outcome.status == "failed":
+        if outcome.webhook is not None:
+            known.add(outcome.webhook.id)
+        if outcome.status != "done":
             outcomes.extend(Outcome(rest, "not_attempted") for rest in actions[index + 1 :])
             break
     return ApplyResult(outcomes)
 
 
-def _run(action: Action, client: WebhookClient) -> Outcome:
+def _run(action: Action, client: WebhookClient, known: set[UUID]) -> Outcome:
     created: Optional[Webhook] = None
+    notes: list[str] = []  # how a lost answer was settled
     try:
         if action.kind == "delete":
+            webhook_id = action.webhook.id
             try:
-                return Outcome(action, "done", client.delete(action.webhook.id))
+                gone = _sent(lambda: client.delete(webhook_id), lambda: recovery.deleted(client, webhook_id), notes)
+                return Outcome(action, "done", gone or action.webhook, note=_noted(notes))
             except WebhookNotFound:  # deleted meanwhile (another `apply --prune`, `hooks delete`): gone, as wanted
                 return Outcome(action, "done", action.webhook, note="it was already deleted")
         if action.kind == "update":
-            body = WebhookUpdate(**{d.field: _jsonable(d.new) for d in action.diffs})
-            return Outcome(action, "done", client.update(action.webhook.id, body))
+            return Outcome(action, "done", _updated(client, action.webhook.id, {d.field: _jsonable(d.new) for d in action.diffs}, notes), note=_noted(notes))
         wanted = action.target
-        created = client.create(WebhookCreate(url=wanted.url, events=list(wanted.events), description=wanted.description))
+        body = WebhookCreate(url=wanted.url, events=list(wanted.events), description=wanted.description)
+        sent_at = recovery.now()
+        created = _sent(lambda: client.create(body), lambda: recovery.created(client, body, sent_at, known), notes)
         if wanted.enabled:
-            return Outcome(action, "done", created)
+            return Outcome(action, "done", created, note=_noted(notes))
         # Argilla ignores `enabled` on create: a disabled webhook is a create, then a PATCH.
-        return Outcome(action, "done", client.update(created.id, WebhookUpdate(enabled=False)))
+        assert created is not None
+        return Outcome(action, "done", _updated(client, created.id, {"enabled": False}, notes), note=_noted(notes))
     except (Exception, KeyboardInterrupt) as exc:  # the client's errors are opaque: report whatever stopped this step
-        note = None
+        note = _noted(notes)
         if created is not None:
-            # A failed PATCH left it enabled; an interrupted one may or may not have reached the server.
-            interrupted = isinstance(exc, KeyboardInterrupt)
-            state, disabling = ("may still be", "was interrupted") if interrupted else ("is still", "failed")
-            note = f"created as {created.id}, but it {state} enabled: disabling it {disabling}"
-        return Outcome(action, "failed", created, exc, note)
+            # A failed PATCH left it enabled; an interrupted one, or one whose answer was lost for good, may or may not.
+            unsure = isinstance(exc, (KeyboardInterrupt, OutcomeUnknown))
+            disabling = "was interrupted" if isinstance(exc, KeyboardInterrupt) else "could not be read back" if unsure else "failed"
+            note = f"created as {created.id}, but it {'may still be' if unsure else 'is still'} enabled: disabling it {disabling}"
+        return Outcome(action, "unknown" if isinstance(exc, OutcomeUnknown) else "failed", created, exc, note)
+
+
+def _updated(client: WebhookClient, webhook_id: UUID, fields: dict[str, Any], notes: list[str]) -> Optional[Webhook]:
+    body = WebhookUpdate(**fields)
+    return _sent(lambda: client.update(webhook_id, body), lambda: recovery.updated(client, webhook_id, body), notes)
+
+
+def _sent(send: Callable[[], Webhook], read_back: Callable[[], recovery.ReadBack], notes: list[str]) -> Optional[Webhook]:
+    """What `send()` answered; when its answer was lost, the change as read back (NotApplied, OutcomeUnknown when it
+    is not there or that cannot be told), noted."""
+    try:
+        return send()
+    except AnswerLost as lost:
+        webhook = recovery.settle(lost, read_back())
+        notes.append(f"its answer was lost ({lost.reason}); read back, it is done")
+        return webhook
+
+
+def _noted(notes: list[str]) -> Optional[str]:
+    return "; ".join(notes) or None

@@ -23,7 +23,7 @@ import httpx
 from argilla_hooks.events import ALL_EVENTS
 from argilla_hooks.receiver.asgi import Send
 from argilla_hooks.receiver.asgi import error_body as _error_body, is_cancellation as _is_cancellation, respond as _respond
-from argilla_hooks.receiver.asgi import within as _within
+from argilla_hooks.receiver.asgi import path_below
 from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, REPLAY_PREFIX, DeliveryLog
 from argilla_hooks.receiver.explain import Explainer, OtherSecrets
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
@@ -31,13 +31,15 @@ from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decod
 from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
 from argilla_hooks.receiver.journal import Journal, PathLike
 from argilla_hooks.receiver.loader import load_handler
-from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult, describe_error, elapsed_ms
+from argilla_hooks.receiver.report import (
+    DeliveryReport, ForwardResult, HandlerResult, Reporter, describe_error, elapsed_ms, guarded,
+)
+from argilla_hooks.receiver.sdk import handler_for
 from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
 from argilla_hooks.urls import check_url_shape
 
 Scope = MutableMapping[str, Any]
 HandlerSpec = Union[str, Callable[..., Any], Handler]
-Reporter = Callable[[DeliveryReport], None]
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
@@ -99,7 +101,7 @@ def create_app(
         max_body=max_body,
         body_budget=body_budget,
         forward_to=[_check_forward_url(url) for url in dict.fromkeys(forward_to)],
-        on_report=on_report,
+        on_report=None if on_report is None else guarded(on_report),
         forwarder=Forwarder(forward_transport),
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,
@@ -142,7 +144,7 @@ class ReceiverApp:
         self._hop = secrets.token_hex(8).encode()  # this receiver's token in forwarded deliveries (see HOPS_HEADER)
         root = "/" + path.strip("/")
         # Argilla normalizes a bare host URL to end in "/", so accept the path with and without it.
-        self._paths = frozenset({root, root.rstrip("/") + "/"})
+        self.paths = frozenset({root, root.rstrip("/") + "/"})
         self._by_type: dict[str, list[tuple[int, Handler]]] = {}
         # Events that may still start (inf: no limit). Taken when one starts, given back when it fails, so that
         # exactly `max_events` succeed however many arrive at once.
@@ -215,8 +217,8 @@ class ReceiverApp:
         """True for a health check, False for a delivery (a POST to the path); Rejected (404, 405) for anything else."""
         path, method, root_path = scope["path"], scope["method"], scope.get("root_path", "")
         if root_path:
-            path = _within(path, root_path)
-        if path in self._paths:
+            path = path_below(root_path, path)
+        if path in self.paths:
             if method == "POST":
                 return False
             raise Rejected(405, f"{method} is not allowed: deliveries are POSTed", allow=b"POST")
@@ -224,7 +226,7 @@ class ReceiverApp:
             if method in ("GET", "HEAD"):  # load balancers probe both
                 return True
             raise Rejected(405, f"{method} is not allowed: {HEALTH_PATH} answers GET", allow=b"GET, HEAD")
-        raise Rejected(404, f"nothing here: deliveries go to {root_path.rstrip('/')}{min(self._paths)}")  # as sent to
+        raise Rejected(404, f"nothing here: deliveries go to {root_path.rstrip('/')}{min(self.paths)}")  # as sent to
 
     async def _deliver(self, send: Send, msg_id: Optional[bytes], body: bytes, delivery: Delivery) -> None:
         """Run the handlers and forwards not yet successful for this event (once, however many copies arrive at once),
@@ -384,9 +386,9 @@ def _listed(value: Union[str, Iterable[Any]]) -> list[Any]:
 def _handler(spec: HandlerSpec, app_dir: Optional[str]) -> Handler:
     if isinstance(spec, Handler):  # already loaded and checked (`hooks listen` does, to name it as typed)
         return spec
-    if isinstance(spec, str):
-        return Handler(load_handler(spec, app_dir), name=spec)
-    return Handler(spec)
+    if isinstance(spec, str):  # (a handler that takes the Argilla SDK's objects gets them: receiver/sdk.py)
+        return handler_for(load_handler(spec, app_dir), spec)
+    return handler_for(spec)
 
 
 def _check_forward_url(url: str) -> str:

@@ -44,7 +44,7 @@ def error_body(reason: str) -> bytes:
     return json.dumps({"ok": False, "error": reason}).encode()
 
 
-def within(path: str, root_path: str) -> str:
+def path_below(root_path: str, path: str) -> str:
     """The request path below the prefix the app is mounted at (`uvicorn --root-path`, a Starlette Mount), which ASGI
     includes in `path`; a path outside it is left whole."""
     if path == root_path:

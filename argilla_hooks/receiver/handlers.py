@@ -61,7 +61,7 @@ class Delivery:
     `key` identifies the event across Argilla's retries (which carry new webhook-ids): type, timestamp, data.id.
     """
 
-    __slots__ = ("raw", "type", "timestamp", "key", "raw_headers", "_headers", "_event", "_payload")
+    __slots__ = ("raw", "type", "timestamp", "key", "raw_headers", "_headers", "_event", "_payload", "sdk_event")
 
     def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
         """NotAnEvent unless `body` is UTF-8 JSON with a type, an ISO 8601 timestamp and a data object."""
@@ -75,6 +75,7 @@ class Delivery:
         self._headers: Optional[dict[str, str]] = None
         self._event: Optional[Event] = None
         self._payload: Any = None
+        self.sdk_event: Any = None  # the Argilla SDK's parsed event, for handlers that ask for its objects (sdk.py)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -153,16 +154,17 @@ def _parse_event(body: bytes) -> dict[str, Any]:
 def _load_json(body: bytes) -> Any:
     # orjson parses several times faster than json, and parsing is the largest cost of a delivery. But it refuses some
     # text that json.loads accepts (a lone surrogate escape such as "\ud800", NaN, a number beyond a double), which
-    # a sender written in Python, as Argilla is, may send: that is parsed as json.loads parses it, and a leading byte
-    # order mark is skipped, as the Argilla SDK's listener (json.loads of the bytes) and the references skip it.
+    # a sender written in Python, as Argilla is, may send: that is parsed as the Argilla SDK's listener and the
+    # references parse it, json.loads of the bytes (which also skips a leading byte order mark, and reads UTF-16 and
+    # UTF-32 bodies).
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body.decode("utf-8-sig"))
+        return json.loads(body)
     except UnicodeDecodeError:
-        raise NotAnEvent("body is not UTF-8") from None
+        raise NotAnEvent("body is not UTF-8 (nor UTF-16 or UTF-32) text") from None
     except (ValueError, RecursionError):
         raise NotAnEvent("body is not JSON") from None
 
@@ -187,8 +189,13 @@ class Handler:
         self.name = name or _qualified_name(fn)
         _check_callable(fn, self.name)
         self.events: Optional[frozenset[str]] = getattr(fn, _EVENTS_ATTR, None)
-        self.params, self.any_keyword = _injected_params(fn, self.name)
+        self.params, self.any_keyword = self.injected_params()
         self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+    def injected_params(self) -> tuple[tuple[str, ...], bool]:
+        """The parameters to pass by name, and whether the handler takes `**kwargs`; HandlerLoadError for one that
+        cannot be given."""
+        return _injected_params(self.fn, self.name)
 
     def wants(self, event_type: str) -> bool:
         if self.events is None:
@@ -198,17 +205,26 @@ class Handler:
     async def __call__(self, delivery: Delivery) -> None:
         kwargs = {name: getattr(delivery, name) for name in self.params}
         if self.any_keyword:
-            # `**kwargs` gets what the Argilla SDK passes its handlers: type, timestamp and the event's resource.
-            kind = delivery.type.partition(".")[0]
-            for name in ("type", "timestamp", kind if kind in _RESOURCES else "data"):
-                kwargs.setdefault(name, getattr(delivery, name))
+            sdk_style_defaults(kwargs, delivery)
+        await self.call(kwargs)
+
+    async def call(self, kwargs: dict[str, Any], args: tuple[Any, ...] = ()) -> None:
+        """The function called with `kwargs` (and `args`): awaited, or a `def` in a worker thread, so that it never
+        blocks other deliveries."""
         if self.is_async:
-            await self.fn(**kwargs)
+            await self.fn(*args, **kwargs)
             return
-        # A `def` handler runs in a worker thread so that it never blocks other deliveries.
-        result = await anyio.to_thread.run_sync(functools.partial(self.fn, **kwargs), limiter=_handler_threads())
+        result = await anyio.to_thread.run_sync(functools.partial(self.fn, *args, **kwargs), limiter=handler_threads())
         if inspect.isawaitable(result):
             await result
+
+
+def sdk_style_defaults(kwargs: dict[str, Any], delivery: Delivery) -> None:
+    """What a handler's `**kwargs` gets besides the parameters it names: what the Argilla SDK passes its listeners,
+    type, timestamp and the event's resource (`data` for ping)."""
+    kind = delivery.type.partition(".")[0]
+    for name in ("type", "timestamp", kind if kind in _RESOURCES else "data"):
+        kwargs.setdefault(name, getattr(delivery, name))
 
 
 # The threads `def` handlers run in, at most HANDLER_THREADS at a time per event loop: anyio's pool, with a limiter of
@@ -217,7 +233,8 @@ HANDLER_THREADS = 40
 _LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("argilla_hooks_handler_threads")
 
 
-def _handler_threads() -> anyio.CapacityLimiter:
+def handler_threads() -> anyio.CapacityLimiter:
+    """This event loop's limiter for handler threads (and the work done in threads for them)."""
     try:
         return _LIMITER.get()
     except LookupError:

@@ -30,20 +30,7 @@ def load_handler(target: str, app_dir: Optional[str] = ".") -> Callable[..., Any
             f"handler {target!r}: give the module's dotted name (e.g. 'my_hooks:on_event' for ./my_hooks.py), "
             "not a path; --app-dir sets the directory it is imported from"
         )
-    if app_dir is not None:
-        path = os.path.abspath(app_dir)
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only the target itself (or a parent package of it) being absent is "not found"; a module the user's
-        # code imports being absent is the user's bug and keeps its traceback.
-        if exc.name is None or not (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            raise
-        where = f" (looked in {os.path.abspath(app_dir)} and sys.path)" if app_dir is not None else ""
-        raise HandlerLoadError(f"could not import module {module_name!r} for handler {target!r}{where}") from None
-    obj: Any = module
+    obj: Any = load_module(module_name, app_dir, target=target)
     for attr in attrs.split("."):
         try:
             obj = getattr(obj, attr)
@@ -55,6 +42,24 @@ def load_handler(target: str, app_dir: Optional[str] = ".") -> Callable[..., Any
     if not callable(obj):
         raise HandlerLoadError(f"{target!r} is not callable (it is {a_or_an(type(obj).__name__)})")
     return obj
+
+
+def load_module(module_name: str, app_dir: Optional[str] = ".", *, target: Optional[str] = None) -> types.ModuleType:
+    """The module, imported with `app_dir` first on sys.path; HandlerLoadError (naming `target`) when it does not
+    exist, while any error raised by its code (an ImportError of its own imports included) propagates."""
+    if app_dir is not None:
+        path = os.path.abspath(app_dir)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only the target itself (or a parent package of it) being absent is "not found"; a module the user's
+        # code imports being absent is the user's bug and keeps its traceback.
+        if exc.name is None or not (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise
+        where = f" (looked in {os.path.abspath(app_dir)} and sys.path)" if app_dir is not None else ""
+        raise HandlerLoadError(f"could not import module {module_name!r} for handler {target or module_name!r}{where}") from None
 
 
 def _describe(obj: Any) -> str:

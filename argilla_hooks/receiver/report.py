@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Optional
+from typing import Any, Callable, Literal, Optional
 
 import orjson
 
 from argilla_hooks.receiver.handlers import Delivery
 from argilla_hooks.receiver.payloads import format_event_timestamp
 from argilla_hooks.urls import hide_userinfo
+
+Reporter = Callable[["DeliveryReport"], None]
+logger = logging.getLogger("argilla_hooks.receiver")
 
 
 @dataclass(slots=True)
@@ -126,3 +130,16 @@ def describe_error(exc: BaseException) -> str:
     """`ValueError: bad value`, or just the type name when the exception has no message."""
     message = str(exc)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def guarded(on_report: Reporter) -> Reporter:
+    """`on_report`, its exceptions logged rather than raised: whatever printing or counting a report does, it must fail
+    neither the delivery (answered already) nor the reports after it, nor reach the server as an ASGI error."""
+
+    def report(delivery_report: DeliveryReport) -> None:
+        try:
+            on_report(delivery_report)
+        except Exception:
+            logger.exception("reporting a delivery failed")
+
+    return report

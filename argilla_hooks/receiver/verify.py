@@ -11,8 +11,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import Optional
 
 DEFAULT_TOLERANCE = 300
@@ -82,11 +84,13 @@ class Verifier:
         if not msg_id or not timestamp or not signature:
             missing = [n for n, v in (("id", msg_id), ("timestamp", timestamp), ("signature", signature)) if not v]
             raise VerificationError("missing " + ", ".join(f"webhook-{n}" for n in missing) + " header", "missing-header")
-        # bytes.isdigit() is ASCII-only, so int() below never sees signs, spaces, underscores or other scripts.
-        if not timestamp.isdigit() or len(timestamp.lstrip(b"0")) > 12:
-            raise VerificationError("webhook-timestamp is not an integer of Unix seconds", "malformed-timestamp")
-        seconds = int(timestamp)
-        age = time.time() - seconds
+        # Argilla sends plain digits (bytes.isdigit() is ASCII-only); anything else is read as the references read it.
+        if timestamp.isdigit() and len(timestamp.lstrip(b"0")) <= 12:
+            seconds = int(timestamp)
+            age = time.time() - seconds
+        else:
+            seconds, when = _as_the_references_read(timestamp)
+            age = time.time() - when
         if age > self.tolerance:
             raise VerificationError(f"webhook-timestamp is {int(age)} s old (tolerance {self.tolerance} s)", "timestamp-skew")
         if -age > self.tolerance:
@@ -95,8 +99,9 @@ class Verifier:
         candidates = [part[3:] for part in signature.split(b" ") if part[:3] == b"v1,"]
         if not candidates:
             raise VerificationError("webhook-signature has no v1 signature", "malformed-signature")
-        # Signed as the reference libraries (and Argilla) sign: over the timestamp as an integer (so "0<ts>" is <ts>),
-        # and over the id as text, which their servers decode from latin-1 and encode as UTF-8.
+        # Signed as the reference libraries (and Argilla) sign: over the timestamp as a whole number of seconds (so
+        # "0<ts>" and "<ts>.5" are <ts>), and over the id as text, which their servers decode from latin-1 and encode
+        # as UTF-8.
         if not msg_id.isascii():
             msg_id = msg_id.decode("latin-1").encode()
         return b"%s.%d." % (msg_id, seconds), candidates
@@ -115,3 +120,14 @@ class Verifier:
             if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
                 return index
         return None
+
+
+def _as_the_references_read(timestamp: bytes) -> tuple[int, float]:
+    """The seconds a `webhook-timestamp` other than plain digits is signed over, and the time it says, as the
+    Standard Webhooks reference (Python; the Argilla SDK's listener uses it) reads one: `float()` of the header's
+    latin-1 text (so a sign, blanks around it, a fraction, digit underscores), to the microsecond, floored."""
+    try:
+        when = datetime.fromtimestamp(float(timestamp.decode("latin-1")), timezone.utc).timestamp()
+    except (ValueError, OverflowError, OSError):  # not a number, NaN, infinite, or no year a datetime can hold
+        raise VerificationError("webhook-timestamp is not a number of Unix seconds", "malformed-timestamp") from None
+    return math.floor(when), when

@@ -25,6 +25,12 @@ class FakeArgilla:
         self.fail_on: dict[str, int] = {}
         self.fail_status = 500
         self.date: str | None = None  # the Date header of GET /version (the server's clock), when set
+        # {"POST": 1}: the first POST is done, then its answer lost (the connection drops); `drop_request`: lost
+        # before it is done. `down_after_loss`: from then on, nothing reaches the server.
+        self.lose_answer: dict[str, int] = {}
+        self.drop_request: dict[str, int] = {}
+        self.down_after_loss = False
+        self.down = False
         router.route(host="argilla.test").mock(side_effect=self.handle)
 
     def add(self, url="http://127.0.0.1:8000/", events=("dataset.created",), description=None, enabled=True, id=None):
@@ -43,7 +49,18 @@ class FakeArgilla:
         return hook
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
         self.requests.append(request)
+        nth = sum(1 for r in self.requests if r.method == request.method)
+        if self.drop_request.get(request.method) == nth or self.lose_answer.get(request.method) == nth:
+            if self.lose_answer.get(request.method) == nth:
+                self._answer(request)
+            self.down = self.down_after_loss
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return self._answer(request)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         key = request.headers.get("x-argilla-api-key")
         path = request.url.path.removeprefix("/api/v1")
         if path == "/version":

@@ -129,7 +129,7 @@ def listen(*args):
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        ("handlers", "must be in the form 'module:function'"),
+        ("handlers", "defines no @rg.webhook_listener function: name a handler as 'module:function'"),
         ("a:b:c", "handler 'a:b:c' must be"),  # shown as typed: rich would turn ':b:' into an emoji
         ("no_such_module_xyz:fn", "could not import module 'no_such_module_xyz'"),
         ("handlers:missing", "has no attribute 'missing'"),

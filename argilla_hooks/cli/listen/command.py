@@ -10,7 +10,7 @@ from argilla_hooks import settings
 from argilla_hooks.cli import completion
 from argilla_hooks.cli.connect import get_client, given_by, same_server
 from argilla_hooks.cli.errors import UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Profile, event_option
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Profile, event_option, read_secret_file
 
 _VERIFY, _REGISTER, _JOURNAL = "Verification", "Registration", "Journal and reload"
 Targets = Annotated[
@@ -24,6 +24,10 @@ AppDir = Annotated[str, typer.Option("--app-dir", help="Directory put first on s
 Secrets = Annotated[
     Optional[list[str]],
     typer.Option("--secret", "-s", envvar=settings.ENV_WEBHOOK_SECRET, help="Webhook secret to verify with; repeat it while rotating.", show_default=False, rich_help_panel=_VERIFY),
+]
+SecretFiles = Annotated[
+    Optional[list[str]],
+    typer.Option("--secret-file", metavar="FILE", help="Read secrets to verify with from this file, one per line (`-`: stdin).", show_default=False, rich_help_panel=_VERIFY),
 ]
 WebhookOption = Annotated[
     Optional[str],
@@ -63,6 +67,7 @@ def listen(
     path: Path = "/",
     app_dir: AppDir = ".",
     secret: Secrets = None,
+    secret_file: SecretFiles = None,
     webhook: WebhookOption = None,
     register: Register = False,
     no_verify: NoVerify = False,
@@ -81,6 +86,7 @@ def listen(
     reload: Reload = False,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Receive Argilla deliveries locally: verify them, run your handlers, print or forward the events.
@@ -98,14 +104,16 @@ def listen(
     from argilla_hooks.cli.listen.config import ListenConfig, parse_size
     from argilla_hooks.cli.listen.session import run
 
+    from_files = [line for file in secret_file or () for line in read_secret_file(file, "--secret-file").split()]
     from_environment = bool(secret) and given_by(ctx, "secret", "ENVIRONMENT")
-    if from_environment and (no_verify or webhook or register):
+    if from_environment and (no_verify or webhook or register or from_files):
         secret = None  # a flag choosing how to verify outranks a secret left in the environment
     if no_journal and journal and not given_by(ctx, "journal", "ENVIRONMENT"):
         raise UsageProblem("give --journal PATH or --no-journal, not both")
+    sources = [settings.ENV_WEBHOOK_SECRET if from_environment else "--secret"] * bool(secret) + ["--secret-file"] * bool(from_files)
     config = ListenConfig(
         targets=tuple(targets or ()), host=host, port=port, path=path, app_dir=app_dir,
-        secrets=tuple(secret or ()), secret_source=settings.ENV_WEBHOOK_SECRET if from_environment else "--secret",
+        secrets=(*(secret or ()), *from_files), secret_source=" and ".join(sources) or "--secret",
         webhook=webhook, register=register, events=None if event is None else tuple(event), public_url=public_url,
         verify=not no_verify, tolerance=tolerance, max_body=parse_size(max_body), forward_to=tuple(forward_to or ()),
         exit_after=exit_after, as_json=as_json, verbose=verbose, require_reachable=require_reachable, reload=reload,

@@ -54,14 +54,11 @@ class ListenConfig:
 
     def __post_init__(self) -> None:
         if not self.verify and (self.secrets or self.webhook or self.register):
-            raise UsageProblem("--no-verify cannot be combined with --secret, --webhook or --register")
+            raise UsageProblem("--no-verify cannot be combined with --secret, --secret-file, --webhook or --register")
         if self.webhook and self.register:
             raise UsageProblem("give --webhook (use an existing webhook) or --register (create one), not both")
-        if not (self.secrets or self.webhook or self.register or not self.verify):
-            raise UsageProblem(
-                f"no secret to verify deliveries with: pass --secret, set {settings.ENV_WEBHOOK_SECRET}, "
-                "use --webhook ID or --register, or --no-verify to accept anything"
-            )
+        if not self.targets:  # else once they are loaded: an SDK listener brings its own webhook's secret
+            self.check_verification()
         if self.events is not None and not self.register:
             raise UsageProblem("-e/--event chooses the events of a --register webhook; handlers choose theirs with @on(...)")
         if self.events is not None:
@@ -80,6 +77,14 @@ class ListenConfig:
             raise UsageProblem("--reload imports handlers again when their files change: give one as MODULE:FUNCTION")
         if self.require_reachable and not (self.webhook or self.register):
             raise UsageProblem("--require-reachable pings the webhook of --register or --webhook ID: give one of them")
+
+    def check_verification(self) -> None:
+        """UsageProblem when nothing says how to verify the deliveries to `path`."""
+        if not (self.secrets or self.webhook or self.register or not self.verify):
+            raise UsageProblem(
+                f"no secret to verify deliveries with: pass --secret or --secret-file, set {settings.ENV_WEBHOOK_SECRET}, "
+                "use --webhook ID or --register, or --no-verify to accept anything"
+            )
 
 
 def parse_size(text: str) -> int:

@@ -2,7 +2,9 @@
 
 uvicorn's httptools protocol bounds neither the size of a request line and headers nor the time a request takes to
 arrive: one connection sending an endless header grows the listener by hundreds of MiB, and one that sends half a
-request, or nothing, holds its connection (and a Ctrl-C's wait) for ever. (The receiver can time a body itself, but a
+request, or nothing, holds its connection (and a Ctrl-C's wait) for ever. Nor does it bound how many connections are
+open: its `limit_concurrency` (which `hooks listen` sets too) refuses a request only once its head is complete, so
+3,000 connections each holding 60 KiB of an unfinished head took 249 MiB. (The receiver can time a body itself, but a
 timer per delivery costs a tenth of its time.) No public option of uvicorn sets either (h11's
 `h11_max_incomplete_event_size` bounds the size only, at half the speed). So this subclasses
 `uvicorn.protocols.http.httptools_impl.HttpToolsProtocol` and relies on exactly: that import path; its asyncio
@@ -23,6 +25,9 @@ from typing import Any, Callable, Optional
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD = 64 * 1024  # request line and headers; Argilla's take well under 1 KiB
+# Connections open at once; one more is answered 503 and closed before anything is read from it. Each holds at most a
+# head (MAX_HEAD) or uvicorn's 64 KiB of body read ahead, so all of them together about 64 MiB.
+MAX_CONNECTIONS = 512
 # A request must be complete this long after it began (or after its connection opened); Argilla sends each at once.
 REQUEST_TIMEOUT = 15.0
 RELIED_ON = (
@@ -42,6 +47,8 @@ class LimitedHead(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits above; `on_refused(status, reason)` hears of each refusal."""
 
     on_refused: Callable[[int, str], None] = staticmethod(lambda status, reason: None)
+    open_connections = [0]  # of the server this class serves (limited_protocol makes a class per server)
+    _counted = False
     _head_reads = 0  # every read that ended inside this head
     _read_size = 0  # of the read being parsed
     _in_head = _began_in_this_read = _began = False
@@ -50,9 +57,17 @@ class LimitedHead(HttpToolsProtocol):
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        if self.open_connections[0] >= MAX_CONNECTIONS:
+            self._refuse(503, f"{MAX_CONNECTIONS} connections are open already; send it again")
+            return
+        self.open_connections[0] += 1
+        self._counted = True
         self._restart_timer()  # a connection that sends nothing is closed in time too
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
+        if self._counted:
+            self.open_connections[0] -= 1
+            self._counted = False
         self._stop_timer()
         super().connection_lost(exc)
 
@@ -109,7 +124,7 @@ class LimitedHead(HttpToolsProtocol):
         if self._refused or self.transport.is_closing():
             return
         self._refused = True
-        phrase = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+        phrase = {408: b"Request Timeout", 431: b"Request Header Fields Too Large", 503: b"Service Unavailable"}[status]
         body = reason.encode()
         self.transport.write(
             b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
@@ -121,4 +136,4 @@ class LimitedHead(HttpToolsProtocol):
 
 def limited_protocol(on_refused: Callable[[int, str], None]) -> type[LimitedHead]:
     """The protocol class to give uvicorn.Config(http=...), telling `on_refused` of each request it refuses."""
-    return type("LimitedHead", (LimitedHead,), {"on_refused": staticmethod(on_refused)})
+    return type("LimitedHead", (LimitedHead,), {"on_refused": staticmethod(on_refused), "open_connections": [0]})

@@ -9,7 +9,7 @@ import json
 import os
 import stat
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
@@ -36,6 +36,8 @@ class Ready:
     registered: bool = False
     exit_after: Optional[int] = None
     secret_source: str = "--secret"  # where the secrets came from, for what a 401 should be compared with
+    # Each `@rg.webhook_listener` served: handler, path, url, webhook_id (of the webhook its decorator registered), events
+    sdk_listeners: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -59,6 +61,7 @@ class Ready:
             "forward_to": self.shown_forward_to,
             "webhook_id": self.webhook_id,
             "registered": self.registered,
+            "sdk_listeners": self.sdk_listeners,
         }
 
 
@@ -125,9 +128,13 @@ class Printer:
         if info.webhook_id:
             how = "registered for this session, deleted on exit" if info.registered else "existing webhook"
             lines.append(f"  webhook:  {info.webhook_id} ({how})")
+        for listener in info.sdk_listeners:
+            webhook = f"webhook {listener['webhook_id'][:8]}, " if listener["webhook_id"] else ""
+            lines.append(f"  sdk:      {listener['handler']} at {listener['url']} ({webhook}{short_events(listener['events'])})")
         if info.exit_after:
             lines.append(f"  exits after {info.exit_after} handled event{'s' if info.exit_after != 1 else ''}")
         lines.append("Press Ctrl-C to stop." if self.terminal else "")
+        lines = [visible(line) for line in lines]  # names and paths as typed: a byte that is not UTF-8 included
         if self._console is not None:
             self._console.print(lines[0], style="bold", markup=False)
             for line in lines[1:]:
@@ -240,7 +247,10 @@ class Printer:
         if self.closed:
             return
         try:
-            self.stream.write(text)
+            try:
+                self.stream.write(text)
+            except UnicodeEncodeError:  # what this stream's encoding lacks, or no encoding has: escaped, still said
+                self.stream.write(text.encode("ascii", "backslashreplace").decode("ascii"))
             self.stream.flush()
         except OSError as exc:
             self._stop_writing(None if isinstance(exc, BrokenPipeError) else exc.strerror or str(exc))

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -16,9 +14,10 @@ from argilla_hooks.cli.listen import signals
 from argilla_hooks.client import ArgillaClient
 from argilla_hooks.client.errors import WebhookNotFound
 from argilla_hooks.cli.listen.config import ListenConfig
-from argilla_hooks.client.models import Webhook, WebhookCreate
+from argilla_hooks.cli.listen.left_behind import LeftBehind, left_behind, session_description
+from argilla_hooks.client.models import Webhook, WebhookCreate, WebhookUpdate
 from argilla_hooks.events import ALL_EVENTS
-from argilla_hooks.urls import loopback_as_one
+from argilla_hooks.urls import loopback_as_one, normalize_url
 
 
 @dataclass(frozen=True)
@@ -69,11 +68,15 @@ def existing_webhook(client: ArgillaClient, webhook_id: str, listen_url: str) ->
 
 @contextlib.contextmanager
 def session_webhook(client: ArgillaClient, url: str, events: list[str], rerun_options: str) -> Iterator[Webhook]:
-    """A webhook for `url` and `events`, created on entry and deleted on exit. When the delete fails, this says what
-    to run (`hooks delete ID` with `rerun_options`) and raises CommandError (exit 1) once the block is done."""
-    description = f"temporary: hooks listen on {socket.gethostname()} pid {os.getpid()} (deleted on exit)"
+    """A webhook for `url` and `events`, created on entry (or one a killed listener on this host left for `url`,
+    reused) and deleted on exit. When the delete fails, this says what to run (`hooks delete ID` with
+    `rerun_options`) and raises CommandError (exit 1) once the block is done."""
+    description = session_description()
     with signals.deferred():  # a Ctrl-C now must not lose the id of a webhook just created
-        webhook = client.create(WebhookCreate(url=url, events=events, description=description[:1000]))
+        stale = [s for s in left_behind(client.list()) if normalize_url(s.webhook.url) == normalize_url(url)]
+        webhook = _reused(client, stale, events, description) if stale else None
+        if webhook is None:
+            webhook = client.create(WebhookCreate(url=url, events=events, description=description[:1000]))
     try:
         yield webhook
     finally:
@@ -89,3 +92,19 @@ def session_webhook(client: ArgillaClient, url: str, events: list[str], rerun_op
             ) from None
         else:
             output.info(f"deleted the temporary webhook {webhook.short_id}")
+
+
+def _reused(client: ArgillaClient, stale: list[LeftBehind], events: list[str], description: str) -> Optional[Webhook]:
+    """The first webhook left behind for this URL, made this session's (its secret kept, so that Argilla's retries of
+    deliveries it failed are verified now), the others deleted; None when it is gone meanwhile."""
+    first, *others = stale
+    try:
+        webhook = client.update(first.webhook.id, WebhookUpdate(events=events, description=description[:1000], enabled=True))
+    except WebhookNotFound:
+        return None
+    for other in others:
+        with contextlib.suppress(WebhookNotFound):
+            client.delete(other.webhook.id)
+    also = f"; deleted {len(others)} more left the same way ({', '.join(o.webhook.short_id for o in others)})" if others else ""
+    output.info(f"reusing webhook {webhook.short_id}, left for this URL by hooks listen pid {first.pid}, which no longer runs{also}")
+    return webhook

@@ -8,6 +8,7 @@ stdout and `--require-reachable` stop the server through its public `should_exit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Coroutine, Sequence
@@ -19,13 +20,15 @@ import uvicorn
 
 from argilla_hooks import settings
 from argilla_hooks.cli import output
-from argilla_hooks.cli.listen import http_limits
+from argilla_hooks.cli.listen import http_limits, signals
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer
-from argilla_hooks.receiver import Handler, create_app
+from argilla_hooks.receiver import Handler, ReceiverApp, create_app
 from argilla_hooks.receiver.explain import OtherSecrets
 from argilla_hooks.receiver.journal import Journal
 from argilla_hooks.receiver.report import DeliveryReport
+from argilla_hooks.receiver.routes import Routes
+from argilla_hooks.receiver.sdk import SdkListener
 
 GRACE = 30  # seconds in-flight deliveries get at a stop: Argilla waits 20 s for an answer
 Background = Callable[[], Coroutine[Any, Any, None]]
@@ -47,7 +50,8 @@ class _Server(uvicorn.Server):
         # uvicorn's signal handler: say what the first Ctrl-C waits for (the second stops at once).
         if not self.should_exit and self.tally.in_flight:
             count = self.tally.in_flight
-            output.info(f"stopping: waiting up to {GRACE} s for {count} in-flight deliver{'y' if count == 1 else 'ies'} (Ctrl-C again to stop now)")
+            with contextlib.suppress(OSError):  # a terminal that hung up (SIGHUP) takes no more text
+                output.info(f"stopping: waiting up to {GRACE} s for {count} in-flight deliver{'y' if count == 1 else 'ies'} (Ctrl-C again to stop now)")
         super().handle_exit(sig, frame)
 
 
@@ -62,30 +66,34 @@ class Listener:
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
         self.on_delivery: Optional[Callable[[DeliveryReport], None]] = None  # sees every report (the reachability check)
-        self.app = create_app(
-            handlers=handlers,  # loaded and named as typed by the command
-            secrets=secrets,
+        options: dict[str, Any] = dict(
             verify=config.verify,
-            path=config.path,
             tolerance=config.tolerance,
             max_body=config.max_body,
             forward_to=config.forward_to,
             on_report=self.report,
-            max_events=config.exit_after,  # exactly N, however many arrive before the server stops accepting
+            max_events=config.exit_after,  # exactly N (per path), however many arrive before the server stops
             body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
             journal=journal,
             other_secrets=other_secrets,
         )
+        # Handlers loaded and named as typed by the command. An SDK listener is served apart, at its own path (where
+        # the SDK's server has it) with its webhook's secret; the plain handlers, or the printer, at --path.
+        plain = [h for h in handlers if not isinstance(h, SdkListener)]
+        apps = [create_app(handlers=plain, secrets=secrets, path=config.path, **options)] if plain or not handlers else []
+        apps += [create_app(handlers=[h], secrets=[h.secret], path=h.path, **options) for h in handlers if isinstance(h, SdkListener)]
+        self.app: Any = apps[0] if len(apps) == 1 else Routes(apps)
+        self.plain_app: Optional[ReceiverApp] = apps[0] if plain or not handlers else None  # what --reload replaces
 
     def report(self, report: DeliveryReport) -> None:
-        self.printer.delivery(report)
-        if self.on_delivery is not None:
-            self.on_delivery(report)
         counted = report.handlers or report.forwards or not self.handlers  # with no handler, the printer takes all
         if report.kind == "event" and report.ok and not report.duplicate and counted and report.type != "ping":
-            self.tally.handled += 1
+            self.tally.handled += 1  # before printing: it was handled, whatever becomes of its line
             if self.config.exit_after and self.tally.handled >= self.config.exit_after:
                 self.stop()
+        if self.on_delivery is not None:
+            self.on_delivery(report)
+        self.printer.delivery(report)
 
     def stop(self) -> None:
         if self.server is not None:
@@ -105,12 +113,16 @@ class Listener:
             server_header=False,
             proxy_headers=False,  # the receiver never reads the client address or scheme
             timeout_graceful_shutdown=GRACE,
+            # Requests in progress too (a handler runs on after its client left); +1: uvicorn counts the request's own
+            # connection among those open, which http_limits bounds.
+            limit_concurrency=http_limits.MAX_CONNECTIONS + 1,
         )
         if not settings.debug_enabled():
             logging.getLogger("uvicorn.error").addFilter(_no_cancellation_noise)
         self.server = _Server(config, self.tally)
         try:
-            self.server.run(sockets=[sock])
+            with signals.handled_by(self.server.handle_exit, *signals.ALSO_STOPPING):  # uvicorn takes SIGINT, SIGTERM
+                self.server.run(sockets=[sock])
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the Ctrl-C or SIGTERM it stopped on, once it has shut down
         self.tally.cut_short += self.tally.in_flight  # abandoned by a second Ctrl-C

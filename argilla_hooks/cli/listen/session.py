@@ -16,7 +16,7 @@ import typer
 
 from argilla_hooks.cli import output
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
-from argilla_hooks.cli.listen import signals
+from argilla_hooks.cli.listen import sdk, signals
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer, Ready
 from argilla_hooks.cli.listen.reachability import Reachability
@@ -25,25 +25,33 @@ from argilla_hooks.cli.listen.reloading import Reloader
 from argilla_hooks.cli.listen.serving import Background, Listener, Tally
 from argilla_hooks.client import ArgillaClient
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
-from argilla_hooks.receiver import Handler, HandlerLoadError, load_handler
+from argilla_hooks.receiver import Handler, HandlerLoadError
 from argilla_hooks.receiver.journal import Journal, ListenerInfo
+from argilla_hooks.receiver.sdk import INSTALL, handlers_for_target, sdk_missing
 from argilla_hooks.receiver.verify import fingerprint
 from argilla_hooks.urls import hide_userinfo, http_url, landing
 
 
 def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_options: str) -> None:
     """Serve until stopped; raise (CommandError, typer.Exit) for an exit status other than 0."""
-    with _stdout_for_json_only(config.as_json) as json_out, signals.sigterm_interrupts():
+    with _stdout_for_json_only(config.as_json) as json_out, signals.stopping_interrupts():
+        if config.targets:
+            sdk.share_connection(connect)
         handlers = load_handlers(config.targets, config.app_dir)
-        wanted = {e for e in ALL_EVENTS if any(h.wants(e) for h in handlers)} if handlers else set(SUBSCRIBABLE)
-        register_events = list(config.events or [e for e in SUBSCRIBABLE if e in wanted])
+        plain, listeners = sdk.split(handlers)
+        sdk.check_options(config, plain, listeners)
+        sdk.connect_sdk(handlers, connect)
+        wanted = _events(handlers)
+        register_events = list(config.events or [e for e in SUBSCRIBABLE if e in _events(plain)])
         if config.register and not register_events:
             raise UsageProblem("--register: the handlers take no event a webhook can subscribe to (only ping, or none); name the events with -e")
         printer = Printer(json_out, as_json=config.as_json, verbose=config.verbose, show_data=not handlers)
         with _journal(config) as journal, contextlib.closing(bind(config.host, config.port)) as sock:
             port = sock.getsockname()[1]
             # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
-            listen_url = http_url("127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host, port, config.path)
+            host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+            listen_url = http_url(host, port, config.path)
+            sdk_urls = sdk.listener_urls(listeners, config.public_url or http_url(host, port, "/"))  # not at --path
             for url in config.forward_to:  # (the receiver refuses any other loop when it happens)
                 if landing(url) == landing(listen_url):
                     raise UsageProblem(f"--forward-to {hide_userinfo(url)} is this listener: each delivery would be forwarded to itself, forever")
@@ -55,13 +63,14 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
                     events=verifying.events or [e for e in ALL_EVENTS if e in wanted], handlers=[h.name for h in handlers],
                     forward_to=list(config.forward_to), webhook_id=verifying.webhook_id, registered=verifying.registered,
                     exit_after=config.exit_after, secret_source=_secret_source(config, verifying.webhook_id),
+                    sdk_listeners=sdk.ready_entries(listeners, sdk_urls),
                 )  # fmt: skip
                 if journal is not None:
                     journal.listener = ListenerInfo(listen_url, verifying.webhook_id, tuple(fingerprint(s) for s in verifying.secrets))
                 listener = Listener(config, handlers, verifying.secrets, printer, journal, _other_secrets(connect, verifying))
                 printer.on_closed = listener.stop
                 probe = _reachability(config, connect, verifying, listen_url, listener)
-                tally = listener.run(sock, on_ready=lambda: printer.ready(ready), background=_background(config, listener, probe))
+                tally = listener.run(sock, on_ready=lambda: printer.ready(ready), background=_background(config, connect, listener, probe))
                 printer.stopped(tally.handled)
     _exit_status(tally, printer)
     if probe is not None and probe.failure is not None and config.require_reachable:
@@ -100,11 +109,28 @@ def _reachability(
     return probe
 
 
-def _background(config: ListenConfig, listener: Listener, probe: Optional[Reachability]) -> list[Background]:
+def _background(
+    config: ListenConfig, connect: Callable[[], ArgillaClient], listener: Listener, probe: Optional[Reachability]
+) -> list[Background]:
     tasks: list[Background] = [] if probe is None else [probe.check]
-    if config.reload:
-        tasks.append(Reloader(config.targets, config.app_dir, lambda: load_handlers(config.targets, config.app_dir), listener.app).run)
+    if config.reload and listener.plain_app is not None:
+        tasks.append(Reloader(config.targets, config.app_dir, lambda: _reloaded(config, connect), listener.plain_app).run)
     return tasks
+
+
+def _reloaded(config: ListenConfig, connect: Callable[[], ArgillaClient]) -> list[Handler]:
+    """The handlers imported again for --reload, those that take the SDK's objects given a client again."""
+    handlers = load_handlers(config.targets, config.app_dir)
+    plain, listeners = sdk.split(handlers)
+    if listeners:  # each is served at a path of its own, fixed at start
+        raise UsageProblem(f"{listeners[0].name} is an SDK listener, which --reload does not reload; restart hooks listen")
+    sdk.connect_sdk(plain, connect)
+    return plain
+
+
+def _events(handlers: list[Handler]) -> set[str]:
+    """The events some handler takes; with no handler (the printer), every subscribable one."""
+    return {e for e in ALL_EVENTS if any(h.wants(e) for h in handlers)} if handlers else set(SUBSCRIBABLE)
 
 
 def _secret_source(config: ListenConfig, webhook_id: Optional[str]) -> str:
@@ -125,18 +151,22 @@ def _exit_status(tally: Tally, printer: Printer) -> None:
 
 
 def load_handlers(targets: tuple[str, ...], app_dir: str) -> list[Handler]:
-    """Every target imported and checked before anything binds: a bad one is exit 2, a bug in it shows its traceback."""
-    handlers = []
-    for target in dict.fromkeys(targets):  # a target given twice would run twice per event
+    """Every target imported and checked before anything binds: a bad one is exit 2, a bug in it shows its traceback.
+    A bare module names every SDK listener it defines."""
+    handlers: dict[str, Handler] = {}  # by name: a target given twice (or a module and one of its listeners) runs once
+    for target in targets:
         try:
-            handlers.append(Handler(load_handler(target, app_dir), name=target))  # named as typed, for scripts
+            for handler in handlers_for_target(target, app_dir):  # named as typed, for scripts
+                handlers.setdefault(handler.name, handler)
         except HandlerLoadError:
             raise
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ImportError) and sdk_missing(exc):
+                raise HandlerLoadError(f"handler {target!r} needs the Argilla SDK, which cannot be imported ({exc}): {INSTALL}") from None
             # An error inside the user's module (an ImportError of its own included) is theirs to see in full.
             traceback.print_exc()
             raise CommandError(f"importing handler {target!r} failed (traceback above)", ExitCode.ERROR) from None
-    return handlers
+    return list(handlers.values())
 
 
 def bind(host: str, port: int) -> socket.socket:

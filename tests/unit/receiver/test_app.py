@@ -181,7 +181,7 @@ async def test_a_body_changed_after_signing_answers_401(secret, request_to):
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (b"\xff\xfe{not utf-8", "UTF-8"),
+        (b'{"type": "\xff"}', "UTF-8"),
         (b"not json", "JSON"),
         (b"[1, 2]", "not an Argilla event"),
         (b'{"type": "ping", "timestamp": "2026-11-27T21:30:19Z"}', "not an Argilla event"),
