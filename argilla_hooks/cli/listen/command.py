@@ -108,8 +108,6 @@ def listen(
     from_environment = bool(secret) and given_by(ctx, "secret", "ENVIRONMENT")
     if from_environment and (no_verify or webhook or register or from_files):
         secret = None  # a flag choosing how to verify outranks a secret left in the environment
-    if no_journal and journal and not given_by(ctx, "journal", "ENVIRONMENT"):
-        raise UsageProblem("give --journal PATH or --no-journal, not both")
     sources = [settings.ENV_WEBHOOK_SECRET if from_environment else "--secret"] * bool(secret) + ["--secret-file"] * bool(from_files)
     config = ListenConfig(
         targets=tuple(targets or ()), host=host, port=port, path=path, app_dir=app_dir,
@@ -117,7 +115,14 @@ def listen(
         webhook=webhook, register=register, events=None if event is None else tuple(event), public_url=public_url,
         verify=not no_verify, tolerance=tolerance, max_body=parse_size(max_body), forward_to=tuple(forward_to or ()),
         exit_after=exit_after, as_json=as_json, verbose=verbose, require_reachable=require_reachable, reload=reload,
-        journal=None if no_journal else journal or str(settings.default_journal_path()), journal_keep=journal_keep,
+        journal=_journal_path(ctx, journal, no_journal), journal_keep=journal_keep,
     )  # fmt: skip
     server, key = same_server(ctx)
     run(config, connect=lambda: get_client(api_url, api_key, profile), rerun_options=server + key)
+
+
+def _journal_path(ctx: typer.Context, journal: Optional[str], no_journal: bool) -> Optional[str]:
+    """The journal file to use, None for none; a --journal in the environment gives way to --no-journal."""
+    if no_journal and journal and not given_by(ctx, "journal", "ENVIRONMENT"):
+        raise UsageProblem("give --journal PATH or --no-journal, not both")
+    return None if no_journal else journal or str(settings.default_journal_path())
