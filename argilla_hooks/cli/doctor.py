@@ -1,4 +1,4 @@
-"""`hooks doctor`: whether this setup can work (server, key, clock, webhooks, URLs, journal), each check with its fix.
+"""`hooks doctor`: whether this setup can work (server, key, clock, webhooks, URLs, left-behind webhooks, journal), each check with its fix.
 
 Each check gives pass, warn or fail (or skip, when an earlier failure leaves nothing to check) and, unless it passed,
 the fix in one line. A check is a function of the Context, appended to CHECKS: a new one needs nothing else.
@@ -20,7 +20,7 @@ import typer
 from argilla_hooks import settings
 from argilla_hooks.cli import output
 from argilla_hooks.cli.errors import ExitCode
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Json, Profile
 
 if TYPE_CHECKING:
     from argilla_hooks.client import ArgillaClient
@@ -163,6 +163,19 @@ def check_duplicates(ctx: Context) -> Result:
     return Result("duplicates", "pass", "no two webhooks send the same events to the same URL")
 
 
+def check_left_behind(ctx: Context) -> Result:
+    from argilla_hooks.cli.listen.left_behind import left_behind
+
+    if not ctx.owner:
+        return Result("left-behind", "skip", "not checked: needs an owner's key")
+    found = left_behind(ctx.webhooks)
+    if found:
+        pids = ", ".join(str(f.pid) for f in found)
+        return Result("left-behind", "warn", f"registered by `hooks listen --register` sessions killed before they could delete them (pid {pids}): {_listed([f.webhook for f in found])}",
+                      f"`hooks delete {found[0].webhook.short_id}`, or the next `hooks listen --register` for that URL reuses it")  # fmt: skip
+    return Result("left-behind", "pass", "no webhook left by a killed `hooks listen --register` on this host")
+
+
 def check_journal(ctx: Context) -> Result:
     from argilla_hooks.journal_file import JournalError, NoJournal
     from argilla_hooks.receiver.journal_reader import JournalReader
@@ -182,7 +195,8 @@ def check_journal(ctx: Context) -> Result:
 
 
 CHECKS: list[Callable[[Context], Result]] = [
-    check_server, check_key, check_clock, check_count, check_disabled, check_loopback, check_duplicates, check_journal,
+    check_server, check_key, check_clock, check_count, check_disabled, check_loopback, check_duplicates, check_left_behind,
+    check_journal,
 ]  # fmt: skip
 
 
@@ -212,6 +226,7 @@ def doctor(
     journal: Annotated[Optional[str], typer.Option("--journal", envvar=settings.ENV_JOURNAL, help="The journal to look at.", show_default=False)] = None,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Check that this setup can work: server, key, clock, webhooks, URLs, journal. Exit 1 when a check fails.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -26,7 +29,7 @@ def test_a_sound_setup_passes_every_check(fake_argilla):
     fake_argilla.date = format_datetime(datetime.now(timezone.utc), usegmt=True)
     fake_argilla.add(url="https://hooks.example.com/a", events=["dataset.created"])
     found = checks(code=0)
-    assert list(found) == ["server", "key", "clock", "webhooks", "disabled", "urls", "duplicates", "journal"]
+    assert list(found) == ["server", "key", "clock", "webhooks", "disabled", "urls", "duplicates", "left-behind", "journal"]
     assert {c["status"] for c in found.values()} == {"pass"}
     assert found["server"]["message"] == "Argilla 2.8.0 at http://argilla.test"
     assert found["key"]["message"] == "owner (owner)" and found["webhooks"]["message"] == "1 of Argilla's limit of 10"
@@ -73,6 +76,30 @@ def test_disabled_duplicated_and_too_many_webhooks_are_warned_of(fake_argilla):
     assert found["disabled"]["status"] == "warn" and twin["id"][:8] in found["disabled"]["message"]
     assert found["duplicates"]["status"] == "warn" and f"{first['id'][:8]} = {twin['id'][:8]}" in found["duplicates"]["message"]
     assert found["webhooks"]["status"] == "warn" and "10 webhooks, Argilla's limit" in found["webhooks"]["message"]
+
+
+def test_webhooks_left_by_a_killed_register_session_are_warned_of_with_the_fix(fake_argilla):
+    from argilla_hooks.cli.listen.left_behind import session_description
+
+    killed = dead_pid()
+    stale = fake_argilla.add(url="https://hooks.example.com/a", description=session_description(killed))
+    fake_argilla.add(url="https://hooks.example.com/b", description=session_description(os.getppid()))  # still running
+    fake_argilla.add(url="https://hooks.example.com/c", description="temporary: hooks listen on elsewhere pid 1 (deleted on exit)")
+    found = checks(code=0)["left-behind"]
+    assert found["status"] == "warn" and f"pid {killed}" in found["message"], found
+    assert stale["id"][:8] in found["message"] and "hooks.example.com/b" not in found["message"] and "/c" not in found["message"]
+    assert found["fix"].startswith(f"`hooks delete {stale['id'][:8]}`")
+
+
+def test_no_webhook_left_behind_passes(fake_argilla):
+    fake_argilla.add(url="https://hooks.example.com/a", description="mine")
+    assert checks(code=0)["left-behind"]["status"] == "pass"
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
 
 
 def test_no_key_or_a_bad_one_or_an_annotators_fails_and_skips_what_needs_one(fake_argilla):
