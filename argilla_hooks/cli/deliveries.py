@@ -11,7 +11,7 @@ from argilla_hooks import settings
 from argilla_hooks.cli import completion, output
 from argilla_hooks.cli.connect import get_client, given_by
 from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
-from argilla_hooks.cli.options import ApiKey, ApiUrl, Json, Profile
+from argilla_hooks.cli.options import ApiKey, ApiKeyFile, ApiUrl, Json, Profile
 
 if TYPE_CHECKING:
     from argilla_hooks.client import ArgillaClient
@@ -148,6 +148,7 @@ def replay(
     journal: JournalPath = None,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Send a delivery again, newly signed, to the listener that received it; its handlers run again.
@@ -237,6 +238,7 @@ def export(
     journal: JournalPath = None,
     api_url: ApiUrl = None,
     api_key: ApiKey = None,
+    api_key_file: ApiKeyFile = None,
     profile: Profile = None,
 ) -> None:
     """Write a delivery as a request to send again (signed now: valid for 5 minutes) or as a test of its handlers.
