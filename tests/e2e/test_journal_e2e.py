@@ -154,13 +154,14 @@ def test_doctor_reports_each_check_against_the_real_server(hooks, argilla):
     result = hooks("doctor", "--json")
     report = json.loads(result.stdout)
     checks = {check["name"]: check for check in report["checks"]}
-    assert list(checks) == ["server", "key", "clock", "webhooks", "disabled", "urls", "duplicates", "journal"]
+    assert list(checks) == ["server", "key", "clock", "webhooks", "disabled", "urls", "duplicates", "left-behind", "journal"]
     assert checks["server"] == {"name": "server", "status": "pass", "message": f"Argilla 2.8.0 at {argilla.api_url}", "fix": None}
     assert checks["key"]["status"] == "pass" and "(owner)" in checks["key"]["message"]
     assert checks["clock"]["status"] == "pass"  # the same machine's clock, through Argilla's Date header
     assert checks["webhooks"]["message"] == "2 of Argilla's limit of 10"
     assert checks["disabled"]["status"] == "warn" and checks["duplicates"]["status"] == "warn"
     assert checks["urls"]["status"] == "pass" and checks["journal"]["status"] == "pass"
+    assert checks["left-behind"]["status"] == "pass"
     assert result.returncode == 0 and report["ok"] is True
     annotator = hooks("doctor", "--json", env={"ARGILLA_API_KEY": argilla.annotator_key})
     assert annotator.returncode == 1 and json.loads(annotator.stdout)["checks"][1]["status"] == "fail"
