@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
 
-import pytest
-
+from tests.e2e.local_server import free_port
 from tests.listener_process import Listener
 
 FAILING = '''
@@ -33,30 +31,11 @@ def on_dataset(dataset):
 '''
 
 
-@pytest.fixture
-def env(argilla, tmp_path):
-    return {
-        "ARGILLA_API_URL": argilla.api_url,
-        "ARGILLA_API_KEY": argilla.owner_key,
-        "ARGILLA_HOOKS_CONFIG": str(tmp_path / "config.toml"),
-        "ARGILLA_HOOKS_JOURNAL": str(tmp_path / "journal.sqlite3"),
-        "ARGILLA_WEBHOOK_SECRET": None,
-        "WEBHOOK_SERVER_URL": None,
-        "HANDLER_OUT": str(tmp_path / "handled.txt"),
-    }
-
-
 def wait_for(condition, timeout=30.0):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_handler_failing_on_a_real_event_is_fixed_under_reload_and_replayed(tmp_path, env, hooks, create_dataset):
@@ -89,7 +68,7 @@ def test_a_handler_failing_on_a_real_event_is_fixed_under_reload_and_replayed(tm
                               capture_output=True, text=True, timeout=60)  # fmt: skip
         assert sent.stdout == "204", sent
         assert listener.stop() == 0
-    assert dataset["name"] in (tmp_path / "handled.txt").read_text().split()
+    assert dataset["name"] in open(env["HANDLER_OUT"]).read().split()
 
 
 def test_a_real_delivery_answered_is_journaled_even_when_the_listener_is_killed_right_after(env, create_dataset, tmp_path):
@@ -98,7 +77,7 @@ def test_a_real_delivery_answered_is_journaled_even_when_the_listener_is_killed_
         listener.next_event(timeout=60, type="dataset.created")  # printed after the 2xx was sent
         listener.proc.send_signal(signal.SIGKILL)
         listener.proc.wait(10)
-    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+    with sqlite3.connect(env["ARGILLA_HOOKS_JOURNAL"]) as db:
         found = db.execute("SELECT status FROM deliveries WHERE resource_id = ?", (dataset["id"],)).fetchall()
     assert found == [(204,)]
 

@@ -35,18 +35,6 @@ def app_dir(tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def env(argilla, tmp_path):
-    return {
-        "ARGILLA_API_URL": argilla.api_url,
-        "ARGILLA_API_KEY": argilla.owner_key,
-        "ARGILLA_HOOKS_CONFIG": str(tmp_path / "config.toml"),
-        "ARGILLA_WEBHOOK_SECRET": None,
-        "WEBHOOK_SERVER_URL": None,
-        "HANDLER_OUT": str(tmp_path / "handled.jsonl"),
-    }
-
-
 def handled(env):
     with open(env["HANDLER_OUT"]) as f:
         return [json.loads(line) for line in f]
