@@ -71,7 +71,7 @@ def test_a_handler_failing_on_a_real_event_is_fixed_under_reload_and_replayed(tm
     assert dataset["name"] in open(env["HANDLER_OUT"]).read().split()
 
 
-def test_a_real_delivery_answered_is_journaled_even_when_the_listener_is_killed_right_after(env, create_dataset, tmp_path):
+def test_a_real_delivery_answered_is_journaled_even_when_the_listener_is_killed_right_after(env, create_dataset):
     with Listener(["--register", "-e", "dataset.created"], env=env) as listener:
         dataset = create_dataset()
         listener.next_event(timeout=60, type="dataset.created")  # printed after the 2xx was sent
