@@ -23,6 +23,8 @@ ENV_CONFIG = "ARGILLA_HOOKS_CONFIG"
 ENV_DEBUG = "ARGILLA_HOOKS_DEBUG"
 ENV_WEBHOOK_SECRET = "ARGILLA_WEBHOOK_SECRET"
 ENV_PUBLIC_URL = "WEBHOOK_SERVER_URL"
+ENV_JOURNAL = "ARGILLA_HOOKS_JOURNAL"
+DEFAULT_JOURNAL_KEEP = 10_000  # deliveries a journal keeps, the newest
 
 DEFAULT_API_URL = "http://localhost:6900"
 DEFAULT_PROFILE = "default"
@@ -46,6 +48,12 @@ def config_path() -> Path:
         return Path(os.environ[ENV_CONFIG]).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path(base) / "argilla-hooks" / "config.toml"
+
+
+def default_journal_path() -> Path:
+    """Where `hooks listen` records deliveries and `hooks deliveries` reads them: $XDG_STATE_HOME/argilla-hooks/."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "argilla-hooks" / "journal.sqlite3"
 
 
 def debug_enabled() -> bool:

@@ -11,7 +11,7 @@ no access log, log level warning; no lifespan, which these apps do not use) for 
        says what it bypasses), in the SDK's own venv (bench/list_vs_sdk.py's `sdk_python()`, plus fastapi and our
        exact uvicorn, uvloop and httptools);
   (c)  bench/hmac_asgi.py: checks the Standard Webhooks HMAC and json-parses the body, nothing else;
-  (d)  `hooks listen noop:handler --json --secret S --port P`, the real CLI (stdout to /dev/null, or with
+  (d)  `hooks listen noop:handler --json --no-journal --secret S --port P`, the real CLI (stdout to /dev/null, or with
        --stdout pipe to a pipe this script drains), and
   (d') the same with `noop:async_handler`. `hooks listen` picks uvicorn's defaults; the run checks they are uvloop
        and httptools;
@@ -27,8 +27,9 @@ table shows medians, and each server's CPU time per request, a figure the machin
 Targets (issue 14): d/c >= 0.9 and d/b >= 3, for (d) and (d') alike. (e) says what is left to gain: it runs no handler
 and prints no line (docs/performance.md has the figures).
 
-Memory: a fresh `hooks listen noop:handler --json` gets M (100,000) distinct deliveries in batches signed just before
-each; its VmRSS growth from after a 5,000-delivery warm-up to the end must stay < 20 MiB.
+Memory: a fresh `hooks listen noop:handler --json` (journal on, as by default) gets M (100,000) distinct deliveries in
+batches signed just before each; its VmRSS growth from after a 5,000-delivery warm-up to the end must stay < 20 MiB.
+The journal's cost in throughput is bench/journal_throughput.py's.
 """
 from __future__ import annotations
 
@@ -208,7 +209,8 @@ def make_servers(secret: str, sdk: Path, pipe: bool) -> list[Server]:
     env |= {"BENCH_SECRET": secret, "PYTHONUNBUFFERED": "1"}
     ours = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", *UVICORN_FLAGS]
     sdks = [str(sdk), "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", *UVICORN_FLAGS]
-    listen = [str(HOOKS), "listen", "--json", "--secret", secret, "--port", "{port}", "--app-dir", str(BENCH)]
+    # Without the journal: what the journal costs is bench/journal_throughput.py's to measure.
+    listen = [str(HOOKS), "listen", "--json", "--no-journal", "--secret", secret, "--port", "{port}", "--app-dir", str(BENCH)]
     return [
         Server("a", "bare ASGI, 204, no verification", [*ours, "bare_asgi:app"], BENCH, env),
         Server("b", "Argilla SDK get_webhook_server()", [*sdks, "sdk_server:app"], BENCH, env, path="/noop"),
@@ -345,7 +347,8 @@ def check_listen_stack(server: Server) -> str:
 def memory_test(wrk: str, writer: DeliveryWriter, secret: str, args: argparse.Namespace, logdir: Path) -> tuple[bool, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARGILLA_")}
     server = Server("mem", "hooks listen noop:handler --json",
-                    [str(HOOKS), "listen", "noop:handler", "--json", "--secret", secret, "--port", "{port}", "--app-dir", str(BENCH)],
+                    [str(HOOKS), "listen", "noop:handler", "--json", "--secret", secret, "--port", "{port}", "--app-dir", str(BENCH),
+                     "--journal", str(logdir / "memory-journal.sqlite3")],  # the default: journal on (here, not in ~)
                     ROOT, env, listener=True, pipe=True)
     server.start(logdir)
     samples = []

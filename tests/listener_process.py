@@ -71,10 +71,12 @@ class Listener:
     def next(self, timeout: float = 30) -> dict:
         return self.lines.get(timeout=timeout)
 
-    def next_event(self, timeout: float = 30) -> dict:
+    def next_event(self, timeout: float = 30, type: Optional[str] = None) -> dict:
+        """The next `event` line (of that `type`, when given: with --register or --webhook, the listener's own ping
+        at start comes first)."""
         while True:
             line = self.next(timeout)
-            if line["kind"] == "event":
+            if line["kind"] == "event" and (type is None or line["type"] == type):
                 return line
 
     def remaining(self, timeout: float = 30) -> list[dict]:

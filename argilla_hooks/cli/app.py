@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from argilla_hooks import __version__, settings
-from argilla_hooks.cli import auth, export_apply, output, queue, trigger, webhooks
+from argilla_hooks.cli import auth, deliveries, doctor, export_apply, output, queue, trigger, webhooks
 from argilla_hooks.cli.completion import PROGRAMS
 from argilla_hooks.cli.errors import ExitCode, failure
 from argilla_hooks.cli.listen import command as listen_command
@@ -72,10 +72,31 @@ _PANELS = {
 for _panel, _commands in _PANELS.items():
     for _name, _function in _commands:
         app.command(_name, cls=Command, rich_help_panel=_panel)(_function)
-_queue = typer.Typer(name="queue", cls=Group, help="Inspect the Redis queue of `hooks listen --queue`; redrive dead letters.", no_args_is_help=True)
-for _name, _function in queue.COMMANDS:
-    _queue.command(_name, cls=Command)(_function)
-app.add_typer(_queue, rich_help_panel="Queue (Redis)")
+app.command("doctor", cls=Command, rich_help_panel="Receive and test")(doctor.doctor)
+
+
+def _subgroup(name: str, help: str, commands: list[tuple[str, Any]], panel: str) -> None:
+    """`hooks NAME COMMAND`; bare `hooks NAME` prints its help and exits 2, as bare `hooks` does."""
+    group = typer.Typer(cls=Group, invoke_without_command=True, help=help)
+    for command_name, function in commands:
+        group.command(command_name, cls=Command)(function)
+
+    def show_help(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is None:
+            output.print_line(ctx.get_help())
+            raise typer.Exit(ExitCode.USAGE)
+
+    group.callback()(show_help)
+    app.add_typer(group, name=name, rich_help_panel=panel)
+
+
+_subgroup(
+    "deliveries",
+    "What `hooks listen` received (its journal): list, show, replay, export.",
+    [("list", deliveries.list_), ("show", deliveries.show), ("replay", deliveries.replay), ("export", deliveries.export)],
+    "Receive and test",
+)
+_subgroup("queue", "Inspect the Redis queue of `hooks listen --queue`; redrive dead letters.", queue.COMMANDS, "Queue (Redis)")
 
 
 def _print_version(value: bool) -> None:

@@ -62,6 +62,18 @@ def webhook_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     return [(str(hook.id), hook.url) for hook in hooks if str(hook.id).startswith(incomplete)]
 
 
+def delivery_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Ids of the journal's newest deliveries (`--journal` or its default), with what each was; nothing on a failure."""
+    from argilla_hooks.receiver.journal_reader import JournalReader
+
+    try:
+        with JournalReader(ctx.params.get("journal") or settings.default_journal_path()) as reader:
+            entries = reader.newest(50)
+    except Exception:
+        return []
+    return [(e.short_id, f"{e.status} {e.type or e.reason or ''}") for e in entries if e.id.startswith(incomplete.lower())]
+
+
 def scripts() -> dict[str, str]:
     """File name (`hooks.bash`) -> the script typer gives that shell, from the programs installed beside this Python."""
     return {f"{program}.{shell}": _script(program, shell) for program in PROGRAMS for shell in SHELLS}

@@ -259,9 +259,12 @@ def webhook_table(webhooks: list["Webhook"], *, show_secrets: bool = False) -> N
 
 
 def webhook_detail(webhook: "Webhook", *, show_secret: bool = False) -> None:
+    from argilla_hooks.receiver.verify import fingerprint  # (the receiver's: what a listener's 401 names)
+
     fields = [
         ("id", str(webhook.id)),
         ("url", webhook.url),
+        ("fingerprint", f"{fingerprint(webhook.secret)} (of its secret; a 401 of `hooks listen` names the one it tried)"),
         ("events", ", ".join(webhook.events)),
         ("enabled", "yes" if webhook.enabled else "no"),
         ("description", webhook.description or "-"),

@@ -348,7 +348,7 @@ def ping(
         try:
             client.ping(webhook.id)
         except ServerError as exc:
-            reason = _ping_reason(exc.detail)
+            reason = ping_failure_reason(exc.detail)
             raise CommandError(f"Argilla could not deliver the ping to {webhook.url}: {reason}", ExitCode.ERROR) from None
     # Argilla answers 204 whatever the receiver said: it only tells us that the URL answered.
     output.success(f"Argilla delivered a ping to {webhook.url} (it does not say what the receiver answered)")
@@ -356,7 +356,7 @@ def ping(
         output.warn(f"webhook {webhook.short_id} is disabled: Argilla pings it, but delivers no event to it until `hooks enable {webhook.short_id}`")
 
 
-def _ping_reason(detail: Any) -> str:
+def ping_failure_reason(detail: Any) -> str:
     """Argilla reports a failed ping as a 500 carrying the transport error; keep its readable part."""
     params = detail.get("params", {}) if isinstance(detail, dict) else {}
     kind = str(params.get("type", "")).rsplit(".", 1)[-1]

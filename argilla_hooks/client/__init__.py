@@ -6,6 +6,8 @@ import builtins
 import re
 import urllib.request
 from collections.abc import Iterable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Optional, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -169,6 +171,14 @@ class ArgillaClient:
 
     def server_version(self) -> str:
         return self._request_model(ServerVersion, "GET", "/version").version
+
+    def server_time(self) -> Optional[datetime]:
+        """The server's clock (to the second, from the Date header of GET /version), None when it sends none."""
+        date = self._request("GET", "/version").headers.get("date")
+        try:
+            return None if date is None else parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            return None
 
     # --- internals ------------------------------------------------------------------------
 

@@ -59,10 +59,10 @@ class RedisQueue:
         self._waiting: list[tuple[Command, asyncio.Future[Any]]] = []
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def enqueue(self, body: bytes, delivery: Delivery, verified: bool) -> Optional[str]:
-        """The stream id of the new entry, or None when this event was queued already (by any receiver).
-        QueueUnavailable when Redis cannot take it: then nothing was stored."""
-        key, values = sent_values(body, delivery, verified)
+    async def enqueue(self, body: bytes, delivery: Delivery, verified: bool, replay_id: Optional[str] = None) -> Optional[str]:
+        """The stream id of the new entry, or None when this event was queued already (by any receiver; a replay,
+        named by its `replay_id`, is queued again). QueueUnavailable when Redis cannot take it: then nothing was stored."""
+        key, values = sent_values(body, delivery, verified, replay_id)
         command = (self.keys.seen(key), values)
         loop = asyncio.get_running_loop()
         stored = loop.create_future()

@@ -102,11 +102,14 @@ class DeliveryRecord:
             raise NotARecord(f"malformed delivery record ({type(exc).__name__}: {exc})") from None
 
 
-def sent_values(body: bytes, delivery: Delivery, verified: bool) -> tuple[bytes, list[bytes]]:
-    """A delivery's event key (JSON text), and the values of its record's SENT_FIELDS, in order."""
+def sent_values(body: bytes, delivery: Delivery, verified: bool, replay_id: Optional[str] = None) -> tuple[bytes, list[bytes]]:
+    """What a delivery is de-duplicated on (JSON text), and the values of its record's SENT_FIELDS, in order: its
+    event key, or for a replay (`hooks deliveries replay`) that key and the replay's own id, so that it is queued and
+    handled again."""
     key = orjson.dumps(delivery.key)
+    seen = key if replay_id is None else orjson.dumps([*delivery.key, replay_id])
     headers = orjson.dumps([[n.decode("latin-1"), v.decode("latin-1")] for n, v in delivery.raw_headers])
-    return key, [key, delivery.type.encode(), b"1" if verified else b"0", headers, body]
+    return seen, [key, delivery.type.encode(), b"1" if verified else b"0", headers, body]
 
 
 def done_handlers(fields: Fields) -> frozenset[str]:

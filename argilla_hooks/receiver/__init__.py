@@ -4,6 +4,7 @@ from argilla_hooks.receiver.app import ReceiverApp, create_app
 from argilla_hooks.receiver.handlers import Delivery, Handler, on
 from argilla_hooks.receiver.loader import HandlerLoadError, load_handler
 from argilla_hooks.receiver.report import DeliveryReport, ForwardResult, HandlerResult
+from argilla_hooks.receiver.run import call_handler
 from argilla_hooks.receiver.verify import VerificationError, Verifier, sign
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "ReceiverApp",
     "VerificationError",
     "Verifier",
+    "call_handler",
     "create_app",
     "load_handler",
     "on",

@@ -10,24 +10,27 @@ that the server drops the connection instead of reading the rest.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Iterable, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any, Callable, Optional, Union
 
 import anyio
 import httpx
 
 from argilla_hooks.events import ALL_EVENTS
-from argilla_hooks.receiver.answers import DUPLICATE as _DUPLICATE, HEALTHY as _HEALTHY
-from argilla_hooks.receiver.answers import error_body as _error_body, respond as _respond
-from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog
+from argilla_hooks.receiver.asgi import DUPLICATE as _DUPLICATE, HEALTHY as _HEALTHY, Send
+from argilla_hooks.receiver.asgi import error_body as _error_body, is_cancellation as _is_cancellation, respond as _respond
+from argilla_hooks.receiver.arguments import DEFAULT_BODY_BUDGET, DEFAULT_MAX_BODY, check_forward_url, check_limits, check_path
+from argilla_hooks.receiver.asgi import path_below
+from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, REPLAY_PREFIX, DeliveryLog
+from argilla_hooks.receiver.explain import Explainer, OtherSecrets
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
 from argilla_hooks.receiver.intake import BodyBudget, Disconnected, Receive, Rejected, read_verified
+from argilla_hooks.receiver.journal import Journal, PathLike
 from argilla_hooks.receiver.loader import load_handler
 from argilla_hooks.receiver.queueing import DeliveryQueue, QueueStep
 from argilla_hooks.receiver.report import (
@@ -35,14 +38,10 @@ from argilla_hooks.receiver.report import (
 )
 from argilla_hooks.receiver.sdk import handler_for
 from argilla_hooks.receiver.verify import DEFAULT_TOLERANCE, Verifier
-from argilla_hooks.urls import check_url_shape
 
 Scope = MutableMapping[str, Any]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 HandlerSpec = Union[str, Callable[..., Any], Handler]
 
-DEFAULT_MAX_BODY = 10 * 1024 * 1024
-DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
 # From its first read, a body must be complete within this (Argilla sends its bodies at once): a client that trickles
 # or stalls is answered 408 instead of holding its delivery open, and a shutdown waiting for it, for ever.
 BODY_TIMEOUT = 10.0
@@ -69,14 +68,18 @@ def create_app(
     body_budget: Optional[int] = None,
     body_timeout: Optional[float] = BODY_TIMEOUT,
     queue: Optional[DeliveryQueue] = None,
+    journal: Union[None, PathLike, Journal] = None,
+    other_secrets: Optional[OtherSecrets] = None,
 ) -> ReceiverApp:
     """The receiver ASGI app. `handlers` are callables or `module:function` strings (imported from `app_dir`, and
     named in reports as written); `handlers`, `secrets` and `forward_to` also take a single string.
 
-    `max_events`: handle at most this many events (those that reach a handler or forward target, or every event when
-    there are none); once they are handled or running, later new events are answered 503, so the sender retries them.
+    `max_events`: handle at most this many events (those but pings that reach a handler or forward target, or every
+    event but pings when there are none); once they are handled or running, later new events are answered 503.
     `body_timeout`: seconds a body may take to arrive once it began, else 408; None when the server bounds the time a
     request takes (`hooks listen` does: a timer per request costs a tenth of a delivery's time).
+    `journal`: a SQLite file (or a Journal) recording each request before it is answered (journal.py);
+    `other_secrets()`: {label: secret} of other webhooks, to name the one that signed a 401 (explain.py).
 
     Memory: `max_body` bounds one body (413), `body_budget` (64 MiB, or `max_body` if larger) the bodies being read and
     verified together, however many clients send at once (503 past it, Argilla retries). Headers that condemn a
@@ -87,29 +90,24 @@ def create_app(
     """
     # One string is one item: iterated, "module:fn" would be eleven handlers named by a letter each.
     handlers, secrets, forward_to = (_listed(handlers), _listed(secrets), _listed(forward_to))
-    if max_body < 1:
-        raise ValueError("max_body must be a positive number of bytes")
-    body_budget = _body_budget(body_budget, max_body)
-    if max_events is not None and max_events < 1:
-        raise ValueError("max_events must be a positive number")
-    if tolerance < 1:
-        raise ValueError("tolerance must be a positive number of seconds (with 0, every delivery would be refused)")
-    if dedup_capacity < 1:
-        raise ValueError("dedup_capacity must be a positive number of events")
+    body_budget = check_limits(max_body, body_budget, max_events, tolerance, dedup_capacity)
     check_path(path)
+    verifier = Verifier(list(secrets), tolerance) if verify else None
     return ReceiverApp(
         [_handler(h, app_dir) for h in handlers],
-        Verifier(list(secrets), tolerance) if verify else None,
+        verifier,
         path=path,
         max_body=max_body,
         body_budget=body_budget,
-        forward_to=[_check_forward_url(url) for url in dict.fromkeys(forward_to)],
+        forward_to=[check_forward_url(url) for url in dict.fromkeys(forward_to)],
         on_report=None if on_report is None else guarded(on_report),
         forwarder=Forwarder(forward_transport),
         log=DeliveryLog(dedup_capacity),
         max_events=max_events,
         body_timeout=body_timeout,
         queue=queue,
+        journal=journal if journal is None or isinstance(journal, Journal) else Journal(journal),
+        explainer=None if verifier is None else Explainer(verifier, other_secrets),
     )
 
 
@@ -131,11 +129,14 @@ class ReceiverApp(QueueStep):
         body_budget: int = DEFAULT_BODY_BUDGET,
         body_timeout: Optional[float] = BODY_TIMEOUT,
         queue: Optional[DeliveryQueue] = None,
+        journal: Optional[Journal] = None,
+        explainer: Optional[Explainer] = None,
     ) -> None:
         if queue is not None and (handlers or forward_to):
             raise ValueError("with a queue, handlers run in the workers (`hooks work`): give no handlers or forward_to")
         self.handlers = handlers
         self.queue = queue
+        self.journal, self.explainer = journal, explainer
         self.verifier = verifier
         self.forward_to = forward_to
         self.on_report = on_report
@@ -167,6 +168,12 @@ class ReceiverApp(QueueStep):
         await self._forwarder.aclose()
         if self.queue is not None:
             await self.queue.aclose()
+        if self.journal is not None:
+            await self.journal.aclose()
+
+    def replace_handlers(self, handlers: list[Handler]) -> None:
+        """Run these from the next delivery on (`hooks listen --reload`); deliveries in flight finish with the old."""
+        self.handlers, self._by_type = handlers, {}
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -195,11 +202,22 @@ class ReceiverApp(QueueStep):
             await self._deliver(send, headers.get(b"webhook-id"), body, delivery)
         except Rejected as rejected:
             await _respond(send, rejected.status, _error_body(rejected.reason), rejected.allow, rejected.close)
-            if self.on_report is not None:
-                decoded = decode_headers(raw_headers)
-                self.on_report(DeliveryReport("rejected", rejected.status, decoded.get("webhook-id"), headers=decoded, reason=rejected.reason))
+            if self.on_report is not None or self.journal is not None:
+                await self._refused(rejected, decode_headers(raw_headers))
         except Disconnected:
             pass
+
+    async def _refused(self, rejected: Rejected, headers: dict[str, str]) -> None:
+        """Journal and report a refused request; a 401 with its cause explained (which runs no code of the user's)."""
+        reason, cause = rejected.reason, rejected.cause
+        if rejected.status == 401 and self.explainer is not None:
+            explained = await self.explainer.explain(reason, cause, headers, rejected.body)
+            reason, cause = explained.reason, explained.cause
+        report = DeliveryReport("rejected", rejected.status, headers.get("webhook-id"), headers=headers, reason=reason, cause=cause)
+        if self.journal is not None:
+            await self.journal.record(report, rejected.body)
+        if self.on_report is not None:
+            self.on_report(report)
 
     def _is_health_check(self, scope: Scope) -> bool:
         """True for a health check, False for a delivery (a POST to the path); Rejected (404, 405) for anything else."""
@@ -223,12 +241,14 @@ class ReceiverApp(QueueStep):
             return await self._store(send, msg_id, body, delivery)
         wanted = self._handlers_for(delivery.type)
         key = delivery.key
-        done = await self.log.begin(key)
+        replay = msg_id is not None and msg_id.startswith(REPLAY_PREFIX)
+        done = await self.log.begin(key, again=replay)
         if done is None:
-            await _respond(send, 200, _DUPLICATE)
-            self._report(200, msg_id, delivery, [], [], reason="already handled", duplicate=True)
+            report = self._report(200, msg_id, delivery, [], [], reason="already handled", duplicate=True)
+            await self._answer(send, 200, _DUPLICATE, report, body)
             return
-        counted = bool(wanted or self.forward_to or not self.handlers)  # else it runs nothing: not an event handled
+        # An event that runs nothing is not one handled, nor is a ping (a test, e.g. `hooks listen`'s own at start).
+        counted = delivery.type != "ping" and bool(wanted or self.forward_to or not self.handlers)
         if counted:
             if self._slots <= 0:
                 self.log.end(key, done, False)
@@ -251,8 +271,15 @@ class ReceiverApp(QueueStep):
             status, answer = 502, _error_body("a forward target failed")
         else:
             status, answer = 204, b""
+        await self._answer(send, status, answer, self._report(status, msg_id, delivery, handler_results, forward_results, replay=replay), body)
+
+    async def _answer(self, send: Send, status: int, answer: bytes, report: Optional[DeliveryReport], body: bytes) -> None:
+        """Journal the delivery (committed before the answer goes), answer it, then report it."""
+        if report is not None and self.journal is not None:
+            await self.journal.record(report, body)
         await _respond(send, status, answer)
-        self._report(status, msg_id, delivery, handler_results, forward_results)
+        if report is not None and self.on_report is not None:
+            self.on_report(report)
 
     def _handlers_for(self, event_type: str) -> list[tuple[int, Handler]]:
         """The (index, handler) pairs that want this event type."""
@@ -318,10 +345,10 @@ class ReceiverApp(QueueStep):
         handlers: list[HandlerResult],
         forwards: list[ForwardResult],
         **extra: Any,
-    ) -> None:
-        if self.on_report is None:
-            return
-        self.on_report(DeliveryReport(
+    ) -> Optional[DeliveryReport]:
+        if self.on_report is None and self.journal is None:
+            return None  # (a receiver that neither reports nor journals does not build one)
+        return DeliveryReport(
             kind="event",
             status=status,
             webhook_id=None if msg_id is None else msg_id.decode("latin-1"),
@@ -332,23 +359,7 @@ class ReceiverApp(QueueStep):
             forwards=forwards,
             delivery=delivery,
             **extra,
-        ))
-
-
-def check_path(path: str) -> str:
-    """A path deliveries can be POSTed to as written; ValueError for one with a query, a fragment or a space, which
-    no request's path would ever equal."""
-    if any(ch in path for ch in "?#") or any(ch.isspace() for ch in path):
-        raise ValueError(f"{path!r} must be a plain URL path, e.g. /hooks (no query, fragment or space)")
-    return path
-
-
-def _body_budget(body_budget: Optional[int], max_body: int) -> int:
-    if body_budget is None:
-        return max(DEFAULT_BODY_BUDGET, max_body)
-    if body_budget < max_body:
-        raise ValueError(f"body_budget must be at least max_body ({max_body} bytes), or no such body could be read")
-    return body_budget
+        )
 
 
 def _listed(value: Union[str, Iterable[Any]]) -> list[Any]:
@@ -361,37 +372,3 @@ def _handler(spec: HandlerSpec, app_dir: Optional[str]) -> Handler:
     if isinstance(spec, str):  # (a handler that takes the Argilla SDK's objects gets them: receiver/sdk.py)
         return handler_for(load_handler(spec, app_dir), spec)
     return handler_for(spec)
-
-
-def path_below(root_path: str, path: str) -> str:
-    """The request path below the prefix the app is mounted at (`uvicorn --root-path`, a Starlette Mount), which ASGI
-    includes in `path`; a path outside it is left whole."""
-    if path == root_path:
-        return "/"
-    if path.startswith(root_path) and path[len(root_path)] == "/":
-        return path[len(root_path) :]
-    return path
-
-
-def _is_cancellation(exc: BaseException) -> bool:
-    """Whether `exc`, caught around a handler, is the delivery's task being cancelled, which must propagate.
-
-    On asyncio a handler can raise CancelledError itself (or let one through from a future someone else cancelled):
-    from Python 3.11 the task's `cancelling()` count tells that apart from a cancellation of the task itself (server
-    shutdown, an anyio cancel scope). On Python 3.10, which has no such count, and on trio, whose Cancelled only the
-    scheduler raises, an exception of the backend's cancellation class counts as a real one.
-    """
-    cancelled = anyio.get_cancelled_exc_class()
-    if not isinstance(exc, cancelled):
-        return False
-    if cancelled is not asyncio.CancelledError:  # trio
-        return True
-    cancelling = getattr(asyncio.current_task(), "cancelling", None)
-    return cancelling is None or cancelling() > 0
-
-
-def _check_forward_url(url: str) -> str:
-    try:
-        return check_url_shape(url)
-    except ValueError as exc:
-        raise ValueError(f"forward target: {exc}") from None

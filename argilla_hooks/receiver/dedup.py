@@ -12,6 +12,9 @@ from typing import Any, Optional
 import anyio
 
 DEFAULT_CAPACITY = 10_000
+# A delivery whose (signed) webhook-id starts with this was re-sent by `hooks deliveries replay`, which asks for the
+# handlers to run again. Argilla's ids start with `msg_`, and the id is signed: only a holder of the secret can ask.
+REPLAY_PREFIX = b"replay_"
 EventKey = tuple[Any, ...]
 _COMPLETE = None  # stored for a key whose every step succeeded
 _NOTHING_DONE: frozenset[int] = frozenset()
@@ -21,7 +24,8 @@ class DeliveryLog:
     """The most recent `capacity` events and the steps (handlers, forwards) that succeeded for each.
 
     `begin` waits while an identical event is in flight, then returns the steps to skip, or None when the event
-    was already handled completely; `end` must follow every `begin` that returned steps.
+    was already handled completely (`again`: none to skip, whatever was done, for a replay); `end` must follow every
+    `begin` that returned steps.
     """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
@@ -30,13 +34,13 @@ class DeliveryLog:
         # key -> None while one delivery runs, or the Event that later identical deliveries wait on.
         self._in_flight: dict[EventKey, Optional[anyio.Event]] = {}
 
-    async def begin(self, key: EventKey) -> Optional[frozenset[int]]:
+    async def begin(self, key: EventKey, again: bool = False) -> Optional[frozenset[int]]:
         while key in self._in_flight:
             waiter = self._in_flight[key]
             if waiter is None:
                 waiter = self._in_flight[key] = anyio.Event()
             await waiter.wait()
-        done = self._done.get(key, _NOTHING_DONE)
+        done = _NOTHING_DONE if again else self._done.get(key, _NOTHING_DONE)
         if done is _COMPLETE:
             self._done.move_to_end(key)
             return None

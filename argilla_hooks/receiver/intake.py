@@ -19,13 +19,17 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 class Rejected(Exception):
     """A request answered with an error status (4xx, or 503/508) before any handler ran; `close` when its body was
-    not read in full."""
+    not read in full. A 401 names its `cause` (VerificationError's) and keeps the `body` it read, to be explained."""
 
-    def __init__(self, status: int, reason: str, allow: Optional[bytes] = None, close: bool = False) -> None:
+    def __init__(
+        self, status: int, reason: str, allow: Optional[bytes] = None, close: bool = False, cause: Optional[str] = None, body: Optional[bytes] = None
+    ) -> None:
         self.status = status
         self.reason = reason
         self.allow = allow  # the methods a 405's path takes
         self.close = close
+        self.cause = cause
+        self.body = body
 
 
 class Disconnected(Exception):
@@ -59,7 +63,7 @@ async def read_verified(
         try:
             signed = verifier.check_head(headers.get(b"webhook-id"), headers.get(b"webhook-timestamp"), headers.get(b"webhook-signature"))
         except VerificationError as exc:
-            raise Rejected(401, str(exc), close=True) from None
+            raise Rejected(401, str(exc), close=True, cause=exc.cause) from None
     budget.take(declared)
     held = [declared]  # what this request has taken from the budget, given back below whatever happens
     try:
@@ -77,7 +81,7 @@ async def read_verified(
             try:
                 verifier.check_body(signed, body)
             except VerificationError as exc:
-                raise Rejected(401, str(exc)) from None
+                raise Rejected(401, str(exc), cause=exc.cause, body=body) from None
         return body
     finally:
         budget.left += held[0]

@@ -55,7 +55,8 @@ class DeliveryReport:
     """One request's outcome: an accepted `event` (whatever its handlers did) or a `rejected` request.
 
     `duplicate` is True (and `handlers`/`forwards` empty) for an event already handled; `reason` says why a request
-    was rejected or, for an event, why it was not run again.
+    was rejected or, for an event, why it was not run again, and `cause` names why a 401 was (see explain.py).
+    `replay` is True for a delivery that `hooks deliveries replay` re-sent, which runs the handlers again.
     """
 
     kind: Literal["event", "rejected"]
@@ -72,6 +73,8 @@ class DeliveryReport:
     duplicate: bool = False
     delivery: Optional[Delivery] = field(default=None, repr=False)
     queued: Optional[str] = None  # the delivery's id in the queue, when a queue took it (status 202)
+    cause: Optional[str] = None
+    replay: bool = False
 
     @property
     def ok(self) -> bool:
@@ -88,7 +91,8 @@ class DeliveryReport:
 
     def to_json(self) -> dict[str, Any]:
         if self.kind == "rejected":
-            return {"kind": "rejected", "status": self.status, "reason": self.reason}
+            rejected = {"kind": "rejected", "status": self.status, "reason": self.reason}
+            return rejected if self.cause is None else {**rejected, "cause": self.cause}
         event = {
             "kind": "event",
             "webhook_id": self.webhook_id,
@@ -97,6 +101,7 @@ class DeliveryReport:
             "verified": self.verified,
             "status": self.status,
             "duplicate": self.duplicate,
+            "replay": self.replay,
             "handlers": [h.to_json() for h in self.handlers],
             "forwards": [f.to_json() for f in self.forwards],
             "data": self.data,

@@ -86,6 +86,28 @@ def _create_user(owner: httpx.Client, role: str) -> dict:
     return owner.post("/api/v1/users", json=body).raise_for_status().json()  # the response carries api_key
 
 
+@pytest.fixture
+def env(argilla, tmp_path):
+    """The environment of a `hooks listen` under test: this server, an owner's key, its own config and journal, no
+    secret or public URL left over; handlers write to HANDLER_OUT."""
+    return {
+        "ARGILLA_API_URL": argilla.api_url,
+        "ARGILLA_API_KEY": argilla.owner_key,
+        "ARGILLA_HOOKS_CONFIG": str(tmp_path / "config.toml"),
+        "ARGILLA_HOOKS_JOURNAL": str(tmp_path / "journal.sqlite3"),
+        "ARGILLA_WEBHOOK_SECRET": None,
+        "WEBHOOK_SERVER_URL": None,
+        "HANDLER_OUT": str(tmp_path / "handled.jsonl"),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _own_journal(monkeypatch, tmp_path):
+    # `hooks listen` journals under $XDG_STATE_HOME by default: each test its own, never the developer's.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("ARGILLA_HOOKS_JOURNAL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def _owner(argilla):
     with argilla.http() as client:

@@ -19,6 +19,8 @@ def fake_argilla():
 def isolated_settings(monkeypatch, tmp_path):
     """Every unit test gets its own config file and the fake server's credentials."""
     monkeypatch.setenv("ARGILLA_HOOKS_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # where `hooks listen` journals by default
+    monkeypatch.delenv("ARGILLA_HOOKS_JOURNAL", raising=False)
     monkeypatch.setenv("ARGILLA_API_URL", API)
     monkeypatch.setenv("ARGILLA_API_KEY", OWNER_KEY)
     monkeypatch.delenv("ARGILLA_HOOKS_PROFILE", raising=False)

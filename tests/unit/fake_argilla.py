@@ -24,6 +24,7 @@ class FakeArgilla:
         # {"POST": 2}: the second POST answers `fail_status` (a server failing half-way through `apply`).
         self.fail_on: dict[str, int] = {}
         self.fail_status = 500
+        self.date: str | None = None  # the Date header of GET /version (the server's clock), when set
         # {"POST": 1}: the first POST is done, then its answer lost (the connection drops); `drop_request`: lost
         # before it is done. `down_after_loss`: from then on, nothing reaches the server.
         self.lose_answer: dict[str, int] = {}
@@ -63,7 +64,7 @@ class FakeArgilla:
         key = request.headers.get("x-argilla-api-key")
         path = request.url.path.removeprefix("/api/v1")
         if path == "/version":
-            return httpx.Response(200, json={"version": "2.8.0"})
+            return httpx.Response(200, json={"version": "2.8.0"}, headers={"date": self.date} if self.date else {})
         if key not in (OWNER_KEY, ANNOTATOR_KEY):
             return httpx.Response(401, json={"detail": {"code": "argilla.api.errors::UnauthorizedError", "params": {}}})
         if path == "/me":

@@ -95,6 +95,12 @@ def test_an_sdk_listener_at_the_path_of_the_plain_handlers_is_refused(sdk_client
     assert result.exit_code == 2 and "which --path takes already" in result.stderr, result.output
 
 
+def test_reload_is_refused_for_sdk_listeners_each_served_at_a_path_fixed_at_start(sdk_client, tmp_path):
+    name = module(tmp_path, LISTENER)
+    result = hooks("listen", f"{name}:on_dataset", "--reload", "--no-journal", "--app-dir", str(tmp_path), "--port", "0")
+    assert result.exit_code == 2 and f"--reload reloads plain handlers, not SDK listeners such as {name}:on_dataset" in result.stderr
+
+
 def test_a_module_that_imports_the_sdk_when_it_is_missing_is_one_line_exit_2(tmp_path, monkeypatch):
     name = module(tmp_path, LISTENER)
     monkeypatch.setitem(sys.modules, "argilla", None)  # `import argilla` fails as if it were not installed

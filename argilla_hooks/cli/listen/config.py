@@ -8,7 +8,8 @@ from typing import Any, Callable, Optional
 from argilla_hooks import settings
 from argilla_hooks.cli.errors import UsageProblem
 from argilla_hooks.events import expand_required
-from argilla_hooks.receiver.app import check_path
+from argilla_hooks.receiver.arguments import check_path
+from argilla_hooks.receiver.journal import DEFAULT_KEEP
 from argilla_hooks.receiver.verify import decode_secret
 from argilla_hooks.urls import check_redis_url, check_url
 
@@ -22,6 +23,10 @@ class ListenConfig:
     Verification takes `secrets`, or the secret of `webhook` (an id or prefix, fetched from Argilla), or that of a
     webhook created for the session (`register`, for `events`, else the handlers' events, pointing at `public_url`,
     else at the listen URL); `verify=False` accepts anything.
+
+    `journal`: the SQLite file that records every request (None: no journal), keeping the newest `journal_keep`.
+    `reload`: import the handlers' modules again when their files change. `require_reachable`: stop (exit 1) when
+    Argilla's ping of the webhook does not arrive at start.
     """
 
     targets: tuple[str, ...] = ()
@@ -43,6 +48,10 @@ class ListenConfig:
     as_json: bool = False
     verbose: bool = False
     queue: Optional[str] = None  # a Redis URL: events are stored there for `hooks work` instead of handled here
+    journal: Optional[str] = None
+    journal_keep: int = DEFAULT_KEEP
+    reload: bool = False
+    require_reachable: bool = False
 
     def __post_init__(self) -> None:
         if not self.verify and (self.secrets or self.webhook or self.register):
@@ -69,6 +78,10 @@ class ListenConfig:
                 raise UsageProblem("with --queue, handlers run in `hooks work REDIS_URL MODULE:FUNCTION`: give no handler or --forward-to here")
         for secret in self.secrets:  # now, not once the port is bound and a webhook registered
             _checked(decode_secret, secret, self.secret_source)
+        if self.reload and not self.targets:
+            raise UsageProblem("--reload imports handlers again when their files change: give one as MODULE:FUNCTION")
+        if self.require_reachable and not (self.webhook or self.register):
+            raise UsageProblem("--require-reachable pings the webhook of --register or --webhook ID: give one of them")
 
     def check_verification(self) -> None:
         """UsageProblem when nothing says how to verify the deliveries to `path`."""

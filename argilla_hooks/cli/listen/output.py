@@ -193,8 +193,8 @@ class Printer:
             return
         now = local_time(datetime.now(timezone.utc), "%H:%M:%S")
         if report.kind == "rejected":
-            # A 401 says what to compare, never a secret; `hooks show ID --show-secret` prints a webhook's.
-            hint = f" (this listener verifies with {self._secret_source}; compare it with the sender's)" if report.status == 401 else ""
+            # A wrong secret's 401 says where ours came from, never a secret; `hooks show ID` prints a fingerprint.
+            hint = f" (this listener verifies with {self._secret_source})" if report.cause in ("wrong-secret", "other-webhook-secret") else ""
             self._emit(f"{now} ✗ rejected {report.status}: {report.reason}{hint}", "red")
             return
         parts = [now, "✓" if report.ok else "✗", report.type or "?", describe_resource(report.type, report.data)]

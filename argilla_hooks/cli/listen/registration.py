@@ -22,12 +22,13 @@ from argilla_hooks.urls import loopback_as_one, normalize_url
 
 @dataclass(frozen=True)
 class Verifying:
-    """How a session verifies: its secrets and, with --webhook or --register, that webhook and its events."""
+    """How a session verifies: its secrets and, with --webhook or --register, that webhook, its events and URL."""
 
     secrets: list[str]
     webhook_id: Optional[str] = None
     registered: bool = False
     events: Optional[list[str]] = None
+    url: Optional[str] = None
 
 
 @contextlib.contextmanager
@@ -46,10 +47,10 @@ def verification(
             found = existing_webhook(client, config.webhook, url)
             # What will arrive is what the webhook subscribes to, whatever the handlers would take.
             events = [e for e in ALL_EVENTS if e in found.events] + [e for e in found.events if e not in ALL_EVENTS]
-            yield Verifying([*secrets, found.secret], str(found.id), False, events)
+            yield Verifying([*secrets, found.secret], str(found.id), False, events, found.url)
             return
         with session_webhook(client, url, register_events, rerun_options) as made:
-            yield Verifying([*secrets, made.secret], str(made.id), True, register_events)
+            yield Verifying([*secrets, made.secret], str(made.id), True, register_events, made.url)
 
 
 def existing_webhook(client: ArgillaClient, webhook_id: str, listen_url: str) -> Webhook:
@@ -60,6 +61,8 @@ def existing_webhook(client: ArgillaClient, webhook_id: str, listen_url: str) ->
             f"the webhook points at {found.url}, not at this listener ({listen_url}); deliveries arrive here only if "
             "that URL leads to this port (a tunnel, a proxy, Docker's host.docker.internal)"
         )
+    if not found.enabled:
+        output.warn(f"webhook {found.short_id} is disabled: Argilla delivers no event to it (pings only) until `hooks enable {found.short_id}`")
     return found
 
 

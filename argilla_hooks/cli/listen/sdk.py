@@ -51,6 +51,8 @@ def check_options(config: ListenConfig, plain: list[Handler], listeners: list[Sd
                 f"{given[0]} concerns plain handlers: an SDK listener verifies with the secret of the webhook its "
                 "@rg.webhook_listener registered"
             )
+    if listeners and config.reload:
+        raise UsageProblem(f"--reload reloads plain handlers, not SDK listeners such as {listeners[0].name}: restart hooks listen after a change")
     taken = {config.path: "--path"} if plain or not listeners else {}
     for listener in listeners:
         if listener.path in taken:

@@ -1,7 +1,8 @@
 """Serving the receiver for `hooks listen` on uvicorn's own Config and Server, on a socket the command has bound.
 
-The app is wrapped to tell when it is ready and how many deliveries a stop cut short; `--exit-after` and a vanished
-reader of stdout stop the server through its public `should_exit`.
+The app is wrapped to tell when it is ready and how many deliveries a stop cut short, and to run the session's
+background tasks (--reload, the reachability check) from then until shutdown; `--exit-after`, a vanished reader of
+stdout and `--require-reachable` stop the server through its public `should_exit`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+import anyio
 import uvicorn
 
 from argilla_hooks import settings
@@ -20,12 +23,15 @@ from argilla_hooks.cli import output
 from argilla_hooks.cli.listen import http_limits, signals
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer
-from argilla_hooks.receiver import Handler, create_app
+from argilla_hooks.receiver import Handler, ReceiverApp, create_app
+from argilla_hooks.receiver.explain import OtherSecrets
+from argilla_hooks.receiver.journal import Journal
 from argilla_hooks.receiver.report import DeliveryReport
 from argilla_hooks.receiver.routes import Routes
 from argilla_hooks.receiver.sdk import SdkListener
 
 GRACE = 30  # seconds in-flight deliveries get at a stop: Argilla waits 20 s for an answer
+Background = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -52,10 +58,14 @@ class _Server(uvicorn.Server):
 class Listener:
     """The receiver for one `hooks listen` session, served on a socket the command has bound."""
 
-    def __init__(self, config: ListenConfig, handlers: list[Handler], secrets: list[str], printer: Printer) -> None:
+    def __init__(
+        self, config: ListenConfig, handlers: list[Handler], secrets: list[str], printer: Printer,
+        journal: Optional[Journal] = None, other_secrets: Optional[OtherSecrets] = None,
+    ) -> None:  # fmt: skip
         self.config, self.handlers, self.printer = config, handlers, printer
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
+        self.on_delivery: Optional[Callable[[DeliveryReport], None]] = None  # sees every report (the reachability check)
         queue = None
         if config.queue is not None:  # (then there are no handlers: the config refuses them)
             from argilla_hooks.queue.ingest import RedisQueue  # redis-py, the [queue] extra: imported for --queue only
@@ -69,6 +79,8 @@ class Listener:
             on_report=self.report,
             max_events=config.exit_after,  # exactly N (per path), however many arrive before the server stops
             body_timeout=None,  # the HTTP protocol bounds the time a request takes to arrive (http_limits)
+            journal=journal,
+            other_secrets=other_secrets,
         )
         # Handlers loaded and named as typed by the command. An SDK listener is served apart, at its own path (where
         # the SDK's server has it) with its webhook's secret; the plain handlers, or the printer, at --path.
@@ -76,25 +88,29 @@ class Listener:
         apps = [create_app(handlers=plain, secrets=secrets, path=config.path, queue=queue, **options)] if plain or not handlers else []
         apps += [create_app(handlers=[h], secrets=[h.secret], path=h.path, **options) for h in handlers if isinstance(h, SdkListener)]
         self.app: Any = apps[0] if len(apps) == 1 else Routes(apps)
+        self.plain_app: Optional[ReceiverApp] = apps[0] if plain or not handlers else None  # what --reload replaces
 
     def report(self, report: DeliveryReport) -> None:
         counted = report.handlers or report.forwards or not self.handlers  # with no handler, the printer takes all
-        if report.kind == "event" and report.ok and not report.duplicate and counted:
+        if report.kind == "event" and report.ok and not report.duplicate and counted and report.type != "ping":
             self.tally.handled += 1  # before printing: it was handled, whatever becomes of its line
             if self.config.exit_after and self.tally.handled >= self.config.exit_after:
                 self.stop()
+        if self.on_delivery is not None:
+            self.on_delivery(report)
         self.printer.delivery(report)
 
     def stop(self) -> None:
         if self.server is not None:
             self.server.should_exit = True
 
-    def run(self, sock: socket.socket, on_ready: Callable[[], None]) -> Tally:
-        """Serve until Ctrl-C, SIGTERM or `stop()`; the tally says what was handled and what the stop cut short."""
+    def run(self, sock: socket.socket, on_ready: Callable[[], None], background: Sequence[Background] = ()) -> Tally:
+        """Serve until Ctrl-C, SIGTERM or `stop()`, running `background` tasks once ready; the tally says what was
+        handled and what the stop cut short."""
         http_limits.check()
         refused = lambda status, reason: self.report(DeliveryReport("rejected", status, reason=reason))  # noqa: E731
         config = uvicorn.Config(
-            _tracked(self.app, self.tally, on_ready),
+            _tracked(self.app, self.tally, on_ready, background),
             http=http_limits.limited_protocol(refused),
             lifespan="on",
             log_level="warning",
@@ -118,19 +134,24 @@ class Listener:
         return self.tally
 
 
-def _tracked(app: Any, tally: Tally, on_ready: Callable[[], None]) -> Any:
-    """`app`, counting deliveries in flight and cut short, and calling `on_ready` once its start-up is complete (the
-    socket is listening already, so a client can send from then on)."""
+def _tracked(app: Any, tally: Tally, on_ready: Callable[[], None], background: Sequence[Background]) -> Any:
+    """`app`, counting deliveries in flight and cut short, and calling `on_ready` then starting `background` once its
+    start-up is complete (the socket is listening already, so a client can send from then on); they are cancelled at
+    shutdown."""
 
     async def tracked(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
+            async with anyio.create_task_group() as group:
 
-            async def send_and_tell(message: Any) -> None:
-                await send(message)
-                if message["type"] == "lifespan.startup.complete":
-                    on_ready()
+                async def send_and_tell(message: Any) -> None:
+                    await send(message)
+                    if message["type"] == "lifespan.startup.complete":
+                        on_ready()
+                        for task in background:
+                            group.start_soon(task)
 
-            await app(scope, receive, send_and_tell)
+                await app(scope, receive, send_and_tell)
+                group.cancel_scope.cancel()
             return
         tally.in_flight += 1
         try:

@@ -19,13 +19,17 @@ from argilla_hooks.cli.errors import CommandError, ExitCode, UsageProblem
 from argilla_hooks.cli.listen import sdk, signals
 from argilla_hooks.cli.listen.config import ListenConfig
 from argilla_hooks.cli.listen.output import Printer, Ready
-from argilla_hooks.cli.listen.registration import verification
-from argilla_hooks.cli.listen.serving import Listener, Tally
+from argilla_hooks.cli.listen.reachability import Reachability
+from argilla_hooks.cli.listen.registration import Verifying, verification
+from argilla_hooks.cli.listen.reloading import Reloader
+from argilla_hooks.cli.listen.serving import Background, Listener, Tally
 from argilla_hooks.cli.queue import preflight
 from argilla_hooks.client import ArgillaClient
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
 from argilla_hooks.receiver import Handler, HandlerLoadError
+from argilla_hooks.receiver.journal import Journal, ListenerInfo
 from argilla_hooks.receiver.sdk import INSTALL, handlers_for_target, sdk_missing
+from argilla_hooks.receiver.verify import fingerprint
 from argilla_hooks.urls import hide_userinfo, http_url, landing
 
 
@@ -45,7 +49,7 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
         if config.queue is not None:
             preflight(config.queue, "hooks listen --queue")  # a Redis that cannot take events stops us now
         printer = Printer(json_out, as_json=config.as_json, verbose=config.verbose, show_data=not (handlers or config.queue))
-        with contextlib.closing(bind(config.host, config.port)) as sock:
+        with _journal(config) as journal, contextlib.closing(bind(config.host, config.port)) as sock:
             port = sock.getsockname()[1]
             # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
             host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
@@ -64,11 +68,67 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
                     exit_after=config.exit_after, secret_source=_secret_source(config, verifying.webhook_id),
                     sdk_listeners=sdk.ready_entries(listeners, sdk_urls), queue=config.queue,
                 )  # fmt: skip
-                listener = Listener(config, handlers, verifying.secrets, printer)
+                if journal is not None:
+                    journal.listener = ListenerInfo(listen_url, verifying.webhook_id, tuple(fingerprint(s) for s in verifying.secrets))
+                listener = Listener(config, handlers, verifying.secrets, printer, journal, _other_secrets(connect, verifying))
                 printer.on_closed = listener.stop
-                tally = listener.run(sock, on_ready=lambda: printer.ready(ready))
+                probe = _reachability(config, connect, verifying, listen_url, listener)
+                tally = listener.run(sock, on_ready=lambda: printer.ready(ready), background=_background(config, connect, listener, probe))
                 printer.stopped(tally.handled)
     _exit_status(tally, printer)
+    if probe is not None and probe.failure is not None and config.require_reachable:
+        raise CommandError("stopped: Argilla cannot reach this listener (--require-reachable; see the warning above)", ExitCode.ERROR)
+
+
+@contextlib.contextmanager
+def _journal(config: ListenConfig) -> Iterator[Optional[Journal]]:
+    """The journal, opened before anything binds (a path that cannot be used is one line), closed at the end."""
+    if config.journal is None:
+        yield None
+        return
+    journal = Journal(config.journal, config.journal_keep)
+    journal.open()
+    with contextlib.closing(journal):
+        yield journal
+
+
+def _other_secrets(connect: Callable[[], ArgillaClient], verifying: Verifying) -> Callable[[], dict[str, str]]:
+    """For a 401: the secrets of the server's other webhooks, to name the one that signed (when a client is set up)."""
+
+    def lookup() -> dict[str, str]:
+        with connect() as client:
+            return {f"webhook {w.short_id}": w.secret for w in client.list() if str(w.id) != verifying.webhook_id}
+
+    return lookup
+
+
+def _reachability(
+    config: ListenConfig, connect: Callable[[], ArgillaClient], verifying: Verifying, listen_url: str, listener: Listener
+) -> Optional[Reachability]:
+    if verifying.webhook_id is None or verifying.url is None:
+        return None
+    probe = Reachability(connect, verifying.webhook_id, verifying.url, listen_url, listener.stop if config.require_reachable else None)
+    listener.on_delivery = probe.saw
+    return probe
+
+
+def _background(
+    config: ListenConfig, connect: Callable[[], ArgillaClient], listener: Listener, probe: Optional[Reachability]
+) -> list[Background]:
+    tasks: list[Background] = [] if probe is None else [probe.check]
+    if config.reload and listener.plain_app is not None:
+        tasks.append(Reloader(config.targets, config.app_dir, lambda: _reloaded(config, connect), listener.plain_app).run)
+    return tasks
+
+
+def _reloaded(config: ListenConfig, connect: Callable[[], ArgillaClient]) -> list[Handler]:
+    """The handlers imported again for --reload, those that take the SDK's objects given a client again."""
+    handlers = load_handlers(config.targets, config.app_dir)
+    plain, listeners = sdk.split(handlers)
+    if listeners:  # each is served at a path of its own, fixed at start
+        raise UsageProblem(f"{listeners[0].name} is an SDK listener, which --reload does not reload; restart hooks listen")
+    sdk.connect_sdk(plain, connect)
+    return plain
 
 
 def _events(handlers: list[Handler]) -> set[str]:

@@ -75,3 +75,20 @@ async def test_max_events_queues_exactly_that_many_however_many_arrive_at_once(r
     assert sorted(a.status_code for a in answers) == [202] * 3 + [503] * 7
     assert await client.xlen(KEYS.stream) == 3
     await app.aclose()
+
+
+async def test_a_queued_delivery_is_journaled_before_its_202_and_a_replay_is_queued_again(redis_url, client, tmp_path):
+    from argilla_hooks.receiver.journal_reader import JournalReader
+
+    path = tmp_path / "journal.sqlite3"
+    app = create_app(secrets=SECRET, queue=RedisQueue(redis_url), journal=path)
+    body = build_event("record.completed")
+    assert (await post(app, body, signed_headers(SECRET, body))).status_code == 202
+    assert (await post(app, body, signed_headers(SECRET, body))).status_code == 200  # Argilla's retry
+    replay = await post(app, body, signed_headers(SECRET, body, msg_id="replay_abc"))  # `hooks deliveries replay`
+    assert replay.status_code == 202
+    assert await client.xlen(KEYS.stream) == 2
+    await app.aclose()
+    with JournalReader(path) as reader:
+        newest = reader.newest(10)
+    assert [(e.status, e.verdict, e.replay) for e in newest] == [(202, "queued", True), (200, "duplicate", False), (202, "queued", False)]
