@@ -115,13 +115,12 @@ def connect(path: PathLike, *, create: bool) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise JournalError(f"cannot open the journal {path}: {exc}") from None
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA journal_size_limit=16777216")
         db.execute("PRAGMA secure_delete=FAST")  # (this SQLite zeroes freed pages by default: a page write a pruned row)
         if create:
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            _create_schema(db)
         elif db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             raise JournalError(f"{path} is not a journal of this version of argilla-hooks")
     except sqlite3.Error as exc:
@@ -131,6 +130,39 @@ def connect(path: PathLike, *, create: bool) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """WAL mode. Turning a new file to WAL needs it alone, and SQLite does not wait for that (no busy handler):
+    when several listeners open a new journal at once, all but one are refused "database is locked" for a moment."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    """The tables, made once however many listeners open a new file at the same moment. The write lock is taken
+    first (BEGIN IMMEDIATE, which waits for it): a statement that read the file, then found another process had
+    written it when it came to write, would fail at once, "database is locked", without waiting."""
+    if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 class _Checkpoints:
