@@ -11,6 +11,7 @@ import pytest
 from receiver_samples import event_body, new_secret, signed_headers
 
 from argilla_hooks import create_app
+from argilla_hooks.receiver.explain import MAX_EXAMINED
 from argilla_hooks.receiver.verify import fingerprint, sign
 
 pytestmark = pytest.mark.anyio
@@ -95,6 +96,13 @@ async def test_a_body_altered_after_signing_is_told_from_a_wrong_secret(secret, 
         original = json.dumps(json.loads(original), indent=2).encode()
     report = await refused(request_to, secret, change(original), signed_headers(secret, original))
     assert report.cause == "body-altered" and words in report.reason
+
+
+async def test_a_body_past_the_examined_size_is_not_copied_to_explain_it(secret, request_to):
+    # Every check copies the body: a flood of forged 10 MiB bodies must not make the listener hold several each.
+    original = event_body("record.created", data={"id": "r", "pad": "x" * MAX_EXAMINED})
+    report = await refused(request_to, secret, original + b"\n", signed_headers(secret, original))
+    assert report.cause == "wrong-secret" and report.reason.endswith(f"(a body over {MAX_EXAMINED // 1024} KiB is not examined further)")
 
 
 async def test_a_wrong_secret_gives_the_fingerprint_of_the_one_tried(secret, request_to):
