@@ -7,8 +7,6 @@ the fix in one line. A check is a function of the Context, appended to CHECKS: a
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -225,6 +223,9 @@ def _listed(webhooks: list["Webhook"]) -> str:
 
 def _is_local(host: str, resolve: bool = True) -> bool:
     """A loopback host: by name or address, and (`resolve`) by what the name resolves to here."""
+    import ipaddress  # (here: `hooks --help` imports this module)
+    import socket
+
     host = host.strip("[]").lower()
     if host in ("localhost", "") or host.endswith(".localhost"):
         return True

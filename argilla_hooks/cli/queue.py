@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
 
@@ -49,6 +48,8 @@ def with_redis(url: str, command: str, use: Callable[[Any, "QueueKeys"], Awaitab
     """`use(client, keys)` on a client of `url`, closed afterwards; a Redis that cannot be reached is QueueUnavailable."""
     require_redis(command)
     url = checked_url(url)
+    import asyncio  # (here, not at the top: `hooks --help` imports this module)
+
     from redis.exceptions import ConnectionError, TimeoutError
 
     from argilla_hooks.queue.connection import QueueUnavailable, connect, describe_failure

@@ -25,7 +25,7 @@ from argilla_hooks.receiver.asgi import DUPLICATE as _DUPLICATE, HEALTHY as _HEA
 from argilla_hooks.receiver.asgi import error_body as _error_body, is_cancellation as _is_cancellation, respond as _respond
 from argilla_hooks.receiver.arguments import DEFAULT_BODY_BUDGET, DEFAULT_MAX_BODY, check_forward_url, check_limits, check_path
 from argilla_hooks.receiver.asgi import path_below
-from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, REPLAY_PREFIX, DeliveryLog
+from argilla_hooks.receiver.dedup import DEFAULT_CAPACITY, DeliveryLog, is_replay
 from argilla_hooks.receiver.explain import Explainer, OtherSecrets
 from argilla_hooks.receiver.forward import HOPS_HEADER, Forwarder, forwarded_headers
 from argilla_hooks.receiver.handlers import Delivery, Handler, NotAnEvent, decode_headers
@@ -241,7 +241,7 @@ class ReceiverApp(QueueStep):
             return await self._store(send, msg_id, body, delivery)
         wanted = self._handlers_for(delivery.type)
         key = delivery.key
-        replay = msg_id is not None and msg_id.startswith(REPLAY_PREFIX)
+        replay = is_replay(msg_id)
         done = await self.log.begin(key, again=replay)
         if done is None:
             report = self._report(200, msg_id, delivery, [], [], reason="already handled", duplicate=True)

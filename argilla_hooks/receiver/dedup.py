@@ -20,6 +20,11 @@ _COMPLETE = None  # stored for a key whose every step succeeded
 _NOTHING_DONE: frozenset[int] = frozenset()
 
 
+def is_replay(msg_id: Optional[bytes]) -> bool:
+    """Whether a verified delivery's webhook-id asks for its handlers to run again (see REPLAY_PREFIX)."""
+    return msg_id is not None and msg_id.startswith(REPLAY_PREFIX)
+
+
 class DeliveryLog:
     """The most recent `capacity` events and the steps (handlers, forwards) that succeeded for each.
 

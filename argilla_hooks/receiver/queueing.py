@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from argilla_hooks.receiver.asgi import DUPLICATE, Send
-from argilla_hooks.receiver.dedup import REPLAY_PREFIX
+from argilla_hooks.receiver.dedup import is_replay
 from argilla_hooks.receiver.handlers import Delivery
 from argilla_hooks.receiver.intake import Rejected
 from argilla_hooks.receiver.report import DeliveryReport, describe_error
@@ -43,7 +43,7 @@ class QueueStep:
         if self._slots <= 0:
             raise Rejected(503, "this receiver has handled all the events it was asked to")
         self._slots -= 1  # taken before the wait, so that exactly `max_events` are queued however many arrive at once
-        replay_id = msg_id.decode("latin-1") if msg_id is not None and msg_id.startswith(REPLAY_PREFIX) else None
+        replay_id = msg_id.decode("latin-1") if msg_id is not None and is_replay(msg_id) else None
         try:
             queued = await self.queue.enqueue(body, delivery, self.verifier is not None, replay_id)
         except Exception as exc:  # whatever went wrong, the delivery was not stored: Argilla must send it again
