@@ -183,6 +183,8 @@ def test_a_guide_module_runs_under_hooks_listen_with_exactly_what_the_sdks_serve
         assert [s["handler"] for s in listener.ready["sdk_listeners"]] == targets
         assert listener.stop() == 0
     assert webhooks_for(server_webhooks, hooks_port) == dict.fromkeys(FUNCTIONS, 1)
+    # The SDK warns of each webhook its decorator reused, showing it whole: not its secret, under hooks listen.
+    assert not [hook for hook in server_webhooks() if hook["secret"] in listener.stderr]
 
 
 def test_an_sdk_listener_under_hooks_listen_refuses_forgeries_and_runs_once_per_event(argilla, guide, create_dataset, server_webhooks):

@@ -9,6 +9,7 @@ import socket
 import sys
 import textwrap
 import uuid
+import warnings
 from types import SimpleNamespace
 
 import argilla as rg
@@ -75,13 +76,28 @@ def test_a_secret_left_in_the_environment_is_no_reason_to_refuse(sdk_client, tmp
     assert result.exit_code == 1 and "is already in use" in result.stderr, result.output
 
 
+def test_the_sdks_warning_of_a_reused_webhook_never_shows_its_secret(sdk_client, tmp_path):
+    name = module(tmp_path, LISTENER)
+    with socket.socket() as taken:  # the listener stops at the bind, after importing the module
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        args = ("listen", f"{name}:on_dataset", "--app-dir", str(tmp_path), "--port", str(taken.getsockname()[1]))
+        hooks(*args)  # the decorator registers its webhook
+        del sys.modules[name]  # imported again, the decorator finds that webhook and reuses it
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("always")
+            result = hooks(*args)
+    [webhook] = sdk_client.webhooks
+    assert result.exit_code == 1 and "is already in use" in result.stderr, result.output
+    assert not [w for w in shown if webhook["secret"] in str(w.message)] and webhook["secret"] not in result.output
+
+
 def test_plain_handlers_beside_sdk_listeners_still_need_a_secret(sdk_client, tmp_path):
     name = module(tmp_path, LISTENER)
     result = hooks("listen", f"{name}:on_dataset", f"{name}:plain", "--app-dir", str(tmp_path), "--port", "0")
     assert result.exit_code == 2 and "no secret to verify deliveries with" in result.stderr, result.output
 
 
-@pytest.mark.filterwarnings("ignore:Found existing webhook:UserWarning")  # the SDK's, as the second decorator reuses it
 def test_two_listeners_at_one_path_are_refused(sdk_client, tmp_path):
     first, second = module(tmp_path, LISTENER), module(tmp_path, LISTENER)
     result = hooks("listen", first, second, "--app-dir", str(tmp_path), "--port", "0")
