@@ -56,14 +56,14 @@ def create(
       hooks create http://127.0.0.1:8000/ -e 'record.*' -e response.created -d "QA bot"
       hooks create http://127.0.0.1:8000/ -e '*' --disabled --json | jq -r .secret
     """
-    from argilla_hooks.cli import new_webhook
+    from argilla_hooks.cli import changes
     from argilla_hooks.client.models import WebhookCreate
 
     body = parse_input(WebhookCreate, url=url, events=event or [], description=description)
     with get_client(api_url, api_key, profile) as client:
-        webhook = new_webhook.created(client, body)
+        webhook = changes.created(client, body)
         if disabled:
-            webhook = new_webhook.disabled(client, webhook)
+            webhook = changes.disabled(client, webhook)
     if not as_json:
         output.success(f"created webhook {webhook.short_id} for {webhook.url}")
     _show_one(webhook, as_json=as_json, with_secret=True)
@@ -171,6 +171,7 @@ def update(
       hooks update 3f2a --url https://new.example.com/hook --clear-description
       hooks update 3f2a -e 'dataset.*' --disable --json
     """
+    from argilla_hooks.cli import changes
     from argilla_hooks.client.models import WebhookUpdate
 
     if description is not None and clear_description:
@@ -201,7 +202,7 @@ def update(
                 output.info(f"webhook {found.short_id} already is as asked; nothing changed")
             _show_one(found, as_json=as_json)
             return
-        webhook = client.update(found.id, parse_input(WebhookUpdate, **fields))
+        webhook = changes.updated(client, found, parse_input(WebhookUpdate, **fields))
     if not as_json:
         output.success(f"updated webhook {webhook.short_id}")
     _show_one(webhook, as_json=as_json)
@@ -239,50 +240,53 @@ def delete(
         raise UsageProblem("give at least one webhook id, or --all")
     if all_ and not yes and not output.stdin_is_terminal():
         raise UsageProblem("--all deletes every webhook; add --yes to confirm when not on a terminal")
+    from argilla_hooks.cli import changes
+
     with get_client(api_url, api_key, profile) as client:
         if all_:
             targets = client.list()
             if targets and not yes and not output.confirm(f"Delete all {len(targets)} webhooks on {client.api_url}?"):
                 output.info("nothing deleted")  # a declined question is no error, but nothing happened: exit 1
                 raise typer.Exit(ExitCode.ERROR)
-            ids = [w.id for w in targets]
         else:
-            ids = client.resolve_ids(webhook_ids or [])  # all checked first, so one typo deletes nothing
-        _one_by_one(ids, client.delete, "deleted", as_json=as_json)
-    if not ids and not as_json:
+            targets = client.get_all(webhook_ids or [])  # all checked first, so one typo deletes nothing
+        _one_by_one(targets, lambda webhook: changes.deleted(client, webhook), "deleted", as_json=as_json)
+    if not targets and not as_json:
         output.info("no webhooks to delete")
 
 
 def _set_enabled(ids: list[str], value: bool, as_json: bool, api_url, api_key, profile) -> None:
+    from argilla_hooks.cli import changes
     from argilla_hooks.client.models import WebhookUpdate
 
     word = "enabled" if value else "disabled"
     with get_client(api_url, api_key, profile) as client:
-        resolved = client.resolve_ids(ids)  # all checked first, so one typo changes nothing
-        current = {w.id: w for w in client.list()}
-        already = [current[i] for i in resolved if i in current and current[i].enabled == value]
+        webhooks = client.get_all(ids)  # all checked first, so one typo changes nothing
+        already = [w for w in webhooks if w.enabled == value]
         for webhook in already if not as_json else []:  # nothing to send: what was asked is true
             output.info(f"webhook {webhook.short_id} is already {word}")
-        pending = [i for i in resolved if current.get(i) not in already]
-        _one_by_one(pending, lambda i: client.update(i, WebhookUpdate(enabled=value)), word, as_json=as_json, unchanged=already)
+        pending = [w for w in webhooks if w.enabled != value]
+        change = lambda webhook: changes.updated(client, webhook, WebhookUpdate(enabled=value), f"the webhook is {word}")  # noqa: E731
+        _one_by_one(pending, change, word, as_json=as_json, unchanged=already)
 
 
 def _one_by_one(
-    ids: list[UUID], change: Callable[[UUID], "Webhook"], done_word: str, *, as_json: bool, unchanged: Sequence["Webhook"] = ()
+    webhooks: list["Webhook"], change: Callable[["Webhook"], "Webhook"], done_word: str, *, as_json: bool,
+    unchanged: Sequence["Webhook"] = (),
 ) -> None:
     """`change` each webhook in turn, saying so as each is done (with --json, the list of those done at the end). When
     one fails, what was done stays said, and the error names the one that failed and those not attempted."""
     done: list["Webhook"] = []
     try:
-        for webhook_id in ids:
-            webhook = change(webhook_id)
-            done.append(webhook)
+        for webhook in webhooks:
+            changed = change(webhook)
+            done.append(changed)
             if not as_json:
-                output.success(f"{done_word} webhook {webhook.short_id} ({webhook.url})")
+                output.success(f"{done_word} webhook {changed.short_id} ({changed.url})")
     except Exception as exc:
-        failed, rest = ids[len(done)], ids[len(done) + 1 :]
-        untouched = f"; not attempted: {', '.join(str(i)[:8] for i in rest)}" if rest else ""
-        raise CommandError(f"{str(failed)[:8]}: {exc} ({len(done)} of {len(ids)} {done_word} before it{untouched})") from exc
+        failed, rest = webhooks[len(done)], webhooks[len(done) + 1 :]
+        untouched = f"; not attempted: {', '.join(w.short_id for w in rest)}" if rest else ""
+        raise CommandError(f"{failed.short_id}: {exc} ({len(done)} of {len(webhooks)} {done_word} before it{untouched})") from exc
     finally:
         if as_json:
             output.print_json([w.to_json() for w in [*unchanged, *done]])

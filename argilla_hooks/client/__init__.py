@@ -133,19 +133,19 @@ class ArgillaClient:
         return self._match(wanted, self.list())
 
     def resolve_id(self, id_or_prefix: str | UUID) -> UUID:
-        """The full id for an id or prefix; a full UUID costs no request (and is not checked: see resolve_ids)."""
+        """The full id for an id or prefix; a full UUID costs no request (and is not checked: see get_all)."""
         try:
             return UUID(str(id_or_prefix))
         except ValueError:
             return self.get(id_or_prefix).id
 
     # builtins.list: in this class, a bare `list` in an annotation after `def list` names that method.
-    def resolve_ids(self, ids: Iterable[str | UUID]) -> builtins.list[UUID]:
-        """The full ids of several ids or prefixes, in order and once each, all checked against one listing: an
+    def get_all(self, ids: Iterable[str | UUID]) -> builtins.list[Webhook]:
+        """The webhooks of several ids or prefixes, in order and once each, all checked against one listing: an
         unknown id (a full one too) or an ambiguous prefix raises before the caller changes anything."""
         wanted = _given_ids(ids)
         webhooks = self.list()
-        return list(dict.fromkeys(self._match(i, webhooks).id for i in wanted))
+        return list({w.id: w for w in (self._match(i, webhooks) for i in wanted)}.values())
 
     def create(self, body: WebhookCreate) -> Webhook:
         return self._request_model(Webhook, "POST", "/webhooks", json=body.model_dump(mode="json", exclude_none=True))

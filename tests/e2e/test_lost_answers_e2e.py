@@ -1,5 +1,6 @@
 """Against the real Argilla server, through a proxy that loses Argilla's answer after Argilla has done the change:
-`create`, `create --disabled` and `apply` read the webhooks back and report what the server holds (issue 19)."""
+`create`, `create --disabled`, `update`, `disable`, `delete` and `apply` read the webhooks back and report what the
+server holds (issue 19)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,25 @@ def test_create_disabled_reports_the_state_argilla_has_after_a_lost_patch(hooks,
     assert result.returncode == 0, result.stderr
     [made] = server_webhooks()
     assert made["enabled"] is False and json.loads(result.stdout)["enabled"] is False
+
+
+def test_update_disable_and_delete_report_changes_argilla_made_though_their_answers_were_lost(hooks, proxy, server_webhooks):
+    made = json.loads(hooks("create", HOOK, "-e", "dataset.created", "--json").stdout)
+    via_proxy = {"ARGILLA_API_URL": proxy.url}
+    for args, method, done in (
+        (["update", made["id"][:8], "--add-event", "record.created"], "PATCH", "the change was made"),
+        (["disable", made["id"][:8]], "PATCH", "the webhook is disabled"),
+    ):
+        proxy.lose(method, ONE_WEBHOOK)
+        result = hooks(*args, "--json", env=via_proxy)
+        assert result.returncode == 0 and f"read back, {done}" in result.stderr, result.stderr
+    assert len(proxy.lost) == 2, proxy.lost
+    [after] = server_webhooks()
+    assert after["events"] == ["dataset.created", "record.created"] and after["enabled"] is False
+    proxy.lose("DELETE", ONE_WEBHOOK)
+    result = hooks("delete", made["id"][:8], env=via_proxy)
+    assert len(proxy.lost) == 3 and result.returncode == 0, result.stderr
+    assert "read back, the webhook is deleted" in result.stderr and server_webhooks() == []
 
 
 def test_apply_counts_steps_whose_answers_were_lost_as_applied(hooks, proxy, server_webhooks, tmp_path):

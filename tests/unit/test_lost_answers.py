@@ -1,5 +1,6 @@
 """When a change reached Argilla but its answer was lost, commands read the webhooks back before reporting (issue 19,
-item 3): `create`, `create --disabled` and `apply` say what the server holds, not that the change failed."""
+item 3): `create`, `create --disabled`, `update`, `enable`, `disable`, `delete` and `apply` say what the server holds,
+not that the change failed."""
 
 from __future__ import annotations
 
@@ -72,6 +73,63 @@ def test_create_disabled_that_cannot_be_read_back_says_it_may_be_enabled(fake_ar
     assert result.exit_code == 6 and result.stderr.count("\n") == 1, result.stderr
     assert f"created webhook {made['id']} for {URL}, but it may still be ENABLED" in result.stderr
     assert f"see `hooks show {made['id'][:8]}`" in result.stderr and made["secret"] not in result.stderr
+
+
+# --- update, enable, disable, delete -----------------------------------------------------------------------------
+
+LOST = "warning: the answer to {method} /api/v1/webhooks/{id} was lost (Server disconnected without sending a response.), but read back, {done}\n"
+
+
+def test_update_whose_answer_was_lost_reports_the_webhook_as_changed(fake_argilla):
+    # It said "connection reset" (exit 6) though the change was made; scripts then sent it again or gave up.
+    hook = fake_argilla.add(url=URL, events=["dataset.created"])
+    fake_argilla.lose_answer = {"PATCH": 1}
+    result = hooks("update", hook["id"][:8], "--add-event", "record.created", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["events"] == ["dataset.created", "record.created"] == fake_argilla.webhooks[0]["events"]
+    assert result.stderr == LOST.format(method="PATCH", id=hook["id"], done="the change was made")
+
+
+@pytest.mark.parametrize(("command", "enabled"), [("disable", True), ("enable", False)])
+def test_enable_and_disable_whose_answers_were_lost_report_the_state_read_back(fake_argilla, command, enabled):
+    first, second = fake_argilla.add(url=URL, enabled=enabled), fake_argilla.add(url=URL + "2", enabled=enabled)
+    fake_argilla.lose_answer = {"PATCH": 1}
+    result = hooks(command, first["id"][:8], second["id"][:8], "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [w["enabled"] for w in json.loads(result.stdout)] == [not enabled] * 2 == [w["enabled"] for w in fake_argilla.webhooks]
+    assert result.stderr == LOST.format(method="PATCH", id=first["id"], done=f"the webhook is {command}d")
+
+
+def test_delete_whose_answer_was_lost_reports_it_deleted_and_goes_on(fake_argilla):
+    # A second run said "not found" (exit 4) for the webhook the first had deleted.
+    first, second = fake_argilla.add(url=URL), fake_argilla.add(url=URL + "2")
+    fake_argilla.lose_answer = {"DELETE": 1}
+    result = hooks("delete", first["id"][:8], second["id"][:8])
+    assert result.exit_code == 0 and fake_argilla.webhooks == [], result.output
+    assert result.stderr == LOST.format(method="DELETE", id=first["id"], done="the webhook is deleted") + (
+        f"✓ deleted webhook {first['id'][:8]} ({URL})\n✓ deleted webhook {second['id'][:8]} ({URL}2)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "method"), [(["update", "{id}", "-d", "new"], "PATCH"), (["disable", "{id}"], "PATCH"), (["delete", "{id}"], "DELETE")]
+)
+def test_a_change_whose_request_was_lost_before_it_was_done_says_it_was_not_made(fake_argilla, args, method):
+    hook = fake_argilla.add(url=URL)
+    fake_argilla.drop_request = {method: 1}
+    result = hooks(*[a.format(id=hook["id"][:8]) for a in args])
+    assert result.exit_code == 6 and result.stderr.count("\n") == 1, result.stderr
+    assert "the webhooks read back do not hold the change: it was not made" in result.stderr
+    assert fake_argilla.webhooks == [hook]
+
+
+def test_a_change_that_cannot_be_read_back_says_so_and_names_those_not_attempted(fake_argilla):
+    first, second = fake_argilla.add(url=URL), fake_argilla.add(url=URL + "2")
+    fake_argilla.lose_answer, fake_argilla.down_after_loss = {"DELETE": 1}, True
+    result = hooks("delete", first["id"][:8], second["id"][:8])
+    assert result.exit_code == 6 and result.stderr.count("\n") == 1, result.stderr
+    assert "Argilla may or may not have made the change; list the webhooks before sending it again" in result.stderr
+    assert f"(0 of 2 deleted before it; not attempted: {second['id'][:8]})" in result.stderr
 
 
 # --- apply -------------------------------------------------------------------------------------------------------

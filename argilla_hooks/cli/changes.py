@@ -1,4 +1,5 @@
-"""Making a webhook for `hooks create`, reporting what the server holds even when an answer was lost on the way."""
+"""Changing webhooks for `hooks create|update|enable|disable|delete`, reporting what the server holds even when an
+answer was lost on the way (the change read back: client/recovery.py)."""
 
 from __future__ import annotations
 
@@ -18,22 +19,36 @@ def created(client: ArgillaClient, body: WebhookCreate) -> Webhook:
     except AnswerLost as lost:
         webhook = recovery.settle(lost, recovery.created(client, body, sent_at))
         assert webhook is not None  # (a create read back has its webhook)
-        output.warn(f"the answer to {lost.request} was lost ({lost.reason}), but read back, the webhook was made")
+        _read_back(lost, "the webhook was made")
+        return webhook
+
+
+def updated(client: ArgillaClient, webhook: Webhook, body: WebhookUpdate, done: str = "the change was made") -> Webhook:
+    """The webhook as changed; when the answer was lost, read back (NotApplied, OutcomeUnknown as for `created`)."""
+    try:
+        return client.update(webhook.id, body)
+    except AnswerLost as lost:
+        changed = recovery.settle(lost, recovery.updated(client, webhook.id, body))
+        assert changed is not None  # (an update read back has its webhook)
+        _read_back(lost, done)
+        return changed
+
+
+def deleted(client: ArgillaClient, webhook: Webhook) -> Webhook:
+    """The webhook deleted, as the server answered; when the answer was lost, as it was before (once read back gone)."""
+    try:
+        return client.delete(webhook.id)
+    except AnswerLost as lost:
+        recovery.settle(lost, recovery.deleted(client, webhook.id))
+        _read_back(lost, "the webhook is deleted")
         return webhook
 
 
 def disabled(client: ArgillaClient, webhook: Webhook) -> Webhook:
     """The new webhook disabled (Argilla ignores `enabled` on create); when that fails, undone so nothing is
     half-done, and when whether it was done cannot be told (its answer lost, the server unreadable), said so."""
-    body = WebhookUpdate(enabled=False)
     try:
-        try:
-            return client.update(webhook.id, body)
-        except AnswerLost as lost:
-            disabled = recovery.settle(lost, recovery.updated(client, webhook.id, body))
-            assert disabled is not None  # (an update read back has its webhook)
-            output.warn(f"the answer to {lost.request} was lost ({lost.reason}), but read back, the webhook is disabled")
-            return disabled
+        return updated(client, webhook, WebhookUpdate(enabled=False), "the webhook is disabled")
     except OutcomeUnknown as unknown:
         raise CommandError(
             f"created webhook {webhook.id} for {webhook.url}, but it may still be ENABLED: {unknown}; see "
@@ -57,3 +72,7 @@ def _undo_create(client: ArgillaClient, webhook: Webhook, failure: BaseException
             f"created webhook {webhook.id} for {webhook.url}, but it is ENABLED: disabling it failed ({failure}) and "
             f"deleting it failed too ({undo}); run `hooks delete {webhook.id}`"
         ) from failure
+
+
+def _read_back(lost: AnswerLost, done: str) -> None:
+    output.warn(f"the answer to {lost.request} was lost ({lost.reason}), but read back, {done}")
