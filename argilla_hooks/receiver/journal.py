@@ -46,6 +46,9 @@ __all__ = ["DEFAULT_KEEP", "Journal", "JournalError", "ListenerInfo", "NoJournal
 DEFAULT_KEEP = DEFAULT_JOURNAL_KEEP
 MAX_REFUSED_BODY = 64 * 1024
 GATHERING_TURNS = 3
+# After its writer process stopped (killed, crashed), a new one is started for the batches that come this many seconds
+# later; those in between go unrecorded. (A writer that cannot start would otherwise cost a process a batch.)
+RESTART_AFTER = 5.0
 PIPE_SIZE = 1024 * 1024
 # Header values never written to the journal: a client may send its credentials along (a proxy, a misconfigured tool).
 MASKED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-argilla-api-key", "x-api-key"})
@@ -81,7 +84,8 @@ class Journal:
         self._answers = b""
         self._open: Optional[_Batch] = None  # the batch rows join; made by the first row (in the event loop)
         self._last: Optional[_Batch] = None  # the newest batch taken to be written
-        self._warned = False
+        self._warned = False  # that rows go unrecorded (said once until a batch is written again)
+        self._stopped_at: Optional[float] = None  # when the writer process was found stopped
 
     def open(self) -> None:
         """Check that the file can be a journal, then start its writer process."""
@@ -102,7 +106,8 @@ class Journal:
 
     async def record(self, report: "DeliveryReport", body: Optional[bytes]) -> None:
         """Store one answered request; returns once it is committed. A journal that cannot be written is reported
-        once (a warning on the `argilla_hooks.receiver` logger) and deliveries go on unrecorded."""
+        once (a warning on the `argilla_hooks.receiver` logger) and deliveries go on unrecorded; when it is written
+        again (a new writer process after RESTART_AFTER), that is reported too."""
         batch = self._open
         if batch is None:
             batch = self._open = _Batch()
@@ -114,6 +119,9 @@ class Journal:
         if batch.failed is not None and not self._warned:
             self._warned = True
             logger.warning("the delivery journal %s cannot be written (%s); deliveries go on unrecorded", self.path, batch.failed)
+        elif batch.failed is None and self._warned:
+            self._warned = False
+            logger.warning("the delivery journal %s is written again", self.path)
 
     async def _write(self, batch: _Batch) -> None:
         """Write `batch` once the batch before it is written; the rows that arrive until then join it. Shielded from
@@ -132,10 +140,15 @@ class Journal:
             self._open = None
             try:
                 if self._writer is None:
+                    if self._stopped_at is not None and time.monotonic() - self._stopped_at < RESTART_AFTER:
+                        raise JournalError("its writer process stopped; a new one starts shortly")
                     await anyio.to_thread.run_sync(self.open)  # (starting a process takes milliseconds)
                 await self._exchange(_encoded(batch.rows))
             except Exception as exc:  # noqa: BLE001 - JournalError, OSError: see record()
                 batch.failed = exc
+                if self._writer is not None and self._writer.poll() is not None:
+                    self._stopped_at = time.monotonic()
+                    await anyio.to_thread.run_sync(self.close)  # (the next batch starts a new writer)
             finally:
                 batch.written.set()
 
@@ -169,6 +182,7 @@ class Journal:
         """Stop the writer once it has written what it was sent."""
         if self._writer is not None:
             writer, self._writer = self._writer, None
+            self._introduced, self._answers = False, b""  # (a new writer is told who writes, and answers afresh)
             assert writer.stdin is not None and writer.stdout is not None
             writer.stdin.close()
             try:

@@ -13,6 +13,7 @@ from receiver_samples import event_body, new_secret, signed_headers
 
 from argilla_hooks import create_app
 from argilla_hooks.journal_file import JournalError, ListenerInfo, connect
+from argilla_hooks.receiver import journal as journal_module
 from argilla_hooks.receiver.journal import Journal
 from argilla_hooks.receiver.journal_reader import AmbiguousDeliveryId, DeliveryNotFound, JournalReader
 
@@ -162,17 +163,24 @@ async def test_concurrent_deliveries_share_commits_and_two_receivers_share_one_f
     assert {e.listener.url for e in recorded} == {"http://127.0.0.1:1/", "http://127.0.0.1:2/"}
 
 
-async def test_a_journal_that_cannot_be_written_is_said_once_and_deliveries_go_on(secret, deliver, tmp_path, caplog):
-    journal = Journal(tmp_path / "journal.sqlite3")
+async def test_a_journal_whose_writer_stopped_is_said_once_and_written_again_by_a_new_one(secret, deliver, tmp_path, caplog, monkeypatch):
+    # The writer stayed dead for the rest of the session: every later delivery went unrecorded.
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
     app = create_app(secrets=[secret], journal=journal)
     await deliver(app, event_body())
-    journal._writer.kill()  # its writer is gone: every later write fails
+    journal._writer.kill()  # killed (the OOM killer, a stray kill): the batches until a new one starts are lost
     journal._writer.wait()
     with caplog.at_level(logging.WARNING, "argilla_hooks.receiver"):
         assert (await deliver(app, event_body())).status_code == 204
-        assert (await deliver(app, event_body())).status_code == 204
-    assert [r.getMessage().count("cannot be written") for r in caplog.records] == [1]
-    assert "its writer process stopped" in caplog.records[0].getMessage()
+        assert (await deliver(app, event_body())).status_code == 204  # within RESTART_AFTER: no new writer yet
+        monkeypatch.setattr(journal_module, "RESTART_AFTER", 0.0)
+        for _ in range(2):
+            assert (await deliver(app, event_body())).status_code == 204
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and "cannot be written (its writer process stopped" in messages[0], messages
+    assert messages[1] == f"the delivery journal {path} is written again"
+    assert len(entries(path)) == 3  # the first and the last two
     await app.aclose()
 
 
