@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Optional, Union
 from uuid import UUID
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 
 
@@ -31,9 +32,13 @@ def server_time_text(value: datetime) -> str:
 
 def format_event_timestamp(value: datetime) -> str:
     """An event timestamp as Argilla writes it in the body: `2026-11-27T21:30:19.154092Z`."""
-    # isoformat is several times faster than strftime, and this runs for every delivery a listener reports; in UTC it
-    # always ends in "+00:00".
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    # This runs for every delivery a listener reports. orjson writes RFC 3339 four times faster than isoformat (0.3 us
+    # against 1.3), the same text but for a zero fraction, which it leaves out.
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    if value.microsecond:
+        return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # (in UTC, it ends in "+00:00")
 
 
 ServerTime = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(server_time_text, when_used="json")]

@@ -179,9 +179,8 @@ class Printer:
 
     def delivery(self, report: "DeliveryReport") -> None:
         if self.as_json:
-            # to_json_line() copies Argilla's `data` text as sent instead of parsing and re-encoding it. Lines of one
-            # event-loop turn go out in one write after the answers: a write per line costs a system call, and
-            # with `def` handlers each call also hands the interpreter lock to a handler thread.
+            # Lines of one event-loop turn go out in one write after the answers: a write per line costs a system
+            # call, and with `def` handlers each call also hands the interpreter lock to a handler thread.
             self._pending.append(report.to_json_line())
             if len(self._pending) == 1:
                 try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 from receiver_samples import NOW_ISO, dataset_data, event_body, record_data, response_data
 
-from argilla_hooks.receiver.payloads import Dataset, Event, Ping, Record, Response, data_model, parse_data
+from argilla_hooks.receiver.payloads import Dataset, Event, Ping, Record, Response, data_model, format_event_timestamp, parse_data
 
 
 def test_dataset_record_and_response_payloads_validate_with_nested_models():
@@ -80,3 +80,18 @@ def test_event_envelope_round_trips_argillas_timestamp_format():
     assert event.timestamp.tzinfo is not None
     assert event.model_dump(mode="json")["timestamp"] == body["timestamp"]
     assert isinstance(event.parsed_data(), Record)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 27, 21, 30, 19, 154092, tzinfo=timezone.utc),
+        datetime(2026, 11, 27, 21, 30, 19, 1000, tzinfo=timezone.utc),  # six digits, trailing zeros kept
+        datetime(2026, 11, 27, 21, 30, 19, tzinfo=timezone.utc),  # a zero fraction written out too
+        datetime(2026, 11, 27, 22, 30, 19, 5, tzinfo=timezone(timedelta(hours=1))),  # in UTC
+        datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+    ],
+)
+def test_event_timestamps_are_written_as_argilla_writes_them(moment):
+    expected = moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    assert format_event_timestamp(moment) == expected
