@@ -531,6 +531,17 @@ async def test_a_body_that_stalls_part_way_is_answered_408_and_reaches_no_handle
     assert calls == []
 
 
+async def test_integers_beyond_64_bits_reach_handlers_and_reports_exact(secret, deliver):
+    # orjson reads them as floats: 2**70 became 1.1805916207174113e+21, where the SDK's json.loads gives the integer.
+    seen, reports = [], []
+    app = create_app(handlers=[lambda data: seen.append(data)], secrets=[secret], on_report=reports.append)
+    metadata = {"big": 2**70, "small": -(2**63) - 1, "edge": 2**64 - 1, "score": 0.1234567890123456789}
+    body = event_body("record.created", data={"id": "r0", "metadata": metadata})
+    assert (await deliver(app, body)).status_code == 204
+    assert seen[0]["metadata"] == metadata and type(seen[0]["metadata"]["big"]) is int
+    assert json.loads(reports[0].to_json_line())["data"]["metadata"]["big"] == 2**70
+
+
 async def test_a_body_with_a_utf8_byte_order_mark_is_parsed_as_the_sdk_parses_it(secret, deliver):
     # The Argilla SDK's listener and the Standard Webhooks references json.loads the body bytes, which skips a BOM.
     seen = []
