@@ -148,18 +148,20 @@ def check_duplicates(ctx: Context) -> Result:
 
     if not ctx.owner:
         return Result("duplicates", "skip", "not checked: needs an owner's key")
-    seen: dict[tuple[str, frozenset[str]], "Webhook"] = {}
-    twins = []
-    for webhook in ctx.webhooks:
-        key = (normalize_url(webhook.url), frozenset(webhook.events))
-        if key in seen:
-            twins.append((seen[key], webhook))
-        seen.setdefault(key, webhook)
+    enabled = [w for w in ctx.webhooks if w.enabled]  # a disabled webhook delivers nothing (the `disabled` check)
+    twins = [
+        (a, b, sorted(set(a.events) & set(b.events)))
+        for i, a in enumerate(enabled) for b in enabled[i + 1 :]
+        if normalize_url(a.url) == normalize_url(b.url) and set(a.events) & set(b.events)
+    ]  # fmt: skip
     if twins:
-        first, second = twins[0]
-        pairs = ", ".join(f"{a.short_id} = {b.short_id}" for a, b in twins)
-        return Result("duplicates", "warn", f"same URL and events, so each event is delivered twice: {pairs}", f"`hooks delete {second.short_id}`")
-    return Result("duplicates", "pass", "no two webhooks send the same events to the same URL")
+        first, second, shared = twins[0]
+        pairs = ", ".join(f"{a.short_id} = {b.short_id}" + ("" if set(a.events) == set(b.events) else f" ({', '.join(both)})") for a, b, both in twins)
+        # The one whose events the other sends all goes; else the other stops sending those both send.
+        narrower = next((w for w in (second, first) if set(w.events) == set(shared)), None)
+        drop = f"delete {narrower.short_id}" if narrower else f"update {second.short_id} --remove-event {','.join(shared)}"
+        return Result("duplicates", "warn", f"same URL and events, so each of those events is delivered twice: {pairs}", f"`hooks {drop}`")
+    return Result("duplicates", "pass", "no two enabled webhooks send the same events to the same URL")
 
 
 def check_left_behind(ctx: Context) -> Result:

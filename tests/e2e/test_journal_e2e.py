@@ -130,6 +130,7 @@ def test_a_401_names_the_webhook_whose_secret_signed_it(env, hooks):
 def test_doctor_reports_each_check_against_the_real_server(hooks, argilla):
     hooks("create", "https://hooks.example.com/a", "-e", "dataset.created")
     hooks("create", "https://hooks.example.com/a", "-e", "dataset.created", "--disabled")
+    hooks("create", "https://hooks.example.com/a", "-e", "dataset.created,record.created")
     result = hooks("doctor", "--json")
     report = json.loads(result.stdout)
     checks = {check["name"]: check for check in report["checks"]}
@@ -137,7 +138,7 @@ def test_doctor_reports_each_check_against_the_real_server(hooks, argilla):
     assert checks["server"] == {"name": "server", "status": "pass", "message": f"Argilla 2.8.0 at {argilla.api_url}", "fix": None}
     assert checks["key"]["status"] == "pass" and "(owner)" in checks["key"]["message"]
     assert checks["clock"]["status"] == "pass"  # the same machine's clock, through Argilla's Date header
-    assert checks["webhooks"]["message"] == "2 of Argilla's limit of 10"
+    assert checks["webhooks"]["message"] == "3 of Argilla's limit of 10"
     assert checks["disabled"]["status"] == "warn" and checks["duplicates"]["status"] == "warn"
     assert checks["urls"]["status"] == "pass" and checks["journal"]["status"] == "pass"
     assert checks["left-behind"]["status"] == "pass"

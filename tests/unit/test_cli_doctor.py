@@ -69,13 +69,31 @@ def test_a_loopback_webhook_with_a_server_on_this_machine_passes(fake_argilla, m
 
 def test_disabled_duplicated_and_too_many_webhooks_are_warned_of(fake_argilla):
     first = fake_argilla.add(url="https://a.example.com/", events=["dataset.created", "record.created"])
-    twin = fake_argilla.add(url="https://A.example.com", events=["record.created", "dataset.created"], enabled=False)
-    for i in range(8):
+    twin = fake_argilla.add(url="https://A.example.com", events=["record.created", "dataset.created"])
+    off = fake_argilla.add(url="https://a.example.com/", events=["dataset.created"], enabled=False)
+    for i in range(7):
         fake_argilla.add(url=f"https://b.example.com/{i}")
     found = checks(code=0)
-    assert found["disabled"]["status"] == "warn" and twin["id"][:8] in found["disabled"]["message"]
+    assert found["disabled"]["status"] == "warn" and off["id"][:8] in found["disabled"]["message"]
     assert found["duplicates"]["status"] == "warn" and f"{first['id'][:8]} = {twin['id'][:8]}" in found["duplicates"]["message"]
+    assert off["id"][:8] not in found["duplicates"]["message"] and found["duplicates"]["fix"] == f"`hooks delete {twin['id'][:8]}`"
     assert found["webhooks"]["status"] == "warn" and "10 webhooks, Argilla's limit" in found["webhooks"]["message"]
+
+
+def test_a_disabled_twin_is_no_duplicate_and_overlapping_events_are(fake_argilla):
+    # doctor said "delivered twice" of a disabled webhook's twin, and its fix deleted the enabled one.
+    fake_argilla.add(url="https://a.example.com/a", events=["record.created"], enabled=False)
+    enabled = fake_argilla.add(url="https://a.example.com/a", events=["record.created"])
+    assert checks(code=0)["duplicates"]["status"] == "pass"
+    wider = fake_argilla.add(url="https://a.example.com/a", events=["record.created", "record.updated", "dataset.created"])
+    other = fake_argilla.add(url="https://a.example.com/a", events=["dataset.created", "record.deleted"])
+    found = checks(code=0)["duplicates"]
+    assert found["status"] == "warn" and found["message"].endswith(
+        f"{enabled['id'][:8]} = {wider['id'][:8]} (record.created), {wider['id'][:8]} = {other['id'][:8]} (dataset.created)"
+    )
+    assert found["fix"] == f"`hooks delete {enabled['id'][:8]}`"  # its events all come with `wider` already
+    fake_argilla.webhooks.remove(enabled)
+    assert checks(code=0)["duplicates"]["fix"] == f"`hooks update {other['id'][:8]} --remove-event dataset.created`"
 
 
 def test_webhooks_left_by_a_killed_register_session_are_warned_of_with_the_fix(fake_argilla):
