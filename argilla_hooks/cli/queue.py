@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
 
@@ -162,8 +163,13 @@ def redrive(
       hooks queue redrive redis://127.0.0.1:6379/0 1796634284484-0
       hooks queue redrive redis://127.0.0.1:6379/0 --all --group workers
     """
-    if bool(ids) == all_:
-        raise UsageProblem("give dead letter ids or --all (not both)")
+    if ids and all_:
+        raise UsageProblem("give dead letter ids or --all, not both")
+    if not ids and not all_:
+        raise UsageProblem("give dead letter ids (see `hooks queue dead`) or --all")
+    malformed = [i for i in ids or [] if not re.fullmatch(r"[0-9]+-[0-9]+", i)]
+    if malformed:  # (Redis would refuse it with an error of its own, or read a bare number as a range)
+        raise UsageProblem(f"{malformed[0]!r} is not a dead letter id: they look like 1796634284484-0 (see `hooks queue dead`)")
     require_redis("hooks queue redrive")
     from argilla_hooks.queue.deadletters import redrive as redrive_letters
 

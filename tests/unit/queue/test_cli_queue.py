@@ -127,6 +127,14 @@ def test_usage_errors(redis_url, app_dir):
     assert result.exit_code == 2 and "--group" in result.stderr
     result = hooks("work", redis_url, "qhandlers:nope", "--app-dir", str(app_dir))
     assert result.exit_code == 2 and "has no attribute 'nope'" in result.stderr
+    result = hooks("queue", "redrive", redis_url)
+    assert result.exit_code == 2 and result.stderr == "error: give dead letter ids (see `hooks queue dead`) or --all\n"
+    assert "not both" in hooks("queue", "redrive", redis_url, "1-1", "--all").stderr
+    for malformed in ("nonsense", "1796634284484", "1-1-1"):  # Redis's own error (exit 1), or a bare time read as a range
+        result = hooks("queue", "redrive", redis_url, "1-1", malformed)
+        assert result.exit_code == 2 and result.stderr == (
+            f"error: {malformed!r} is not a dead letter id: they look like 1796634284484-0 (see `hooks queue dead`)\n"
+        )
 
 
 @pytest.mark.parametrize("command", [["work", "{url}", "qhandlers:notify"], ["queue", "stats", "{url}"], ["listen", "--queue", "{url}"]])
