@@ -210,8 +210,13 @@ async def test_ids_resolve_by_prefix(secret, deliver, tmp_path):
     with JournalReader(path) as reader:
         assert reader.get(ids[3][:10].upper()).id == ids[3]
         assert reader.last_event().id == ids[0]
-        with pytest.raises(AmbiguousDeliveryId):
-            reader.get(_common_prefix(ids))
+        prefix = _common_prefix(ids)
+        with pytest.raises(AmbiguousDeliveryId) as ambiguous:
+            reader.get(prefix)
+        candidates = sorted(i for i in ids if i.startswith(prefix))
+        assert str(ambiguous.value) == (
+            f"delivery id prefix {prefix!r} is ambiguous; it matches {', '.join(candidates[:5])}" + (", ..." if len(candidates) > 5 else "")
+        )
         with pytest.raises(DeliveryNotFound):
             reader.get("zz")
     await app.aclose()
