@@ -194,11 +194,11 @@ class ReceiverApp(QueueStep):
             headers = dict(raw_headers)  # a repeated header counts once, with its last value
             body = await read_verified(receive, headers, self.verifier, self.max_body, self.body_timeout, self._budget)
             if self.forward_to and HOPS_HEADER in headers and self._hop in headers[HOPS_HEADER].split():
-                raise Rejected(508, "this delivery came back through a --forward-to loop; it was not handled again")
+                raise Rejected(508, "this delivery came back through a --forward-to loop; it was not handled again", body=body)
             try:
                 delivery = Delivery(body, raw_headers)
             except NotAnEvent as exc:
-                raise Rejected(400, str(exc)) from None
+                raise Rejected(400, str(exc), body=body) from None
             await self._deliver(send, headers.get(b"webhook-id"), body, delivery)
         except Rejected as rejected:
             await _respond(send, rejected.status, _error_body(rejected.reason), rejected.allow, rejected.close)
@@ -252,7 +252,7 @@ class ReceiverApp(QueueStep):
         if counted:
             if self._slots <= 0:
                 self.log.end(key, done, False)
-                raise Rejected(503, "this receiver has handled all the events it was asked to")
+                raise Rejected(503, "this receiver has handled all the events it was asked to", body=body)
             self._slots -= 1
         succeeded = set(done)
         handler_results: list[HandlerResult] = []

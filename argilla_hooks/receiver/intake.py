@@ -19,7 +19,8 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 class Rejected(Exception):
     """A request answered with an error status (4xx, or 503/508) before any handler ran; `close` when its body was
-    not read in full. A 401 names its `cause` (VerificationError's) and keeps the `body` it read, to be explained."""
+    not read in full. A 401 names its `cause` (VerificationError's); `body`, when it was read, is journaled (and a
+    401's explained)."""
 
     def __init__(
         self, status: int, reason: str, allow: Optional[bytes] = None, close: bool = False, cause: Optional[str] = None, body: Optional[bytes] = None

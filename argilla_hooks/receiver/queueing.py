@@ -41,14 +41,14 @@ class QueueStep:
     async def _store(self, send: Send, msg_id: Optional[bytes], body: bytes, delivery: Delivery) -> None:
         assert self.queue is not None
         if self._slots <= 0:
-            raise Rejected(503, "this receiver has handled all the events it was asked to")
+            raise Rejected(503, "this receiver has handled all the events it was asked to", body=body)
         self._slots -= 1  # taken before the wait, so that exactly `max_events` are queued however many arrive at once
         replay_id = msg_id.decode("latin-1") if msg_id is not None and is_replay(msg_id) else None
         try:
             queued = await self.queue.enqueue(body, delivery, self.verifier is not None, replay_id)
         except Exception as exc:  # whatever went wrong, the delivery was not stored: Argilla must send it again
             self._slots += 1
-            raise Rejected(503, f"could not queue the delivery ({describe_error(exc)}); send it again") from None
+            raise Rejected(503, f"could not queue the delivery ({describe_error(exc)}); send it again", body=body) from None
         if queued is None:
             self._slots += 1
             report = self._report(200, msg_id, delivery, [], [], reason="already queued", duplicate=True)

@@ -84,6 +84,20 @@ async def test_refusals_and_duplicates_are_recorded_too(secret, deliver, request
     await app.aclose()
 
 
+async def test_the_body_of_a_verified_request_refused_after_is_kept(secret, deliver, tmp_path):
+    # A 400 (not an event: here, not UTF-8) and a 503 (past max_events) kept no body, so they could not be replayed.
+    path = tmp_path / "journal.sqlite3"
+    app = create_app(secrets=[secret], journal=path, max_events=1)
+    await deliver(app, event_body())
+    not_text, one_too_many = b"\xff\xfe\x00binary", event_body("record.created")
+    assert (await deliver(app, not_text)).status_code == 400
+    assert (await deliver(app, one_too_many)).status_code == 503
+    with JournalReader(path) as reader:
+        kept = [reader.get(e.id).body for e in entries(path, rejected=True)]
+    assert kept == [one_too_many, not_text]
+    await app.aclose()
+
+
 async def test_a_replay_runs_the_handlers_again_where_a_retry_does_not(secret, deliver, tmp_path):
     calls = []
     app = create_app(handlers=[lambda type: calls.append(type)], secrets=[secret], journal=tmp_path / "j.sqlite3")
