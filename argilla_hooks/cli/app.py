@@ -55,7 +55,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     # NO_COLOR: plain help, as all our output is then (rich alone would drop the colours but keep bold and dim).
-    rich_markup_mode=None if os.environ.get("NO_COLOR") else "rich",
+    rich_markup_mode=None if output.no_escape_codes() else "rich",
 )
 
 _PANELS = {

@@ -28,9 +28,14 @@ def new_console(**where: Any) -> "Console":
     rule), nor with NO_COLOR set: rich would drop only the colours and keep bold and dim, escape codes all the same."""
     from rich.console import Console
 
-    if os.environ.get("NO_COLOR"):
+    if no_escape_codes():
         where.setdefault("color_system", None)
     return Console(highlight=False, soft_wrap=True, emoji=False, **where)
+
+
+def no_escape_codes() -> bool:
+    """NO_COLOR is set: no colour, bold or dim, nor a line redrawn in place (which moves the cursor with escapes)."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 @lru_cache(maxsize=None)

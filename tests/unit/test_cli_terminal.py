@@ -425,3 +425,27 @@ def test_times_for_people_are_local_with_their_zone_and_json_stays_iso(served_ar
     assert local.strftime("%Y-%m-%d %H:%M %Z") in listed.stdout, listed.stdout + listed.stderr
     assert f"updated_at:  {local.strftime('%Y-%m-%d %H:%M:%S %Z')}" in shown.stdout
     assert json.loads(as_json.stdout)[0]["updated_at"].startswith(stored[:19])
+
+
+@pytest.mark.parametrize(("no_color", "escapes"), [("1", False), ("", True)])
+def test_hooks_work_redraws_no_status_line_under_no_color(monkeypatch, no_color, escapes):
+    # Its status line, redrawn in place, wrote cursor escapes (\x1b[2K, \x1b[?25l) under NO_COLOR.
+    import io
+    from types import SimpleNamespace
+
+    from argilla_hooks.cli.work.output import WorkPrinter
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("NO_COLOR", no_color)
+    shown = Terminal()
+    printer = WorkPrinter(shown, as_json=False, verbose=False)
+    config = SimpleNamespace(url="redis://127.0.0.1:6379/0", group="workers", concurrency=4, max_attempts=5, claim_idle=60.0)
+    printer.ready(config, "worker-1", ["handlers:notify"], [])
+    tally = SimpleNamespace(in_flight=1, done=2, retries=0, dead=0, given_back=0, redis_error=None)
+    printer.status(tally)
+    printer.stopped(tally)
+    assert ("\x1b[" in shown.getvalue()) is escapes
+    assert shown.getvalue().endswith("stopped: 2 done, 0 retries, 0 dead, 0 given back\n")

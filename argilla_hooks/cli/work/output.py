@@ -46,11 +46,12 @@ class WorkPrinter:
         self._line(f"hooks work on {hide_userinfo(config.url)}  group {config.group} as {consumer}")
         self._line(f"  handlers: {', '.join(handlers)}")
         self._line(f"  {config.concurrency} at a time, up to {config.max_attempts} attempts, takes over entries idle {config.claim_idle:g} s")
-        if self.terminal:
+        if self.terminal and not output.no_escape_codes():  # (the status line is redrawn with cursor escapes)
             from rich.live import Live
             from rich.text import Text
 
-            self._live = Live(Text(""), console=output.new_console(file=self.stream), refresh_per_second=4, transient=True)
+            waiting = Text("waiting for entries · Redis ok", style="dim")  # until the first one changes the tally
+            self._live = Live(waiting, console=output.new_console(file=self.stream), refresh_per_second=4, transient=True)
             self._live.start()
 
     def entry(self, report: "EntryReport") -> None:
