@@ -134,6 +134,11 @@ class SdkListener(Handler):
     def secret(self) -> str:
         return str(self.webhook.secret)
 
+    @property
+    def webhook_id(self) -> Optional[str]:
+        found = getattr(self.webhook, "id", None)
+        return None if found is None else str(found)
+
     def injected_params(self) -> tuple[tuple[str, ...], bool]:
         """None by name: the SDK passes its own arguments, checked here against the function's signature."""
         signature = inspect.signature(self.fn)

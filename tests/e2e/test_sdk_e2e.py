@@ -18,7 +18,7 @@ import pytest
 
 from argilla_hooks.receiver import sign
 from tests.e2e.local_server import free_port
-from tests.listener_process import Listener
+from tests.listener_process import Listener, hooks_executable
 
 pytest.importorskip("argilla", reason="the SDK comes with the test extra (argilla-hooks[sdk])")
 
@@ -212,6 +212,43 @@ def test_an_sdk_listener_under_hooks_listen_refuses_forgeries_and_runs_once_per_
         assert duplicate["duplicate"] is True and duplicate["status"] == 200 and duplicate["handlers"] == []
         assert listener.stop() == 0
     assert len(notes(env)) == 1
+
+
+def test_an_sdk_listeners_deliveries_replay_to_it_and_its_401s_name_its_webhook(hooks, argilla, guide, create_dataset, server_webhooks):
+    # They were journaled as the plain handlers' (at /, no webhook): replay had no secret, and went to the wrong path.
+    port = free_port()
+    env = env_for(argilla, guide, "hooks", port)
+    with Listener(["guide:on_dataset", "--port", str(port)], cwd=guide, env=env) as listener:
+        url = listener.ready["sdk_listeners"][0]["url"]
+        [webhook] = [hook for hook in server_webhooks() if hook["url"] == url]
+        create_dataset()
+        assert listener.next_event(timeout=60)["type"] == "dataset.created"
+        [entry] = json.loads(hooks("deliveries", "list", "--json").stdout)
+        assert entry["type"] == "dataset.created" and entry["listener"] == {"url": url, "webhook_id": webhook["id"]}
+        replayed = hooks("deliveries", "replay", entry["id"][:8])
+        assert replayed.returncode == 0, replayed.stderr
+        again = listener.next_event(timeout=30)
+        assert again["replay"] is True and again["status"] == 204 and len(notes(env)) == 2
+        assert listener.stop() == 0
+    # A wrong secret's 401 names where the right one comes from: the listener's webhook, not --secret.
+    merged = {k: v for k, v in {**os.environ, **env, "NO_COLOR": "1"}.items() if v is not None}
+    plain = subprocess.Popen([hooks_executable(), "listen", "guide:on_dataset", "--port", str(port), "--no-journal"], cwd=guide, env=merged,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        body, ts = b'{"type": "ping", "timestamp": "2026-12-07T10:00:00.000000Z", "data": {}}', int(time.time())
+        forged = {"webhook-id": "msg_forged", "webhook-timestamp": str(ts), "webhook-signature": sign("b3RoZXI=", "msg_forged", ts, body)}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert httpx.post(url, content=body, headers=forged).status_code == 401
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and plain.poll() is None, plain.stderr.read() if plain.stderr else ""
+                time.sleep(0.1)
+    finally:
+        plain.send_signal(signal.SIGINT)
+        out, err = plain.communicate(timeout=30)
+    assert f"(this listener verifies with the secret of webhook {webhook['id'][:8]}, which its @rg.webhook_listener registered)" in out, out + err
 
 
 TYPED = '''

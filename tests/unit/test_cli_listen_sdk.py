@@ -175,7 +175,7 @@ def test_an_sdk_listener_whose_webhook_points_elsewhere_is_warned_about_and_anno
     from argilla_hooks.cli.listen.sdk import listener_urls, ready_entries
 
     webhook = SimpleNamespace(url="http://127.0.0.1:8000/on_dataset", id="3f2a9c1e-0000-4000-8000-000000000000")
-    listener = SimpleNamespace(name="guide:on_dataset", path="/on_dataset", webhook=webhook, wants=lambda e: e == "dataset.created")
+    listener = SimpleNamespace(name="guide:on_dataset", path="/on_dataset", webhook=webhook, webhook_id=webhook.id, wants=lambda e: e == "dataset.created")
     assert listener_urls([listener], "http://localhost:8000/") == {"guide:on_dataset": "http://localhost:8000/on_dataset"}  # type: ignore[list-item]
     assert capsys.readouterr().err == ""  # localhost and 127.0.0.1 are one
     urls = listener_urls([listener], "http://127.0.0.1:9000")  # type: ignore[list-item]

@@ -177,7 +177,9 @@ class Printer:
 
     # --- deliveries ---------------------------------------------------------------------------
 
-    def delivery(self, report: "DeliveryReport") -> None:
+    def delivery(self, report: "DeliveryReport", secret_source: Optional[str] = None) -> None:
+        """One delivery's line; `secret_source` says where the secret that refused a 401 came from, when not from
+        the options (an SDK listener's webhook)."""
         if self.as_json:
             # Lines of one event-loop turn go out in one write after the answers: a write per line costs a system
             # call, and with `def` handlers each call also hands the interpreter lock to a handler thread.
@@ -193,7 +195,8 @@ class Printer:
         now = local_time(datetime.now(timezone.utc), "%H:%M:%S")
         if report.kind == "rejected":
             # A wrong secret's 401 says where ours came from, never a secret; `hooks show ID` prints a fingerprint.
-            hint = f" (this listener verifies with {self._secret_source})" if report.cause in ("wrong-secret", "other-webhook-secret") else ""
+            source = secret_source or self._secret_source
+            hint = f" (this listener verifies with {source})" if report.cause in ("wrong-secret", "other-webhook-secret") else ""
             self._emit(f"{now} ✗ rejected {report.status}: {report.reason}{hint}", "red")
             return
         parts = [now, "✓" if report.ok else "✗", report.type or "?", describe_resource(report.type, report.data)]

@@ -8,7 +8,7 @@ import importlib.util
 import os
 import warnings
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from argilla_hooks import settings
 from argilla_hooks.cli import output
@@ -109,12 +109,7 @@ def listener_urls(listeners: list[SdkListener], base_url: str) -> dict[str, str]
 def ready_entries(listeners: list[SdkListener], urls: dict[str, str]) -> list[dict[str, Any]]:
     """The SDK listeners as the `ready` line shows them."""
     return [
-        {"handler": listener.name, "path": listener.path, "url": urls[listener.name], "webhook_id": _webhook_id(listener),
+        {"handler": listener.name, "path": listener.path, "url": urls[listener.name], "webhook_id": listener.webhook_id,
          "events": [event for event in ALL_EVENTS if listener.wants(event)]}
         for listener in listeners
     ]  # fmt: skip
-
-
-def _webhook_id(listener: SdkListener) -> Optional[str]:
-    found = getattr(listener.webhook, "id", None)
-    return None if found is None else str(found)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Callable, Optional
 
 import anyio
@@ -61,6 +63,7 @@ class Listener:
     def __init__(
         self, config: ListenConfig, handlers: list[Handler], secrets: list[str], printer: Printer,
         journal: Optional[Journal] = None, other_secrets: Optional[OtherSecrets] = None,
+        sdk_journals: Mapping[str, Journal] = MappingProxyType({}),
     ) -> None:  # fmt: skip
         self.config, self.handlers, self.printer = config, handlers, printer
         self.tally = Tally()
@@ -84,13 +87,19 @@ class Listener:
         )
         # Handlers loaded and named as typed by the command. An SDK listener is served apart, at its own path (where
         # the SDK's server has it) with its webhook's secret; the plain handlers, or the printer, at --path.
+        # Each SDK listener journals as a listener of its own (its URL and webhook, for replay), and a 401 there names
+        # its webhook's secret.
         plain = [h for h in handlers if not isinstance(h, SdkListener)]
         apps = [create_app(handlers=plain, secrets=secrets, path=config.path, queue=queue, **options)] if plain or not handlers else []
-        apps += [create_app(handlers=[h], secrets=[h.secret], path=h.path, **options) for h in handlers if isinstance(h, SdkListener)]
+        for h in handlers:
+            if isinstance(h, SdkListener):
+                source = f"the secret of webhook {(h.webhook_id or '?')[:8]}, which its @rg.webhook_listener registered"
+                own = {"journal": sdk_journals.get(h.name), "on_report": functools.partial(self.report, secret_source=source)}
+                apps.append(create_app(handlers=[h], secrets=[h.secret], path=h.path, **{**options, **own}))
         self.app: Any = apps[0] if len(apps) == 1 else Routes(apps)
         self.plain_app: Optional[ReceiverApp] = apps[0] if plain or not handlers else None  # what --reload replaces
 
-    def report(self, report: DeliveryReport) -> None:
+    def report(self, report: DeliveryReport, secret_source: Optional[str] = None) -> None:
         counted = report.handlers or report.forwards or not self.handlers  # with no handler, the printer takes all
         if report.kind == "event" and report.ok and not report.duplicate and counted and report.type != "ping":
             self.tally.handled += 1  # before printing: it was handled, whatever becomes of its line
@@ -98,7 +107,7 @@ class Listener:
                 self.stop()
         if self.on_delivery is not None:
             self.on_delivery(report)
-        self.printer.delivery(report)
+        self.printer.delivery(report, secret_source)
 
     def stop(self) -> None:
         if self.server is not None:

@@ -28,7 +28,7 @@ from argilla_hooks.client import ArgillaClient
 from argilla_hooks.events import ALL_EVENTS, SUBSCRIBABLE
 from argilla_hooks.receiver import Handler, HandlerLoadError
 from argilla_hooks.receiver.journal import Journal, ListenerInfo
-from argilla_hooks.receiver.sdk import INSTALL, handlers_for_target, sdk_missing
+from argilla_hooks.receiver.sdk import INSTALL, SdkListener, handlers_for_target, sdk_missing
 from argilla_hooks.receiver.verify import fingerprint
 from argilla_hooks.urls import hide_userinfo, http_url, landing
 
@@ -62,7 +62,7 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
                 if not config.verify:
                     output.warn("--no-verify: anyone who can reach this port can send events; every event is marked unverified")
                 ready = Ready(
-                    host=config.host, port=port, path=config.path, verify=config.verify, secrets=len(verifying.secrets),
+                    host=config.host, port=port, path=config.path, verify=config.verify, secrets=len(verifying.secrets) + len(listeners),
                     events=verifying.events or [e for e in ALL_EVENTS if e in wanted], handlers=[h.name for h in handlers],
                     forward_to=list(config.forward_to), webhook_id=verifying.webhook_id, registered=verifying.registered,
                     exit_after=config.exit_after, secret_source=_secret_source(config, verifying.webhook_id),
@@ -70,7 +70,8 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
                 )  # fmt: skip
                 if journal is not None:
                     journal.listener = ListenerInfo(listen_url, verifying.webhook_id, tuple(fingerprint(s) for s in verifying.secrets))
-                listener = Listener(config, handlers, verifying.secrets, printer, journal, _other_secrets(connect, verifying))
+                listener = Listener(config, handlers, verifying.secrets, printer, journal, _other_secrets(connect, verifying),
+                                    _sdk_journals(journal, listeners, sdk_urls))  # fmt: skip
                 printer.on_closed = listener.stop
                 probe = _reachability(config, connect, verifying, listen_url, listener)
                 tally = listener.run(sock, on_ready=lambda: printer.ready(ready), background=_background(config, connect, listener, probe))
@@ -90,6 +91,17 @@ def _journal(config: ListenConfig) -> Iterator[Optional[Journal]]:
     journal.open()
     with contextlib.closing(journal):
         yield journal
+
+
+def _sdk_journals(journal: Optional[Journal], listeners: list[SdkListener], urls: dict[str, str]) -> dict[str, Journal]:
+    """A journal for each SDK listener, on the same file, naming its URL and webhook so that its deliveries replay to
+    it (the writer process of each starts with its first delivery; the app closes it)."""
+    if journal is None:
+        return {}
+    return {
+        h.name: Journal(journal.path, journal.keep, ListenerInfo(urls[h.name], h.webhook_id, (fingerprint(h.secret),)))
+        for h in listeners
+    }
 
 
 def _other_secrets(connect: Callable[[], ArgillaClient], verifying: Verifying) -> Callable[[], dict[str, str]]:
