@@ -14,6 +14,7 @@ from argilla_hooks.receiver.app import HandlerSpec, create_app
 from argilla_hooks.receiver.dedup import REPLAY_PREFIX
 from argilla_hooks.receiver.handlers import Delivery, Handler
 from argilla_hooks.receiver.report import DeliveryReport
+from argilla_hooks.receiver.sdk import handler_for
 
 # Headers of the original delivery that a re-run leaves out: they describe its transport or its signature.
 _NOT_PASSED = frozenset({"host", "content-length", "transfer-encoding", "connection", "webhook-signature"})
@@ -21,8 +22,10 @@ _NOT_PASSED = frozenset({"host", "content-length", "transfer-encoding", "connect
 
 def call_handler(fn: Callable[..., Any], body: bytes, headers: Optional[Mapping[str, str]] = None) -> None:
     """Call `fn` on the delivery `body` as `hooks listen` would (arguments injected by name, a `def` in a worker
-    thread); raises what it raises. ValueError when `body` is not an event or `fn`'s @on events leave its type out."""
-    handler = fn if isinstance(fn, Handler) else Handler(fn)
+    thread, the SDK's objects for parameters annotated with its types); raises what it raises. ValueError when `body`
+    is not an event or `fn`'s @on events leave its type out; HandlerLoadError for an `@rg.webhook_listener`, which
+    only `hooks listen` runs."""
+    handler = fn if isinstance(fn, Handler) else handler_for(fn)
     delivery = Delivery(body, [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in (headers or {}).items()])
     if not handler.wants(delivery.type):
         raise ValueError(f"handler {handler.name} does not take {delivery.type} events (see its @on)")

@@ -19,7 +19,7 @@ import respx
 from receiver_samples import event_body, new_secret, signed_headers
 
 from argilla_hooks import on
-from argilla_hooks.receiver import Handler, HandlerLoadError, create_app
+from argilla_hooks.receiver import Handler, HandlerLoadError, call_handler, create_app
 from argilla_hooks.receiver.payloads import Dataset as PayloadDataset
 from argilla_hooks.receiver.routes import Routes
 from argilla_hooks.receiver.sdk import (
@@ -167,6 +167,9 @@ def test_create_app_points_an_sdk_listener_to_where_it_can_be_served(argilla_api
 
     with pytest.raises(HandlerLoadError, match="served at its own path with its webhook's secret"):
         create_app(handlers=[listener], secrets=["a2V5"])
+    # The test `hooks deliveries export --as pytest` writes: it said "parameter 'request' cannot be injected".
+    with pytest.raises(HandlerLoadError, match="is an @rg.webhook_listener, .*: run it with `hooks listen`"):
+        call_handler(listener, event_body())
 
 
 def write_module(tmp_path, source: str) -> str:
