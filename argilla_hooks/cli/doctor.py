@@ -260,8 +260,11 @@ def doctor(
       hooks doctor --json | jq '.checks[] | select(.status != "pass")'
       hooks doctor --queue redis://127.0.0.1:6379/0
     """
+    from argilla_hooks.cli.queue import checked_url
     from argilla_hooks.client import ArgillaClient
 
+    if queue is not None:
+        queue = checked_url(queue, "--queue")  # a malformed URL is a usage error, before any check runs
     found = settings.resolve(api_url, api_key, profile)
     key = (found.api_key or "").strip()
     # GET /version and its Date header need no key: without one, the server and the clock are still checked.

@@ -114,7 +114,7 @@ def stats(url: RedisUrl, group: Group = None, as_json: Json = False) -> None:
         for c in g.consumers:
             output.print_line(f"  consumer {c.name}: {c.pending} pending, idle {c.idle_seconds:.1f} s")
     if not found.groups:
-        output.print_line("no consumer group yet: start `hooks work`")
+        output.print_line("no consumer group yet: start `hooks work`" if group is None else f"no consumer group {group} (without --group: all of them)")
     for warning in warnings:
         output.warn(warning)
 

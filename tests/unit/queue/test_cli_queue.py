@@ -92,6 +92,7 @@ def test_listen_queue_then_work_then_stats(redis_url, app_dir):
     assert group["name"] == "workers" and group["pending"] == 0 and group["lag"] == 0 and group["dead"] == 0
     text = hooks("queue", "stats", redis_url).stdout
     assert "group workers: 0 pending, 0 not read yet, 0 dead letters" in text
+    assert "no consumer group nogroup (without --group: all of them)" in hooks("queue", "stats", redis_url, "-g", "nogroup").stdout
 
 
 def test_dead_letters_listed_and_redriven(redis_url, app_dir, client=None):

@@ -49,3 +49,10 @@ def test_an_unreachable_queue_fails_the_doctor(fake_argilla):
 def test_without_queue_no_redis_check_is_made(fake_argilla):
     found, _ = queue_checks()
     assert found == {}
+
+
+def test_a_malformed_queue_url_is_a_usage_error_naming_the_option(fake_argilla):
+    # It came as a failed check worded for another command's argument: "REDIS_URL: ...".
+    result = hooks("doctor", "--queue", "notaurl")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: --queue: ") and result.stderr.count("\n") == 1, result.stderr
