@@ -107,8 +107,10 @@ def connect(path: PathLike, *, create: bool) -> sqlite3.Connection:
         if create:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # private from the start: it holds bodies
-        elif not path.is_file():
+        elif not path.exists():
             raise NoJournal(f"no journal at {path}: `hooks listen` writes one (unless --no-journal)")
+        elif not path.is_file():
+            raise JournalError(f"{path} is not a journal: it is not a file")
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
     except OSError as exc:
         raise JournalError(f"cannot open the journal {path}: {exc.strerror or exc}") from None

@@ -244,6 +244,9 @@ def test_no_journal_records_nothing_and_a_bad_path_is_one_line(app_dir, tmp_path
     result = hooks("listen", "--secret", SECRET, "--journal", str(tmp_path / "a-directory"), "--port", "0")
     assert result.exit_code == 1 and "cannot open the journal" in result.stderr and len(result.stderr.splitlines()) == 1
     assert hooks("listen", "--secret", SECRET, "--journal", "x", "--no-journal").exit_code == 2
+    # Read: a directory is no journal, not a missing one ("no journal at ...", exit 4, as if nothing had been written).
+    result = hooks("deliveries", "list", "--journal", str(tmp_path / "a-directory"))
+    assert result.exit_code == 1 and result.stderr == f"error: {tmp_path / 'a-directory'} is not a journal: it is not a file (--journal PATH chooses another file)\n"
 
 
 def test_two_listeners_share_one_journal(app_dir):
