@@ -12,7 +12,7 @@ values, then the length of its body, -1 for none), then the bodies one after the
 once it is committed the process answers `ok\\n`, or `error MESSAGE\\n`. It stops at the end of its input, an
 incomplete batch (the receiver died while sending) included.
 
-Only the standard library: the process starts in a few tens of milliseconds.
+The standard library and orjson only: the process starts in about 40 ms.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 from typing import IO, Any, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -223,14 +225,30 @@ def _read_batch(requests: IO[bytes], header: bytes) -> Optional[list[list[Any]]]
     encoded, bodies = requests.read(rows_length), requests.read(bodies_length)
     if len(encoded) != rows_length or len(bodies) != bodies_length:
         return None
-    rows, start = json.loads(encoded), 0
+    rows, start = _loads(encoded), 0
     for row in rows:
         for index in _JSON_COLUMNS:  # stored as JSON text (encoded here: the receiver has better to do)
-            row[index] = json.dumps(row[index], ensure_ascii=False)
+            row[index] = _json_text(row[index])
         length = row[-1]
         row[-1] = None if length < 0 else bodies[start : start + length]
         start += max(length, 0)
     return rows
+
+
+def _loads(encoded: bytes) -> Any:
+    # orjson reads several times faster; what it refuses (a lone surrogate "\ud800", which json.dumps wrote for the
+    # receiver) json reads.
+    try:
+        return orjson.loads(encoded)
+    except orjson.JSONDecodeError:
+        return json.loads(encoded)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # (as above, and integers beyond 64 bits)
+        return json.dumps(value, ensure_ascii=False)
 
 
 def _add_listener(db: sqlite3.Connection, info: dict[str, Any]) -> Optional[int]:
