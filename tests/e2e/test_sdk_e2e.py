@@ -187,12 +187,19 @@ def test_a_guide_module_runs_under_hooks_listen_with_exactly_what_the_sdks_serve
     assert not [hook for hook in server_webhooks() if hook["secret"] in listener.stderr]
 
 
-def test_an_sdk_listener_under_hooks_listen_refuses_forgeries_and_runs_once_per_event(argilla, guide, create_dataset, server_webhooks):
+@contextmanager
+def on_dataset_listener(argilla, guide: Path, server_webhooks) -> Iterator[tuple[Listener, dict[str, str | None], str, dict]]:
+    """`hooks listen guide:on_dataset`: the listener, its environment, its SDK listener's URL and that webhook."""
     port = free_port()
     env = env_for(argilla, guide, "hooks", port)
     with Listener(["guide:on_dataset", "--port", str(port)], cwd=guide, env=env) as listener:
         url = listener.ready["sdk_listeners"][0]["url"]
         [webhook] = [hook for hook in server_webhooks() if hook["url"] == url]
+        yield listener, env, url, webhook
+
+
+def test_an_sdk_listener_under_hooks_listen_refuses_forgeries_and_runs_once_per_event(argilla, guide, create_dataset, server_webhooks):
+    with on_dataset_listener(argilla, guide, server_webhooks) as (listener, env, url, webhook):
         create_dataset()
         event = listener.next_event(timeout=60)
         assert event["status"] == 204 and event["duplicate"] is False and len(notes(env)) == 1
@@ -216,11 +223,8 @@ def test_an_sdk_listener_under_hooks_listen_refuses_forgeries_and_runs_once_per_
 
 def test_an_sdk_listeners_deliveries_replay_to_it_and_its_401s_name_its_webhook(hooks, argilla, guide, create_dataset, server_webhooks):
     # They were journaled as the plain handlers' (at /, no webhook): replay had no secret, and went to the wrong path.
-    port = free_port()
-    env = env_for(argilla, guide, "hooks", port)
-    with Listener(["guide:on_dataset", "--port", str(port)], cwd=guide, env=env) as listener:
-        url = listener.ready["sdk_listeners"][0]["url"]
-        [webhook] = [hook for hook in server_webhooks() if hook["url"] == url]
+    with on_dataset_listener(argilla, guide, server_webhooks) as (listener, env, url, webhook):
+        port = httpx.URL(url).port
         create_dataset()
         assert listener.next_event(timeout=60)["type"] == "dataset.created"
         [entry] = json.loads(hooks("deliveries", "list", "--json").stdout)
