@@ -87,9 +87,14 @@ def _table(entries: list["JournalEntry"]) -> None:
             entry.short_id, _when(entry.received_at), str(entry.status) + (" replay" if entry.replay else ""),
             entry.type or "-", (entry.resource_id or "-")[:8], outcome or "",
         ])  # fmt: skip
+    rows = [[output.visible(cell) for cell in row] for row in rows]  # (what a sender wrote, a tab or newline too)
+    if not output.stdout_is_terminal():  # piped: tab-separated, as `hooks list` prints
+        for row in rows:
+            output.print_line("\t".join(row))
+        return
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
-        output.print_line(output.visible("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5]).rstrip())
+        output.print_line(("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5]).rstrip())
 
 
 def _when(seconds: float) -> str:

@@ -93,9 +93,9 @@ def test_list_filters_and_the_text_table(app_dir):
     assert [e["status"] for e in listed("--status", "4xx")] == [401] == [e["status"] for e in listed("--rejected")]
     assert [e["cause"] for e in listed("--status", "401")] == ["wrong-secret"]
     assert len(listed("-n", "2")) == 2
-    table = hooks("deliveries", "list").stdout.splitlines()
-    assert table[0].split() == ["ID", "RECEIVED", "STATUS", "TYPE", "RESOURCE", "OUTCOME"]
-    assert "401" in table[1] and f"fingerprint {fingerprint(SECRET)}" in table[1] and "handled" in table[2]
+    piped = [line.split("\t") for line in hooks("deliveries", "list").stdout.splitlines()]  # tab-separated, as `list`
+    assert piped[0] == ["ID", "RECEIVED", "STATUS", "TYPE", "RESOURCE", "OUTCOME"] and {len(row) for row in piped} == {6}
+    assert piped[1][2] == "401" and f"fingerprint {fingerprint(SECRET)}" in piped[1][5] and piped[2][5] == "handled"
 
 
 def test_show_prints_the_delivery_its_headers_and_its_body_as_received(app_dir):
