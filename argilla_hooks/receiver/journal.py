@@ -87,11 +87,15 @@ class Journal:
         self._warned = False  # that rows go unrecorded (said once until a batch is written again)
         self._stopped_at: Optional[float] = None  # when the writer process was found stopped
 
+    def check(self) -> None:
+        """JournalError unless the file can be a journal (made, empty, when it does not exist)."""
+        connect(self.path, create=True).close()
+
     def open(self) -> None:
         """Check that the file can be a journal, then start its writer process."""
         if self._writer is not None:
             return
-        connect(self.path, create=True).close()
+        self.check()
         # A session of its own: a Ctrl-C at the terminal must not stop it while the receiver finishes its deliveries.
         # It stops at the end of its input: when the receiver closes it, or dies.
         self._writer = subprocess.Popen(

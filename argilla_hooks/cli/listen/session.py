@@ -49,7 +49,7 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
         if config.queue is not None:
             preflight(config.queue, "hooks listen --queue")  # a Redis that cannot take events stops us now
         printer = Printer(json_out, as_json=config.as_json, verbose=config.verbose, show_data=not (handlers or config.queue))
-        with _journal(config) as journal, contextlib.closing(bind(config.host, config.port)) as sock:
+        with _journal(config, start=bool(plain) or not handlers) as journal, contextlib.closing(bind(config.host, config.port)) as sock:
             port = sock.getsockname()[1]
             # A wildcard bind is not an address Argilla can call; on this machine, loopback reaches it.
             host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
@@ -82,13 +82,17 @@ def run(config: ListenConfig, connect: Callable[[], ArgillaClient], rerun_option
 
 
 @contextlib.contextmanager
-def _journal(config: ListenConfig) -> Iterator[Optional[Journal]]:
-    """The journal, opened before anything binds (a path that cannot be used is one line), closed at the end."""
+def _journal(config: ListenConfig, start: bool) -> Iterator[Optional[Journal]]:
+    """The journal, checked before anything binds (a path that cannot be used is one line), closed at the end; its
+    writer process started at once when `start` (else with a first delivery: SDK listeners alone have their own)."""
     if config.journal is None:
         yield None
         return
     journal = Journal(config.journal, config.journal_keep)
-    journal.open()
+    if start:
+        journal.open()
+    else:
+        journal.check()
     with contextlib.closing(journal):
         yield journal
 
