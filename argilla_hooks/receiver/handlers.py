@@ -158,6 +158,8 @@ def _load_json(body: bytes) -> Any:
     # references parse it, json.loads of the bytes (which also skips a leading byte order mark, and reads UTF-16 and
     # UTF-32 bodies). And it reads an integer beyond 64 bits (in a record's metadata, say) as an inexact float: a run
     # of 19 digits or more, which such an integer has, sends the body to json.loads too (1.7 us to look in 2 KiB).
+    if type(body) is not bytes:  # (text or a memoryview, from a caller of call_handler)
+        body = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
     if _LONG_DIGIT_RUN not in body.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(body)

@@ -36,7 +36,7 @@ def format_event_timestamp(value: datetime) -> str:
     # against 1.3), the same text but for a zero fraction, which it leaves out.
     if value.tzinfo is not timezone.utc:
         value = value.astimezone(timezone.utc)
-    if value.microsecond:
+    if value.microsecond and type(value) is datetime:  # (orjson takes no subclass: pandas' Timestamp, freezegun's)
         return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()
     return value.isoformat(timespec="microseconds")[:-6] + "Z"  # (in UTC, it ends in "+00:00")
 

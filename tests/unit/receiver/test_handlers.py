@@ -226,3 +226,14 @@ def test_rfc_3339_timestamps_read_the_same_on_every_python(stamp, microsecond):
 def test_a_body_that_is_not_an_event_is_refused(body):
     with pytest.raises(NotAnEvent):
         Delivery(body, [])
+
+
+def test_call_handler_takes_the_body_as_bytes_text_or_a_memoryview():
+    # A str body (json.dumps(...) in a user's test) raised TypeError once integers beyond 64 bits were looked for.
+    from argilla_hooks.receiver import call_handler
+
+    seen = []
+    body = event_body("dataset.created")
+    for given in (body, body.decode(), memoryview(body)):
+        call_handler(lambda type, data: seen.append((type, data["id"])), given)
+    assert len(seen) == 3 and len(set(seen)) == 1 and seen[0][0] == "dataset.created"

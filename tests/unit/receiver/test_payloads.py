@@ -90,6 +90,7 @@ def test_event_envelope_round_trips_argillas_timestamp_format():
         datetime(2026, 11, 27, 21, 30, 19, tzinfo=timezone.utc),  # a zero fraction written out too
         datetime(2026, 11, 27, 22, 30, 19, 5, tzinfo=timezone(timedelta(hours=1))),  # in UTC
         datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+        type("Timestamp", (datetime,), {})(2026, 11, 27, 21, 30, 19, 154092, tzinfo=timezone.utc),  # as pandas' (orjson refuses)
     ],
 )
 def test_event_timestamps_are_written_as_argilla_writes_them(moment):
