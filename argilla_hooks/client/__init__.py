@@ -147,6 +147,10 @@ class ArgillaClient:
         webhooks = self.list()
         return list({w.id: w for w in (self._match(i, webhooks) for i in wanted)}.values())
 
+    def resolve_ids(self, ids: Iterable[str | UUID]) -> builtins.list[UUID]:
+        """The full ids of `get_all(ids)`."""
+        return [w.id for w in self.get_all(ids)]
+
     def create(self, body: WebhookCreate) -> Webhook:
         return self._request_model(Webhook, "POST", "/webhooks", json=body.model_dump(mode="json", exclude_none=True))
 

@@ -43,6 +43,17 @@ def test_get_by_unique_prefix_and_ambiguous_prefix(fake_argilla):
         client().get("bbbb")
 
 
+def test_several_ids_are_checked_against_one_listing_and_given_once_each(fake_argilla):
+    a = fake_argilla.add(id="aaaa1111-0000-4000-8000-000000000000")
+    b = fake_argilla.add(id="bbbb1111-0000-4000-8000-000000000000")
+    listed = len(fake_argilla.requests)
+    assert [str(w.id) for w in client().get_all(["bbbb", "aaaa1", b["id"]])] == [b["id"], a["id"]]
+    assert len(fake_argilla.requests) == listed + 1
+    assert [str(i) for i in client().resolve_ids(["aaaa"])] == [a["id"]]
+    with pytest.raises(errors.WebhookNotFound):
+        client().get_all(["aaaa", "cccc"])  # one unknown id: nothing returned
+
+
 def test_a_prefix_past_the_first_hyphen_works_with_or_without_it(fake_argilla):
     a = fake_argilla.add(id="c9f574a4-f839-4000-8000-000000000000")
     fake_argilla.add(id="c9f574a4-0000-4000-8000-000000000000")
