@@ -106,14 +106,17 @@ class JournalReader:
         prefix = id_or_prefix.strip().lower()
         if not prefix or not all(c in "0123456789abcdef" for c in prefix):
             raise DeliveryNotFound(f"no delivery with id {id_or_prefix!r} in {self.path} (ids are hexadecimal, see `hooks deliveries list`)")
+        missing = DeliveryNotFound(f"no delivery with id {id_or_prefix!r} in {self.path} (see `hooks deliveries list`)")
         shown = 5  # candidates named when the prefix is ambiguous
         ids = [row[0] for row in self._query("SELECT id FROM deliveries WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (prefix, prefix + "g", shown + 1))]
         if not ids:
-            raise DeliveryNotFound(f"no delivery with id {id_or_prefix!r} in {self.path} (see `hooks deliveries list`)")
+            raise missing
         if len(ids) > 1:
             more = ", ..." if len(ids) > shown else ""
             raise AmbiguousDeliveryId(f"delivery id prefix {id_or_prefix!r} is ambiguous; it matches {', '.join(ids[:shown])}{more}")
         rows = self._query(f"SELECT {_SUMMARY}, d.headers, d.body, d.body_truncated {_FROM} WHERE d.id = ?", (ids[0],))
+        if not rows:  # pruned meanwhile by a listener writing the journal
+            raise missing
         return _entry(rows[0], full=True)
 
     def last_event(self) -> JournalEntry:

@@ -66,6 +66,7 @@ class Listener:
         sdk_journals: Mapping[str, Journal] = MappingProxyType({}),
     ) -> None:  # fmt: skip
         self.config, self.handlers, self.printer = config, handlers, printer
+        self.sdk_journals = list(sdk_journals.values())
         self.tally = Tally()
         self.server: Optional[uvicorn.Server] = None
         self.on_delivery: Optional[Callable[[DeliveryReport], None]] = None  # sees every report (the reachability check)
@@ -139,6 +140,9 @@ class Listener:
                 self.server.run(sockets=[sock])
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the Ctrl-C or SIGTERM it stopped on, once it has shut down
+        finally:
+            for journal in self.sdk_journals:  # (the lifespan shutdown closes them, but a forced exit skips it)
+                journal.close()
         self.tally.cut_short += self.tally.in_flight  # abandoned by a second Ctrl-C
         return self.tally
 
