@@ -216,10 +216,7 @@ def _run_here(entry: "JournalEntry", targets: list[str], app_dir: str) -> None:
     from argilla_hooks.cli import replay as replaying
     from argilla_hooks.receiver.run import run_handlers
 
-    from argilla_hooks.cli.listen.sdk import no_secret_in_warnings
-
-    with no_secret_in_warnings():
-        report = anyio.run(run_handlers, targets, replaying.replayable_body(entry), dict(entry.headers), app_dir)
+    report = anyio.run(run_handlers, targets, replaying.replayable_body(entry), dict(entry.headers), app_dir)
     if report.kind == "rejected":
         raise CommandError(f"delivery {entry.short_id} cannot run: {report.reason}", ExitCode.ERROR)
     if not report.handlers:

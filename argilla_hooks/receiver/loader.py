@@ -6,6 +6,7 @@ import importlib
 import os
 import sys
 import types
+import warnings
 from typing import Any, Callable, Optional
 
 from argilla_hooks.text import a_or_an, did_you_mean
@@ -52,7 +53,11 @@ def load_module(module_name: str, app_dir: Optional[str] = ".", *, target: Optio
         if path not in sys.path:
             sys.path.insert(0, path)
     try:
-        return importlib.import_module(module_name)
+        with warnings.catch_warnings():
+            # `@rg.webhook_listener` warns when it reuses a webhook, and its warning shows the webhook whole, secret
+            # included; no output of ours shows a secret (`hooks listen` names the webhook in its banner).
+            warnings.filterwarnings("ignore", message="Found existing webhook", category=UserWarning)
+            return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         # Only the target itself (or a parent package of it) being absent is "not found"; a module the user's
         # code imports being absent is the user's bug and keeps its traceback.

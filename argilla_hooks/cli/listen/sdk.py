@@ -3,11 +3,8 @@ decorator, and how each is served and announced."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
-import warnings
-from collections.abc import Iterator
 from typing import Any, Callable
 
 from argilla_hooks import settings
@@ -33,15 +30,6 @@ def share_connection(connect: Callable[[], ArgillaClient]) -> None:
             os.environ[settings.ENV_API_URL], os.environ[settings.ENV_API_KEY] = client.api_url, client.api_key
     except Exception:  # noqa: BLE001 - no key, a bad profile: said when a command needs a connection, if one does
         return
-
-
-@contextlib.contextmanager
-def no_secret_in_warnings() -> Iterator[None]:
-    """While handler modules are imported: `@rg.webhook_listener` warns when it reuses a webhook, and its warning
-    shows the webhook whole, secret included. The banner names the webhook each SDK listener is served with."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Found existing webhook", category=UserWarning)
-        yield
 
 
 def split(handlers: list[Handler]) -> tuple[list[Handler], list[SdkListener]]:

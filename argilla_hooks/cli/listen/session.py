@@ -173,19 +173,18 @@ def load_handlers(targets: tuple[str, ...], app_dir: str) -> list[Handler]:
     """Every target imported and checked before anything binds: a bad one is exit 2, a bug in it shows its traceback.
     A bare module names every SDK listener it defines."""
     handlers: dict[str, Handler] = {}  # by name: a target given twice (or a module and one of its listeners) runs once
-    with sdk.no_secret_in_warnings():
-        for target in targets:
-            try:
-                for handler in handlers_for_target(target, app_dir):  # named as typed, for scripts
-                    handlers.setdefault(handler.name, handler)
-            except HandlerLoadError:
-                raise
-            except Exception as exc:
-                if isinstance(exc, ImportError) and sdk_missing(exc):
-                    raise HandlerLoadError(f"handler {target!r} needs the Argilla SDK, which cannot be imported ({exc}): {INSTALL}") from None
-                # An error inside the user's module (an ImportError of its own included) is theirs to see in full.
-                traceback.print_exc()
-                raise CommandError(f"importing handler {target!r} failed (traceback above)", ExitCode.ERROR) from None
+    for target in targets:
+        try:
+            for handler in handlers_for_target(target, app_dir):  # named as typed, for scripts
+                handlers.setdefault(handler.name, handler)
+        except HandlerLoadError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, ImportError) and sdk_missing(exc):
+                raise HandlerLoadError(f"handler {target!r} needs the Argilla SDK, which cannot be imported ({exc}): {INSTALL}") from None
+            # An error inside the user's module (an ImportError of its own included) is theirs to see in full.
+            traceback.print_exc()
+            raise CommandError(f"importing handler {target!r} failed (traceback above)", ExitCode.ERROR) from None
     return list(handlers.values())
 
 
