@@ -3,6 +3,8 @@ answer was lost on the way (the change read back: client/recovery.py)."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from argilla_hooks.cli import output
 from argilla_hooks.cli.errors import CommandError
 from argilla_hooks.client import ArgillaClient, recovery
@@ -14,34 +16,22 @@ def created(client: ArgillaClient, body: WebhookCreate) -> Webhook:
     """The webhook made; when the answer was lost, read back from the server (NotApplied or OutcomeUnknown when it
     is not there or cannot be told: exit 6, and running the command again would not make a second one unawares)."""
     sent_at = recovery.now()
-    try:
-        return client.create(body)
-    except AnswerLost as lost:
-        webhook = recovery.settle(lost, recovery.created(client, body, sent_at))
-        assert webhook is not None  # (a create read back has its webhook)
-        _read_back(lost, "the webhook was made")
-        return webhook
+    webhook = recovery.sent(lambda: client.create(body), lambda: recovery.created(client, body, sent_at), _warning("the webhook was made"))
+    assert webhook is not None  # (a create read back has its webhook)
+    return webhook
 
 
 def updated(client: ArgillaClient, webhook: Webhook, body: WebhookUpdate, done: str = "the change was made") -> Webhook:
     """The webhook as changed; when the answer was lost, read back (NotApplied, OutcomeUnknown as for `created`)."""
-    try:
-        return client.update(webhook.id, body)
-    except AnswerLost as lost:
-        changed = recovery.settle(lost, recovery.updated(client, webhook.id, body))
-        assert changed is not None  # (an update read back has its webhook)
-        _read_back(lost, done)
-        return changed
+    changed = recovery.sent(lambda: client.update(webhook.id, body), lambda: recovery.updated(client, webhook.id, body), _warning(done))
+    assert changed is not None  # (an update read back has its webhook)
+    return changed
 
 
 def deleted(client: ArgillaClient, webhook: Webhook) -> Webhook:
     """The webhook deleted, as the server answered; when the answer was lost, as it was before (once read back gone)."""
-    try:
-        return client.delete(webhook.id)
-    except AnswerLost as lost:
-        recovery.settle(lost, recovery.deleted(client, webhook.id))
-        _read_back(lost, "the webhook is deleted")
-        return webhook
+    gone = recovery.sent(lambda: client.delete(webhook.id), lambda: recovery.deleted(client, webhook.id), _warning("the webhook is deleted"))
+    return gone or webhook
 
 
 def disabled(client: ArgillaClient, webhook: Webhook) -> Webhook:
@@ -63,10 +53,7 @@ def _undo_create(client: ArgillaClient, webhook: Webhook, failure: BaseException
     """Delete a webhook created enabled when disabling it failed; if that fails too, say what is left behind, with
     the exit code of the first failure."""
     try:
-        try:
-            client.delete(webhook.id)
-        except AnswerLost as lost:
-            recovery.settle(lost, recovery.deleted(client, webhook.id))
+        recovery.sent(lambda: client.delete(webhook.id), lambda: recovery.deleted(client, webhook.id), lambda lost: None)
     except Exception as undo:
         raise CommandError(
             f"created webhook {webhook.id} for {webhook.url}, but it is ENABLED: disabling it failed ({failure}) and "
@@ -74,5 +61,6 @@ def _undo_create(client: ArgillaClient, webhook: Webhook, failure: BaseException
         ) from failure
 
 
-def _read_back(lost: AnswerLost, done: str) -> None:
-    output.warn(f"the answer to {lost.request} was lost ({lost.reason}), but read back, {done}")
+def _warning(done: str) -> Callable[[AnswerLost], None]:
+    """What a command says of a lost answer that reading back found `done`."""
+    return lambda lost: output.warn(f"the answer to {lost.request} was lost ({lost.reason}), but read back, {done}")

@@ -9,7 +9,7 @@ server could not be read, or several webhooks fit), with `unknown` saying why.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Protocol
@@ -33,6 +33,17 @@ class ReadBack:
     applied: Optional[bool]  # None: cannot tell (see `unknown`)
     webhook: Optional[Webhook] = None  # the server's copy, when it has one
     unknown: str = ""  # why it cannot be told
+
+
+def sent(send: Callable[[], Webhook], read_back: Callable[[], ReadBack], said: Callable[[AnswerLost], None]) -> Optional[Webhook]:
+    """What `send()` answered; when its answer was lost, the change as `read_back()` settles it (NotApplied,
+    OutcomeUnknown when it is not there or that cannot be told), once `said(lost)` has told the caller's reader."""
+    try:
+        return send()
+    except AnswerLost as lost:
+        webhook = settle(lost, read_back())
+        said(lost)
+        return webhook
 
 
 def settle(lost: AnswerLost, back: ReadBack) -> Optional[Webhook]:

@@ -15,7 +15,7 @@ from typing import Any, Literal, Optional, Protocol
 from uuid import UUID
 
 from argilla_hooks.client import recovery
-from argilla_hooks.client.errors import AnswerLost, OutcomeUnknown, WebhookNotFound
+from argilla_hooks.client.errors import OutcomeUnknown, WebhookNotFound
 from argilla_hooks.client.models import MAX_WEBHOOKS, Webhook, WebhookCreate, WebhookUpdate
 from argilla_hooks.declarative.file import DesiredWebhook, SpecError
 from argilla_hooks.urls import normalize_url, url_problem
@@ -376,14 +376,8 @@ def _updated(client: WebhookClient, webhook_id: UUID, fields: dict[str, Any], no
 
 
 def _sent(send: Callable[[], Webhook], read_back: Callable[[], recovery.ReadBack], notes: list[str]) -> Optional[Webhook]:
-    """What `send()` answered; when its answer was lost, the change as read back (NotApplied, OutcomeUnknown when it
-    is not there or that cannot be told), noted."""
-    try:
-        return send()
-    except AnswerLost as lost:
-        webhook = recovery.settle(lost, read_back())
-        notes.append(f"its answer was lost ({lost.reason}); read back, it is done")
-        return webhook
+    """recovery.sent, a lost answer read back noted in the step's outcome."""
+    return recovery.sent(send, read_back, lambda lost: notes.append(f"its answer was lost ({lost.reason}); read back, it is done"))
 
 
 def _noted(notes: list[str]) -> Optional[str]:
